@@ -1,0 +1,29 @@
+/**
+ * @twist/kernels: the WebGPU tensor runtime and the hand-written WGSL kernels, each with a CPU reference.
+ * This file is the package's whole public face.
+ */
+export type { DType, TypedArray } from './core/dtype.js';
+export { bytesPerElement } from './core/dtype.js';
+export type { Shape } from './core/shape.js';
+export { sizeOf, broadcastShapes, sameShape, stridesOf, normAxes } from './core/shape.js';
+export { Tensor, tensor, empty } from './core/tensor.js';
+export { scope, keep } from './core/scope.js';
+export type {
+  BackendName,
+  Device,
+  DeviceLimits,
+  DeviceStats,
+  CpuKernel,
+  WgslKernel,
+  KernelDef,
+  UniformField,
+} from './core/registry.js';
+export { registerKernel, getKernel, listKernels } from './core/registry.js';
+export { createDevice, createGpuDevice, getDevice, releaseDevice, type DeviceOptions } from './core/device.js';
+export { CpuDevice } from './cpu/cpu-device.js';
+export { GpuDevice } from './webgpu/gpu-device.js';
+export { grid1d, ceilDiv } from './webgpu/grid.js';
+
+export { full, zeros, ones } from './elementwise/fill.js';
+export { UNARY_OPS, type UnaryOp } from './elementwise/unary-defs.js';
+export * from './elementwise/unary.js';

@@ -1,0 +1,302 @@
+import { allocArray, type TypedArray } from '../core/dtype.js';
+import { getKernel, type Device, type DeviceLimits, type DeviceStats, type WgslKernel } from '../core/registry.js';
+import { storageBytes, type Tensor } from '../core/tensor.js';
+import { BufferPool, sizeClass } from './pool.js';
+import { UniformArena } from './uniforms.js';
+
+/** Dispatches recorded before an automatic submit (keeps command buffers and bind-group memory bounded). */
+const BATCH_LIMIT = 1024;
+
+interface Layout {
+  bgl: GPUBindGroupLayout;
+  pl: GPUPipelineLayout;
+}
+
+/**
+ * The WebGPU backend. Kernels are recorded into one compute pass of one command encoder and submitted only
+ * when data must come back (read/sync), on flush(), or every BATCH_LIMIT dispatches; nothing waits per op.
+ *
+ * Buffer reuse is safe without fences because (1) a released buffer returns to the pool only after the batch
+ * that may still read it has been submitted, and (2) everything later runs in queue order after that submit.
+ */
+export class GpuDevice implements Device {
+  readonly backend = 'webgpu' as const;
+  readonly label: string;
+  readonly #pool = new BufferPool();
+  readonly #readPool = new BufferPool();
+  #pendingFree: [number, GPUBuffer][] = [];
+  readonly #uniforms: UniformArena;
+  readonly #pipelines = new Map<string, GPUComputePipeline>();
+  readonly #modules = new Map<string, GPUShaderModule>();
+  readonly #layouts = new Map<string, Layout>();
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #batch = 0;
+  #errors: string[] = [];
+  #checks: Promise<void>[] = [];
+  #destroyed = false;
+  readonly #stats = { live: 0, liveBytes: 0, hits: 0, allocations: 0, dispatches: 0, submits: 0, readbacks: 0 };
+
+  /**
+   * `instance` is held only to keep it alive: Dawn's Node bindings schedule event processing on the instance,
+   * and if V8 collects it while the device lives the process crashes in InstanceBase::ProcessEvents.
+   */
+  constructor(
+    readonly instance: GPU,
+    readonly gpu: GPUDevice,
+    readonly adapterInfo: { vendor: string; architecture: string; device: string; description: string },
+  ) {
+    const name = adapterInfo.description || adapterInfo.device || adapterInfo.vendor || 'unknown adapter';
+    this.label = `webgpu: ${name}`;
+    this.#uniforms = new UniformArena(gpu);
+    gpu.addEventListener?.('uncapturederror', (ev: any) => {
+      this.#errors.push(String(ev.error?.message ?? ev.error ?? ev));
+    });
+  }
+
+  allocate(bytes: number, init?: TypedArray): GPUBuffer {
+    const max = this.gpu.limits.maxStorageBufferBindingSize;
+    if (bytes > max) {
+      throw new Error(`allocate: a tensor of ${bytes} bytes exceeds this adapter's maxStorageBufferBindingSize of ${max} bytes`);
+    }
+    const cls = sizeClass(bytes);
+    let buf = this.#pool.take(cls);
+    this.#stats.allocations++;
+    if (buf) this.#stats.hits++;
+    else {
+      buf = this.gpu.createBuffer({
+        size: cls,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+    }
+    this.#stats.live++;
+    this.#stats.liveBytes += bytes;
+    if (init) {
+      // writeBuffer needs a multiple of 4 bytes; u8 data may not be.
+      let src = new Uint8Array(init.buffer, init.byteOffset, init.byteLength);
+      if (src.byteLength % 4 !== 0) {
+        const padded = new Uint8Array(Math.ceil(src.byteLength / 4) * 4);
+        padded.set(src);
+        src = padded;
+      }
+      if (src.byteLength > 0) this.gpu.queue.writeBuffer(buf, 0, src);
+    }
+    return buf;
+  }
+
+  release(handle: unknown, bytes: number): void {
+    const buf = handle as GPUBuffer;
+    this.#stats.live--;
+    this.#stats.liveBytes -= bytes;
+    if (this.#destroyed) return;
+    const entry: [number, GPUBuffer] = [buf.size, buf];
+    if (this.#encoder) this.#pendingFree.push(entry);
+    else this.#pool.give(entry[0], entry[1]);
+  }
+
+  run(name: string, inputs: Tensor[], outputs: Tensor[], params: unknown): void {
+    const k = getKernel(name, 'webgpu');
+    const grid = k.dispatch(params);
+    const [x, y = 1, z = 1] = grid;
+    const maxDim = this.gpu.limits.maxComputeWorkgroupsPerDimension;
+    for (const d of [x, y, z]) {
+      if (!Number.isInteger(d) || d < 0 || d > maxDim) {
+        throw new Error(`${name}: dispatch grid [${x},${y},${z}] is invalid (each dim must be an integer in 0..${maxDim})`);
+      }
+    }
+    if (x * y * z === 0) return; // empty tensors: nothing to compute
+    const fields = k.uniforms?.(params);
+    const layout = this.#layout(inputs.length, outputs.length, fields !== undefined);
+    const pipeline = this.#pipeline(k, params, inputs.length, outputs.length, fields !== undefined);
+    const entries: GPUBindGroupEntry[] = [];
+    for (const t of inputs) entries.push({ binding: entries.length, resource: this.#binding(t, name) });
+    for (const t of outputs) entries.push({ binding: entries.length, resource: this.#binding(t, name) });
+    if (fields) entries.push({ binding: entries.length, resource: this.#uniforms.push(fields) });
+    const bg = this.gpu.createBindGroup({ layout: layout.bgl, entries });
+    const pass = this.#computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(x, y, z);
+    this.#stats.dispatches++;
+    if (++this.#batch >= BATCH_LIMIT) this.flush();
+  }
+
+  /** Copies src into dst inside the current batch (ordered with the dispatches around it). */
+  copy(src: Tensor, dst: Tensor): void {
+    const bytes = storageBytes(src.dtype, src.size);
+    if (bytes !== storageBytes(dst.dtype, dst.size)) throw new Error(`copy: sizes differ: ${src} vs ${dst}`);
+    this.#endPass();
+    this.#ensureEncoder().copyBufferToBuffer(src.storage('copy').handle as GPUBuffer, 0, dst.storage('copy').handle as GPUBuffer, 0, bytes);
+  }
+
+  async read(t: Tensor): Promise<TypedArray> {
+    const bytes = storageBytes(t.dtype, t.size);
+    const cls = sizeClass(bytes);
+    const staging =
+      this.#readPool.take(cls) ?? this.gpu.createBuffer({ size: cls, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    this.#endPass();
+    this.#ensureEncoder().copyBufferToBuffer(t.storage('toArray').handle as GPUBuffer, 0, staging, 0, bytes);
+    this.flush();
+    this.#stats.readbacks++;
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    } catch (e) {
+      await this.#throwErrors('toArray');
+      throw e;
+    }
+    const out = allocArray(t.dtype, t.size);
+    new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(0, bytes), 0, out.byteLength));
+    staging.unmap();
+    this.#readPool.give(cls, staging);
+    await this.#throwErrors('toArray');
+    return out;
+  }
+
+  flush(): void {
+    if (!this.#encoder) return;
+    this.#endPass();
+    this.#uniforms.upload(this.gpu.queue);
+    this.gpu.queue.submit([this.#encoder.finish()]);
+    this.#stats.submits++;
+    this.#encoder = null;
+    this.#batch = 0;
+    for (const [cls, b] of this.#pendingFree) this.#pool.give(cls, b);
+    this.#pendingFree = [];
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await this.gpu.queue.onSubmittedWorkDone();
+    await this.#throwErrors('sync');
+  }
+
+  /**
+   * Compiles a kernel's pipeline for these params ahead of use; rejects with an error naming the kernel when
+   * the WGSL does not compile or validate.
+   */
+  async compile(name: string, params: unknown, nInputs: number, nOutputs: number): Promise<void> {
+    const k = getKernel(name, 'webgpu');
+    this.#pipeline(k, params, nInputs, nOutputs, k.uniforms !== undefined);
+    await this.#throwErrors(`compile ${name}`);
+  }
+
+  stats(): DeviceStats {
+    const s = this.#stats;
+    return {
+      liveBuffers: s.live,
+      liveBytes: s.liveBytes,
+      pooledBuffers: this.#pool.pooledBuffers,
+      pooledBytes: this.#pool.pooledBytes,
+      poolHits: s.hits,
+      allocations: s.allocations,
+      dispatches: s.dispatches,
+      submits: s.submits,
+      readbacks: s.readbacks,
+      pipelines: this.#pipelines.size,
+    };
+  }
+
+  limits(): DeviceLimits {
+    const l = this.gpu.limits;
+    return {
+      maxBufferBytes: l.maxStorageBufferBindingSize,
+      maxWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxWorkgroupStorageBytes: l.maxComputeWorkgroupStorageSize,
+      maxInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    };
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#pass = null;
+    this.#encoder = null;
+    this.#pool.destroyAll();
+    this.#readPool.destroyAll();
+    this.#uniforms.destroy();
+    this.gpu.destroy();
+  }
+
+  #binding(t: Tensor, op: string): GPUBufferBinding {
+    return { buffer: t.storage(op).handle as GPUBuffer, offset: 0, size: storageBytes(t.dtype, t.size) };
+  }
+
+  #ensureEncoder(): GPUCommandEncoder {
+    if (this.#destroyed) throw new Error('webgpu: the device was destroyed');
+    return (this.#encoder ??= this.gpu.createCommandEncoder());
+  }
+
+  #computePass(): GPUComputePassEncoder {
+    return (this.#pass ??= this.#ensureEncoder().beginComputePass());
+  }
+
+  #endPass(): void {
+    this.#pass?.end();
+    this.#pass = null;
+  }
+
+  #layout(nIn: number, nOut: number, uniform: boolean): Layout {
+    const sig = `${nIn}r${nOut}w${uniform ? 'u' : ''}`;
+    let l = this.#layouts.get(sig);
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = [];
+      for (let i = 0; i < nIn; i++) entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
+      for (let i = 0; i < nOut; i++) entries.push({ binding: nIn + i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } });
+      if (uniform) entries.push({ binding: nIn + nOut, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+      const bgl = this.gpu.createBindGroupLayout({ entries, label: sig });
+      l = { bgl, pl: this.gpu.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
+      this.#layouts.set(sig, l);
+    }
+    return l;
+  }
+
+  #pipeline(k: WgslKernel, params: unknown, nIn: number, nOut: number, uniform: boolean): GPUComputePipeline {
+    const constants = k.constants?.(params) ?? {};
+    const ck = Object.keys(constants)
+      .sort()
+      .map((c) => `${c}=${constants[c]}`)
+      .join(',');
+    const key = `${k.name}|${k.variant?.(params) ?? ''}|${ck}|${nIn}r${nOut}w${uniform ? 'u' : ''}`;
+    let p = this.#pipelines.get(key);
+    if (p) return p;
+    const code = typeof k.source === 'function' ? k.source(params) : k.source;
+    let module = this.#modules.get(code);
+    this.gpu.pushErrorScope('validation');
+    if (!module) {
+      module = this.gpu.createShaderModule({ code, label: k.name });
+      this.#modules.set(code, module);
+      const label = k.name;
+      this.#checks.push(
+        module.getCompilationInfo().then((info) => {
+          const errs = info.messages.filter((m) => m.type === 'error');
+          if (errs.length) this.#errors.push(`kernel '${label}': WGSL does not compile: ${errs.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+        }),
+      );
+    }
+    p = this.gpu.createComputePipeline({
+      label: k.name,
+      layout: this.#layout(nIn, nOut, uniform).pl,
+      compute: { module, entryPoint: k.entryPoint ?? 'main', constants },
+    });
+    this.#checks.push(
+      this.gpu.popErrorScope().then((err) => {
+        if (err) this.#errors.push(`kernel '${k.name}': pipeline is invalid: ${err.message}`);
+      }),
+    );
+    this.#pipelines.set(key, p);
+    return p;
+  }
+
+  async #throwErrors(where: string): Promise<void> {
+    if (this.#checks.length) {
+      const checks = this.#checks;
+      this.#checks = [];
+      await Promise.all(checks);
+    }
+    if (this.#errors.length) {
+      const msg = this.#errors.join('\n');
+      this.#errors = [];
+      throw new Error(`webgpu error (seen at ${where}): ${msg}`);
+    }
+  }
+}
