@@ -27,3 +27,15 @@ export { grid1d, ceilDiv } from './webgpu/grid.js';
 export { full, zeros, ones } from './elementwise/fill.js';
 export { UNARY_OPS, type UnaryOp } from './elementwise/unary-defs.js';
 export * from './elementwise/unary.js';
+
+// Kernel families: each folder's index.ts is its public face.
+export * from './matmul/index.js';
+export * from './binary/index.js';
+export * from './reduce/index.js';
+export * from './norm/index.js';
+export * from './layout/index.js';
+export * from './gru/index.js';
+export * from './categorical/index.js';
+export * from './rng/index.js';
+export * from './conv/index.js';
+export * from './optim/index.js';

@@ -73,7 +73,7 @@ export class GpuDevice implements Device {
     this.#stats.liveBytes += bytes;
     if (init) {
       // writeBuffer needs a multiple of 4 bytes; u8 data may not be.
-      let src = new Uint8Array(init.buffer, init.byteOffset, init.byteLength);
+      let src = new Uint8Array(init.buffer as ArrayBuffer, init.byteOffset, init.byteLength);
       if (src.byteLength % 4 !== 0) {
         const padded = new Uint8Array(Math.ceil(src.byteLength / 4) * 4);
         padded.set(src);

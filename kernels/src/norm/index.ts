@@ -1,0 +1,2 @@
+// Public exports of the norm kernel family (re-exported by src/index.ts).
+export {};
