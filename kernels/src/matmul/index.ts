@@ -1,2 +1,2 @@
 // Public exports of the matmul kernel family (re-exported by src/index.ts).
-export {};
+export { matmul, type MatmulOptions } from './matmul.js';

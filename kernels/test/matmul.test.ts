@@ -1,0 +1,177 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { matmul, tensor, type Device, type Tensor } from '../src/index.js';
+import { type MatmulInternalOptions } from '../src/matmul/matmul.js';
+import { cpu, expectClose, gpu, hasGpu, randomArray, read } from './harness.js';
+
+/**
+ * Tolerance. The CPU reference accumulates in f64 and rounds once; a WGSL kernel accumulates K products in f32
+ * in its own order. With inputs in [-1, 1) each partial sum is bounded by K, and the rounding error of a sum of
+ * K terms in f32 is about sqrt(K) * eps * (sum of |terms|) for random rounding (K * eps worst case), with
+ * eps = 2^-24 ~ 6e-8. The elements of C can be near 0 by cancellation, so the bound is absolute and scaled by
+ * the magnitude of the terms: atol = 4 * sqrt(K) * eps * K * scaleA * scaleB (sum of |a||b| <= K * scaleA *
+ * scaleB), plus a small rtol for the final rounding of the result and the bias addition.
+ */
+function tolFor(K: number, scale = 1): { atol: number; rtol: number } {
+  const eps = 2 ** -24;
+  return { atol: 4 * Math.sqrt(Math.max(K, 1)) * eps * Math.max(K, 1) * scale + 1e-30, rtol: 4 * eps };
+}
+
+interface Case {
+  batchA: number[];
+  batchB: number[];
+  M: number;
+  K: number;
+  N: number;
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+}
+
+function shapes(c: Case): { aShape: number[]; bShape: number[] } {
+  return {
+    aShape: [...c.batchA, ...(c.transA ? [c.K, c.M] : [c.M, c.K])],
+    bShape: [...c.batchB, ...(c.transB ? [c.N, c.K] : [c.K, c.N])],
+  };
+}
+
+async function runBoth(c: Case, seed: number, lo = -1, hi = 1, variant?: string) {
+  const { aShape, bShape } = shapes(c);
+  const na = aShape.reduce((x, y) => x * y, 1);
+  const nb = bShape.reduce((x, y) => x * y, 1);
+  const A = randomArray(na, seed, lo, hi);
+  const B = randomArray(nb, seed + 1, lo, hi);
+  const Bias = randomArray(c.N, seed + 2, lo, hi);
+  const g = await gpu();
+  const on = async (d: Device) => {
+    const opts: MatmulInternalOptions = { transA: c.transA, transB: c.transB };
+    if (c.bias) opts.bias = tensor(d, Bias);
+    if (variant) opts.variant = variant as MatmulInternalOptions['variant'];
+    const y = matmul(tensor(d, A, aShape), tensor(d, B, bShape), opts);
+    return { shape: y.shape, data: await read(y) };
+  };
+  const want = await on(cpu);
+  const got = await on(g);
+  return { want, got, aShape, bShape };
+}
+
+const dim = fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 13, 16, 17, 31, 32, 33, 61, 64, 65, 127));
+const batchPair = fc.constantFrom<[number[], number[]]>(
+  [[], []],
+  [[3], []],
+  [[], [2]],
+  [[2], [2]],
+  [[2, 3], [3]],
+  [[1, 3], [2, 1]],
+  [[2, 1, 3], [1, 2, 1]],
+  [[4, 1], [1]],
+);
+const caseArb = fc.record({
+  batch: batchPair,
+  M: dim,
+  K: fc.oneof(dim, fc.constantFrom(0, 100, 257)),
+  N: dim,
+  transA: fc.boolean(),
+  transB: fc.boolean(),
+  bias: fc.boolean(),
+});
+
+describe.runIf(hasGpu)('matmul: WGSL equals the CPU reference', () => {
+  test.prop([caseArb, fc.integer()], { numRuns: 60 })('random shapes, transposes, batch broadcasting, bias', async (r, seed) => {
+    const c: Case = { ...r, batchA: r.batch[0], batchB: r.batch[1] };
+    const { want, got, aShape, bShape } = await runBoth(c, seed);
+    expect(got.shape).toEqual(want.shape);
+    expectClose(got.data, want.data, tolFor(c.K), `matmul a=[${aShape}] b=[${bShape}] tA=${c.transA} tB=${c.transB} bias=${c.bias}`);
+  });
+
+  it('large magnitudes: scale carries through without overflow', async () => {
+    for (const [lo, hi] of [
+      [-1e18, 1e18],
+      [-1e-18, 1e-18],
+    ]) {
+      const c: Case = { batchA: [], batchB: [], M: 13, K: 37, N: 19, transA: false, transB: true, bias: false };
+      const { want, got } = await runBoth(c, 7, lo, hi);
+      expect(got.data.every(Number.isFinite)).toBe(true);
+      expectClose(got.data, want.data, tolFor(c.K, hi * hi), `range ${hi}`);
+    }
+  });
+
+  it('propagates inf and NaN as IEEE arithmetic does', async () => {
+    const g = await gpu();
+    const a = [1, 2, Infinity, 0, Number.NaN, 1];
+    const b = [1, 0, 1, 1, 1, 1];
+    const want = await read(matmul(tensor(cpu, a, [3, 2]), tensor(cpu, b, [2, 3])));
+    const got = await read(matmul(tensor(g, a, [3, 2]), tensor(g, b, [2, 3])));
+    expect(Array.from(got)).toEqual(Array.from(want));
+    expect(want[3]).toBe(Infinity); // inf * 1 + 0 * 1
+    expect(Number.isNaN(want[4])).toBe(true); // inf * 0 + 0 * 1
+  });
+
+  it('large shapes, many batches and folded linear layers', async () => {
+    for (const c of [
+      { batchA: [], batchB: [], M: 130, K: 300, N: 250, transA: false, transB: false, bias: true },
+      { batchA: [70], batchB: [], M: 3, K: 5, N: 2, transA: false, transB: false, bias: true },
+      { batchA: [], batchB: [70], M: 3, K: 5, N: 2, transA: true, transB: false, bias: false },
+      { batchA: [5, 6], batchB: [5, 6], M: 1, K: 64, N: 129, transA: false, transB: true, bias: true },
+    ] satisfies Case[]) {
+      const { want, got } = await runBoth(c, 11);
+      expectClose(got.data, want.data, tolFor(c.K), JSON.stringify(c));
+    }
+  });
+});
+
+describe('matmul on the CPU reference', () => {
+  const t = (data: number[], shape: number[]): Tensor => tensor(cpu, data, shape);
+
+  it('computes hand-checked products', async () => {
+    const a = t([1, 2, 3, 4, 5, 6], [2, 3]);
+    const b = t([7, 8, 9, 10, 11, 12], [3, 2]);
+    expect(Array.from(await read(matmul(a, b)))).toEqual([58, 64, 139, 154]);
+    // a^T b^T = (b a)^T: [3,2]^T... use transA on a [3,2] stored tensor
+    const aT = t([1, 4, 2, 5, 3, 6], [3, 2]); // = a^T stored
+    const bT = t([7, 9, 11, 8, 10, 12], [2, 3]); // = b^T stored
+    expect(Array.from(await read(matmul(aT, b, { transA: true })))).toEqual([58, 64, 139, 154]);
+    expect(Array.from(await read(matmul(a, bT, { transB: true })))).toEqual([58, 64, 139, 154]);
+    expect(Array.from(await read(matmul(aT, bT, { transA: true, transB: true })))).toEqual([58, 64, 139, 154]);
+    const y = matmul(a, b, { bias: t([1, -1], [2]) });
+    expect(y.shape).toEqual([2, 2]);
+    expect(Array.from(await read(y))).toEqual([59, 63, 140, 153]);
+  });
+
+  it('broadcasts batch dims NumPy-style', async () => {
+    // a: [2,1,2,2] (two matrices), b: [3,2,2] (three matrices) -> [2,3,2,2]
+    const a = t([1, 0, 0, 1, 2, 0, 0, 2], [2, 1, 2, 2]);
+    const b = t([1, 2, 3, 4, 0, 1, 1, 0, 1, 1, 1, 1], [3, 2, 2]);
+    const y = matmul(a, b);
+    expect(y.shape).toEqual([2, 3, 2, 2]);
+    expect(Array.from(await read(y))).toEqual([1, 2, 3, 4, 0, 1, 1, 0, 1, 1, 1, 1, 2, 4, 6, 8, 0, 2, 2, 0, 2, 2, 2, 2]);
+    // rank-2 against batched, both ways
+    const w = t([1, 1], [2, 1]);
+    expect(Array.from(await read(matmul(b, w)))).toEqual([3, 7, 1, 1, 2, 2]);
+    expect(matmul(b, w).shape).toEqual([3, 2, 1]);
+    const r = t([1, 2], [1, 2]);
+    expect(Array.from(await read(matmul(r, b)))).toEqual([7, 10, 2, 1, 3, 3]);
+    expect(matmul(r, b).shape).toEqual([3, 1, 2]);
+  });
+
+  it('handles K = 0 (bias only) and empty results', async () => {
+    const y = matmul(tensor(cpu, new Float32Array(0), [2, 0]), tensor(cpu, new Float32Array(0), [0, 3]), { bias: t([1, 2, 3], [3]) });
+    expect(Array.from(await read(y))).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(matmul(tensor(cpu, new Float32Array(0), [0, 4]), t([1, 2, 3, 4], [4, 1])).shape).toEqual([0, 1]);
+  });
+
+  it('rejects bad input naming the op, expected and actual', () => {
+    const z = (shape: number[]) => tensor(cpu, new Float32Array(shape.reduce((x, y) => x * y, 1)), shape);
+    expect(() => matmul(z([16, 200]), z([300, 64]))).toThrow('matmul: inner dims differ: a is [16,200], b is [300,64]');
+    expect(() => matmul(z([16, 200]), z([200, 64]), { transA: true })).toThrow(/inner dims differ: a is \[16,200\] \(transA\)/);
+    expect(() => matmul(tensor(cpu, new Int32Array(4), [2, 2]), z([2, 2]))).toThrow('matmul: a must have dtype f32, got i32');
+    expect(() => matmul(z([2, 2]), tensor(cpu, new Int32Array(4), [2, 2]))).toThrow('matmul: b must have dtype f32, got i32');
+    expect(() => matmul(z([2, 3]), z([3, 4]), { bias: z([3]) })).toThrow('matmul: bias must have shape [4], got [3]');
+    expect(() => matmul(z([2, 3]), z([3, 4]), { bias: z([1, 4]) })).toThrow('matmul: bias must have shape [4], got [1,4]');
+    expect(() => matmul(z([3]), z([3, 4]))).toThrow('matmul: a must have rank >= 2 ([..., M, K]), got [3]');
+    expect(() => matmul(z([2, 2, 3]), z([3, 3, 4]))).toThrow(/matmul: batch dims do not broadcast: a is \[2,2,3\], b is \[3,3,4\]/);
+    const d = z([2, 2]);
+    d.dispose();
+    expect(() => matmul(d, z([2, 2]))).toThrow(/used after dispose/);
+  });
+});
