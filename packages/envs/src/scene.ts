@@ -32,6 +32,12 @@ export interface SceneGeom {
   rgba: [number, number, number, number];
   /** Index into Scene.textures, or -1 for a plain colour. */
   texture: number;
+  /**
+   * Optional, for domain randomisation (dr/): 'floor' geoms get the domain's floor texture, 'object' geoms a
+   * jittered colour, 'fixed' geoms are left alone (e.g. a goal marker whose colour is part of the task).
+   * Default: 'floor' for planes, 'object' otherwise. Geoms with rgba alpha 0 are not drawn.
+   */
+  drRole?: 'floor' | 'object' | 'fixed';
 }
 
 export interface SceneCamera {
@@ -47,6 +53,8 @@ export interface SceneLight {
   dir: Vec3;
   ambient: number;
   diffuse: number;
+  /** Optional: hard shadows from this light (default true). */
+  shadows?: boolean;
 }
 
 /**
