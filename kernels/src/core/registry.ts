@@ -73,6 +73,11 @@ export interface Device {
   release(storage: unknown, bytes: number): void;
   /** Enqueues a kernel. Never waits. */
   run(name: string, inputs: Tensor[], outputs: Tensor[], params: unknown): void;
+  /**
+   * Overwrites a tensor's contents in place (loading checkpoints). Ordered after all work recorded so far:
+   * the WebGPU backend flushes first, because queue writes run before not-yet-submitted commands.
+   */
+  write(t: Tensor, data: TypedArray): void;
   /** Copies a tensor's data back. The only place (with sync) that waits for the device. */
   read(t: Tensor): Promise<TypedArray>;
   /** Submits recorded work without waiting. */

@@ -64,6 +64,11 @@ export class Tensor implements Disposable {
     return new Tensor(this.device, target, this.dtype, s);
   }
 
+  /** Overwrites the contents in place (checkpoint loading, optimiser resets); ordered after recorded work. */
+  write(data: TypedArray): void {
+    this.device.write(this, data);
+  }
+
   /** Reads the data back (waits for the device). */
   async toArray(): Promise<TypedArray> {
     this.storage('toArray');
@@ -124,4 +129,12 @@ export function tensor(device: Device, data: TypedArray | readonly number[], sha
   const dt = dtypeOfArray(arr);
   const bytes = storageBytes(dt, arr.length);
   return new Tensor(device, [...shp], dt, new Storage(device, device.allocate(bytes, arr), bytes));
+}
+
+/** Validates an in-place write: same element count and dtype. */
+export function checkWrite(t: Tensor, data: TypedArray): void {
+  const dt = dtypeOfArray(data);
+  if (dt !== t.dtype) throw new Error(`write: data has dtype ${dt}, tensor ${fmt(t.shape)} has ${t.dtype}`);
+  if (data.length !== t.size) throw new Error(`write: data has ${data.length} elements, tensor ${fmt(t.shape)} has ${t.size}`);
+  t.storage('write');
 }

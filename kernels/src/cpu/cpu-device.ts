@@ -1,6 +1,6 @@
 import { allocArray, type TypedArray } from '../core/dtype.js';
 import { getKernel, type Device, type DeviceLimits, type DeviceStats } from '../core/registry.js';
-import type { Tensor } from '../core/tensor.js';
+import { checkWrite, type Tensor } from '../core/tensor.js';
 
 /** A typed view of the right dtype over a CPU tensor's storage. */
 export function cpuView(t: Tensor, op = 'cpu'): TypedArray {
@@ -50,6 +50,11 @@ export class CpuDevice implements Device {
       params,
     );
     this.#dispatches++;
+  }
+
+  write(t: Tensor, data: TypedArray): void {
+    checkWrite(t, data);
+    (cpuView(t, 'write') as TypedArray).set(data as any);
   }
 
   async read(t: Tensor): Promise<TypedArray> {

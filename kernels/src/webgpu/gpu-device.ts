@@ -1,6 +1,6 @@
 import { allocArray, type TypedArray } from '../core/dtype.js';
 import { getKernel, type Device, type DeviceLimits, type DeviceStats, type WgslKernel } from '../core/registry.js';
-import { storageBytes, type Tensor } from '../core/tensor.js';
+import { checkWrite, storageBytes, type Tensor } from '../core/tensor.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { UniformArena } from './uniforms.js';
 
@@ -127,6 +127,18 @@ export class GpuDevice implements Device {
     if (bytes !== storageBytes(dst.dtype, dst.size)) throw new Error(`copy: sizes differ: ${src} vs ${dst}`);
     this.#endPass();
     this.#ensureEncoder().copyBufferToBuffer(src.storage('copy').handle as GPUBuffer, 0, dst.storage('copy').handle as GPUBuffer, 0, bytes);
+  }
+
+  write(t: Tensor, data: TypedArray): void {
+    checkWrite(t, data);
+    this.flush();
+    let src = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    if (src.byteLength % 4 !== 0) {
+      const padded = new Uint8Array(Math.ceil(src.byteLength / 4) * 4);
+      padded.set(src);
+      src = padded;
+    }
+    if (src.byteLength > 0) this.gpu.queue.writeBuffer(t.storage('write').handle as GPUBuffer, 0, src);
   }
 
   async read(t: Tensor): Promise<TypedArray> {
