@@ -1,2 +1,2 @@
 import { packageConfig } from '../tsup.shared.ts';
-export default packageConfig();
+export default packageConfig({ entry: ['src/index.ts', 'src/testing.ts'] });
