@@ -8,6 +8,16 @@ export interface Disposable {
   readonly disposed: boolean;
 }
 
+/**
+ * Objects that own tensors but are not tensors (an autograd Var, a model state) list them under this symbol,
+ * so `scope` keeps what such a returned object holds.
+ */
+export const OWNED_TENSORS: unique symbol = Symbol.for('twist.scope.ownedTensors') as any;
+
+export interface OwnsTensors {
+  [OWNED_TENSORS](): Iterable<Disposable>;
+}
+
 const stack: Set<Disposable>[] = [];
 
 /** @internal called by every tensor constructor */
@@ -26,6 +36,11 @@ function collect(value: unknown, into: Set<Disposable>, seen: Set<unknown>): voi
   seen.add(value);
   if (typeof (value as Disposable).dispose === 'function' && 'disposed' in (value as object)) {
     into.add(value as Disposable);
+    return;
+  }
+  const owner = (value as Partial<OwnsTensors>)[OWNED_TENSORS];
+  if (typeof owner === 'function') {
+    for (const t of owner.call(value)) collect(t, into, seen);
     return;
   }
   if (Array.isArray(value)) for (const v of value) collect(v, into, seen);
