@@ -1,0 +1,36 @@
+import type { Tensor } from '@twist/kernels';
+import { isGradEnabled, Var } from './var.js';
+
+/**
+ * The rule table. Each differentiable op is one entry: a forward from kernel ops and a backward that maps
+ * dL/dy to dL/dx for every input (null where an input needs no gradient), also built from kernel ops so it
+ * runs on every backend. `saved` carries what the forward kept for the backward (e.g. LayerNorm statistics).
+ */
+export interface Rule<P, S = undefined> {
+  forward(inputs: Tensor[], params: P): { y: Tensor; saved?: S };
+  backward(dy: Tensor, ctx: { inputs: Tensor[]; y: Tensor; saved: S; params: P; needs: boolean[] }): (Tensor | null)[];
+}
+
+export const RULES: Record<string, Rule<any, any>> = {};
+
+/** Declares an op: its rule goes into the table and the returned function applies it to Vars. */
+export function defineOp<P = undefined, S = undefined>(name: string, rule: Rule<P, S>) {
+  if (RULES[name]) throw new Error(`defineOp: op '${name}' is defined twice`);
+  RULES[name] = rule;
+  return (inputs: Var[], params: P): Var => apply(name, rule, inputs, params);
+}
+
+function apply<P, S>(name: string, rule: Rule<P, S>, inputs: Var[], params: P): Var {
+  for (const v of inputs) {
+    if (!(v instanceof Var)) throw new Error(`${name}: inputs must be Vars (wrap tensors with constant() or variable()), got ${String(v)}`);
+  }
+  const xs = inputs.map((v) => v.value);
+  const { y, saved } = rule.forward(xs, params);
+  const needs = inputs.map((v) => v.requiresGrad);
+  if (!isGradEnabled() || !needs.some(Boolean)) return new Var(y, false, null);
+  return new Var(y, true, {
+    op: name,
+    inputs,
+    backward: (dy) => rule.backward(dy, { inputs: xs, y, saved: saved as S, params, needs }),
+  });
+}

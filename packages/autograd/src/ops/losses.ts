@@ -1,0 +1,37 @@
+import type { Var } from '../var.js';
+import { add as addVar, addScalar, scale, square, sub } from './elementwise.js';
+import { mean, sum } from './reduce.js';
+
+/**
+ * Squared error summed over the last `eventDims` axes and averaged over the rest: with eventDims = 3 on
+ * [B, T, H, W, C] images this is DreamerV2's image loss -log N(x; mu, 1) up to the constant and the 1/2.
+ * eventDims = 0 is the plain mean squared error.
+ */
+export function mse(pred: Var, target: Var, eventDims = 0): Var {
+  const se = square(sub(pred, target));
+  const r = se.shape.length;
+  if (eventDims < 0 || eventDims > r) throw new Error(`mse: eventDims must be in 0..${r}, got ${eventDims}`);
+  const summed = eventDims > 0 ? sum(se, [...Array(eventDims).keys()].map((i) => r - 1 - i)) : se;
+  return mean(summed);
+}
+
+/** log N(x; mu, std) elementwise for a fixed std: -(x - mu)^2 / (2 std^2) - log(std) - log(2 pi) / 2. */
+export function normalLogProb(x: Var, mu: Var, std = 1): Var {
+  return addScalar(scale(square(sub(x, mu)), -0.5 / (std * std)), -Math.log(std) - 0.5 * Math.log(2 * Math.PI));
+}
+
+/** Mean of -log N(x; mu, 1) summed over the last eventDims axes (DreamerV2's reward/decoder heads). */
+export function gaussianNLL(pred: Var, target: Var, eventDims = 0): Var {
+  return scale(mse(pred, target, eventDims), 0.5);
+}
+
+/** Weighted sum of scalar Vars (loss = sum_i w_i L_i). */
+export function weightedSum(terms: readonly [Var, number][]): Var {
+  let acc: Var | null = null;
+  for (const [v, w] of terms) {
+    const t = w === 1 ? v : scale(v, w);
+    acc = acc ? addVar(acc, t) : t;
+  }
+  if (!acc) throw new Error('weightedSum: needs at least one term');
+  return acc;
+}

@@ -1,0 +1,102 @@
+import * as K from '@twist/kernels';
+import { normAxes } from '@twist/kernels';
+import { defineOp } from '../op.js';
+import { fmt } from '../util.js';
+import { constant, Var } from '../var.js';
+import { reduceTo } from './elementwise.js';
+
+const reshapeOp = defineOp<{ shape: number[] }>('reshape', {
+  forward: ([x], p) => ({ y: x.reshape(p.shape) }),
+  backward: (dy, { inputs: [x] }) => [dy.reshape(x.shape)],
+});
+/** A view with another shape (one dim may be -1). */
+export const reshape = (x: Var, shape: readonly number[]) => reshapeOp([x], { shape: [...shape] });
+
+const permuteOp = defineOp<{ perm: number[] }>('permute', {
+  forward: ([x], p) => ({ y: K.permute(x, p.perm) }),
+  backward: (dy, { params: { perm } }) => {
+    const inv = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    return [K.permute(dy, inv)];
+  },
+});
+export const permute = (x: Var, perm: readonly number[]) => permuteOp([x], { perm: [...perm] });
+/** Swaps the last two axes. */
+export const transpose = (x: Var) => {
+  const r = x.shape.length;
+  if (r < 2) throw new Error(`transpose: needs rank >= 2, got shape ${fmt(x.shape)}`);
+  return permute(x, [...Array(r - 2).keys(), r - 1, r - 2]);
+};
+
+const concatOp = defineOp<{ axis: number }>('concat', {
+  forward: (xs, p) => ({ y: K.concat(xs, p.axis) }),
+  backward: (dy, { inputs, params: { axis }, needs }) => {
+    let off = 0;
+    return inputs.map((x, i) => {
+      const begin = dy.shape.map((_, k) => (k === axis ? off : 0));
+      off += x.shape[axis];
+      return needs[i] ? K.slice(dy, begin, x.shape) : null;
+    });
+  },
+});
+export function concat(xs: readonly Var[], axis: number): Var {
+  if (xs.length === 0) throw new Error('concat: needs at least one input, got 0');
+  const [ax] = normAxes('concat', axis, xs[0].shape.length);
+  return concatOp([...xs], { axis: ax });
+}
+
+const sliceOp = defineOp<{ begin: number[]; size: number[] }>('slice', {
+  forward: ([x], p) => ({ y: K.slice(x, p.begin, p.size) }),
+  backward: (dy, { inputs: [x], params: { begin } }) => [K.sliceBackward(dy, x.shape, begin)],
+});
+/** x[begin : begin + size] per axis; size -1 means to the end. */
+export function slice(x: Var, begin: readonly number[], size: readonly number[]): Var {
+  const sz = size.map((s, i) => (s === -1 ? x.shape[i] - begin[i] : s));
+  return sliceOp([x], { begin: [...begin], size: sz });
+}
+
+/** Stacks equally shaped Vars along a new axis. */
+export function stack(xs: readonly Var[], axis = 0): Var {
+  if (xs.length === 0) throw new Error('stack: needs at least one input, got 0');
+  const shape = xs[0].shape;
+  for (const x of xs) {
+    if (x.shape.length !== shape.length || x.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`stack: all inputs must have shape ${fmt(shape)}, got ${fmt(x.shape)}`);
+    }
+  }
+  const ax = axis < 0 ? axis + shape.length + 1 : axis;
+  const expanded = [...shape.slice(0, ax), 1, ...shape.slice(ax)];
+  return concat(
+    xs.map((x) => reshape(x, expanded)),
+    ax,
+  );
+}
+
+/** Splits along an axis into Vars without that axis (the inverse of stack). */
+export function unstack(x: Var, axis = 0): Var[] {
+  const [ax] = normAxes('unstack', axis, x.shape.length);
+  const n = x.shape[ax];
+  const rest = x.shape.filter((_, i) => i !== ax);
+  return Array.from({ length: n }, (_, i) => {
+    const begin = x.shape.map((_, k) => (k === ax ? i : 0));
+    const size = x.shape.map((d, k) => (k === ax ? 1 : d));
+    return reshape(slice(x, begin, size), rest);
+  });
+}
+
+const broadcastOp = defineOp<{ shape: number[] }>('broadcastTo', {
+  forward: ([x], p) => ({ y: K.broadcastTo(x, p.shape) }),
+  backward: (dy, { inputs: [x] }) => [reduceTo(dy, x.shape)],
+});
+export const broadcastTo = (x: Var, shape: readonly number[]) => broadcastOp([x], { shape: [...shape] });
+
+const gatherOp = defineOp<{ axis: number }>('gather', {
+  forward: ([x, idx], p) => ({ y: K.gather(x, idx, p.axis) }),
+  backward: (dy, { inputs: [x, idx], params: { axis } }) => [K.gatherBackward(dy, idx, x.shape, axis), null],
+});
+/** Selects entries of x along axis by i32 indices; the gradient scatter-adds back (duplicates accumulate). */
+export function gather(x: Var, indices: Var | K.Tensor, axis = 0): Var {
+  const idx = indices instanceof Var ? indices : constant(indices);
+  const [ax] = normAxes('gather', axis, x.shape.length);
+  return gatherOp([x, idx], { axis: ax });
+}

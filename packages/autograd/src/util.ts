@@ -1,0 +1,3 @@
+export function fmt(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}

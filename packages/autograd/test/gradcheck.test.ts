@@ -1,0 +1,48 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import * as K from '@twist/kernels';
+import { tensor } from '@twist/kernels';
+import * as A from '../src/index.js';
+import { CASES } from './cases.js';
+import { cpu, randomArray } from './harness.js';
+
+// Central differences on the CPU backend: f32 forward, float64 projection sum. With h = 1e-2 the truncation
+// error is O(h^2) ~ 1e-4 relative and f32 rounding adds ~1e-7 / h ~ 1e-5, so 2e-2 relative is a safe bound
+// that still catches any wrong rule (a wrong rule is off by O(1)).
+describe('every gradient rule matches central finite differences (CPU)', () => {
+  for (const c of CASES) {
+    test.prop([fc.integer({ min: 1, max: 2 ** 30 })], { numRuns: 2 })(c.name, async (seed) => {
+      const inputs = c.shapes.map((s, i) => ({ data: randomArray(s.reduce((a, d) => a * d, 1), seed + i, c.lo ?? -1.5, c.hi ?? 1.5), shape: s }));
+      const r = await A.gradcheck(c.f, inputs, { device: cpu, ...c.tol });
+      expect(r.checked).toBe(inputs.reduce((n, x) => n + x.data.length, 0));
+    });
+  }
+});
+
+describe('gradcheck itself', () => {
+  it('fails on a wrong rule', async () => {
+    const wrong = A.defineOp('test-wrong-square', {
+      forward: ([x]) => ({ y: K.square(x) }),
+      backward: (dy) => [dy.reshape(dy.shape)], // should be 2 x dy
+    });
+    await expect(A.gradcheck((x) => wrong([x], undefined), [{ data: new Float32Array([0.7, -1.2, 2]), shape: [3] }])).rejects.toThrow(
+      /gradcheck: input 0 element 0: analytic/,
+    );
+  });
+});
+
+describe('straight-through categorical sample', () => {
+  it('passes the gradient of the (unimix) probabilities', async () => {
+    const logits = randomArray(2 * 3 * 5, 7, -2, 2);
+    const r = randomArray(2 * 3 * 5, 8);
+    const l1 = A.variable(tensor(cpu, logits, [2, 3, 5]));
+    const proj = A.constant(tensor(cpu, r, [2, 3, 5]));
+    const [gST] = A.grad(A.sum(A.mul(A.categoricalSample(l1, { seed: 3 }, 0.01), proj)), [l1]);
+    const l2 = A.variable(tensor(cpu, logits, [2, 3, 5]));
+    const probs = A.affine(A.softmax(l2), 0.99, 0.01 / 5);
+    const [gP] = A.grad(A.sum(A.mul(probs, proj)), [l2]);
+    const a = await gST.toArray();
+    const b = await gP.toArray();
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 5);
+  });
+});
