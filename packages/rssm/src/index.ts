@@ -1,0 +1,20 @@
+/**
+ * @twist/rssm: DreamerV2's recurrent state-space world model, as the TWIST paper uses it: a state-input
+ * teacher and an image-input student sharing one code path.
+ */
+export {
+  PRESETS,
+  makeConfig,
+  validateConfig,
+  encoderSizes,
+  decoderSizes,
+  decoderKernels,
+  type WorldModelConfig,
+  type RSSMConfig,
+  type Modality,
+  type PresetName,
+  type DeepPartial,
+} from './config.js';
+export { RSSM, type LatentState, type SequenceLatents, type ImaginedLatents, type Policy } from './rssm.js';
+export { StateEncoder, ImageEncoder, StateDecoder, ImageDecoder, ScalarHead } from './networks.js';
+export { WorldModel, readMetrics, disposeMetrics, type Batch, type WorldModelMetrics } from './world-model.js';

@@ -1,0 +1,194 @@
+import * as A from '@twist/autograd';
+import type { Var } from '@twist/autograd';
+import { zeros, type Device, type Tensor } from '@twist/kernels';
+import type { RSSMConfig } from './config.js';
+
+/** A latent state: deterministic h [N, deter] and stochastic one-hot z [N, stoch, classes] (with their logits). */
+export interface LatentState {
+  deter: Var;
+  stoch: Var;
+  logits: Var;
+}
+
+/** Latents over a sequence, time on axis 1: [B, T, ...]. */
+export interface SequenceLatents {
+  deter: Var;
+  stoch: Var;
+  postLogits: Var;
+  priorLogits: Var;
+}
+
+/** Imagined latents, time on axis 0: [H, N, ...]; actions[i] is the action taken in state i (leading to i+1). */
+export interface ImaginedLatents {
+  deter: Var;
+  stoch: Var;
+  priorLogits: Var;
+  actions: Var;
+}
+
+export type Policy = (feature: Var, step: number) => Var;
+
+/**
+ * DreamerV2's recurrent state-space model (paper Eq. 1):
+ *   sequence model      h_t = GRU(h_{t-1}, ELU(W_in [z_{t-1}, a_{t-1}]))
+ *   dynamics predictor  p(z_t | h_t)       logits = W_prior ELU(W_out h_t)
+ *   representation      q(z_t | h_t, x_t)  logits = W_post ELU(W_obs [h_t, embed_t])
+ * with z sampled by the straight-through categorical kernel. `observe` resets h, z and a to zero where an
+ * episode starts, as DreamerV2 does by masking the previous state.
+ */
+export class RSSM extends A.Module {
+  readonly imgIn: A.Linear;
+  readonly gru: A.GRUCell;
+  readonly imgOut: A.Linear;
+  readonly priorHead: A.Linear;
+  readonly obsOut: A.Linear;
+  readonly postHead: A.Linear;
+  /** Philox counter: advances with every sampled row so each draw is fresh and a seed reproduces a run. */
+  rngOffset = 0;
+
+  constructor(
+    readonly ctx: A.InitContext,
+    readonly cfg: RSSMConfig,
+    readonly actionSize: number,
+    readonly embedSize: number,
+  ) {
+    super();
+    const { deter, hidden, stoch, classes } = cfg;
+    this.imgIn = this.child('imgIn', new A.Linear(ctx, stoch * classes + actionSize, hidden, { name: 'rssm.imgIn' }));
+    this.gru = this.child('gru', new A.GRUCell(ctx, hidden, deter, { name: 'rssm.gru', updateBias: -1 }));
+    this.imgOut = this.child('imgOut', new A.Linear(ctx, deter, hidden, { name: 'rssm.imgOut' }));
+    this.priorHead = this.child('priorHead', new A.Linear(ctx, hidden, stoch * classes, { name: 'rssm.priorHead' }));
+    this.obsOut = this.child('obsOut', new A.Linear(ctx, deter + embedSize, hidden, { name: 'rssm.obsOut' }));
+    this.postHead = this.child('postHead', new A.Linear(ctx, hidden, stoch * classes, { name: 'rssm.postHead' }));
+  }
+
+  get featureSize(): number {
+    return this.cfg.deter + this.cfg.stoch * this.cfg.classes;
+  }
+
+  /** The all-zeros start state for n sequences. */
+  initial(device: Device, n: number): LatentState {
+    const { deter, stoch, classes } = this.cfg;
+    return {
+      deter: A.constant(zeros(device, [n, deter])),
+      stoch: A.constant(zeros(device, [n, stoch, classes])),
+      logits: A.constant(zeros(device, [n, stoch, classes])),
+    };
+  }
+
+  /** Dreamer's feature: [h, flatten(z)] -> [N, deter + stoch * classes]. */
+  feature(s: { deter: Var; stoch: Var }): Var {
+    const lead = s.deter.shape.slice(0, -1);
+    return A.concat([s.deter, A.reshape(s.stoch, [...lead, this.cfg.stoch * this.cfg.classes])], -1);
+  }
+
+  #act(x: Var): Var {
+    return A.activation(x, this.cfg.act);
+  }
+
+  #sample(logits: Var): Var {
+    const rows = logits.size / this.cfg.classes;
+    const key = { seed: this.ctx.seed, offset: this.rngOffset };
+    this.rngOffset += rows;
+    return A.categoricalSample(logits, key, this.cfg.unimix);
+  }
+
+  /** Prior step: h' = GRU(h, ELU(W [z, a])), z' ~ p(z' | h'). */
+  imgStep(prev: { deter: Var; stoch: Var }, action: Var): LatentState {
+    const { stoch, classes } = this.cfg;
+    const n = prev.deter.shape[0];
+    const x = this.#act(this.imgIn.forward(A.concat([A.reshape(prev.stoch, [n, stoch * classes]), action], -1)));
+    const deter = this.gru.forward(x, prev.deter);
+    const logits = A.reshape(this.priorHead.forward(this.#act(this.imgOut.forward(deter))), [n, stoch, classes]);
+    return { deter, stoch: this.#sample(logits), logits };
+  }
+
+  /** Posterior step: the prior step, then z ~ q(z | h', embed). Returns both. */
+  obsStep(prev: { deter: Var; stoch: Var }, action: Var, embed: Var): { post: LatentState; prior: LatentState } {
+    const { stoch, classes } = this.cfg;
+    const n = prev.deter.shape[0];
+    const prior = this.imgStep(prev, action);
+    const x = this.#act(this.obsOut.forward(A.concat([prior.deter, embed], -1)));
+    const logits = A.reshape(this.postHead.forward(x), [n, stoch, classes]);
+    return { post: { deter: prior.deter, stoch: this.#sample(logits), logits }, prior };
+  }
+
+  /**
+   * Runs the posterior over sequences. embeds [B, T, E]; actions [B, T, A] where actions[:, t] is the action
+   * that led to observation t (zero at an episode's first step); isFirst [B, T] is 1 at episode starts, where
+   * the previous state and action are reset to zero. `start` continues from a given state (default zeros).
+   */
+  observe(embeds: Var, actions: Var, isFirst: Tensor, start?: { deter: Var; stoch: Var }): SequenceLatents {
+    const [B, T] = embeds.shape;
+    const check = (name: string, t: { shape: readonly number[] }, want: number[]) => {
+      if (t.shape.length !== want.length || t.shape.some((d, i) => want[i] >= 0 && d !== want[i])) {
+        throw new Error(`RSSM.observe: ${name} must have shape [${want.map((d) => (d < 0 ? '*' : d)).join(',')}], got [${t.shape.join(',')}]`);
+      }
+    };
+    check('embeds', embeds, [B, T, this.embedSize]);
+    check('actions', actions, [B, T, this.actionSize]);
+    check('isFirst', isFirst, [B, T]);
+    const firstMask = A.constant(isFirst);
+    let state: { deter: Var; stoch: Var } = start ?? this.initial(embeds.device, B);
+    const deters: Var[] = [];
+    const stochs: Var[] = [];
+    const posts: Var[] = [];
+    const priors: Var[] = [];
+    for (let t = 0; t < T; t++) {
+      // keep = 1 - isFirst[:, t], broadcast over features
+      const keep = A.affine(A.slice(firstMask, [0, t], [B, 1]), -1, 1);
+      const prev = {
+        deter: A.mul(state.deter, keep),
+        stoch: A.mul(state.stoch, A.reshape(keep, [B, 1, 1])),
+      };
+      const a = A.mul(A.reshape(A.slice(actions, [0, t, 0], [B, 1, this.actionSize]), [B, this.actionSize]), keep);
+      const e = A.reshape(A.slice(embeds, [0, t, 0], [B, 1, this.embedSize]), [B, this.embedSize]);
+      const { post, prior } = this.obsStep(prev, a, e);
+      deters.push(post.deter);
+      stochs.push(post.stoch);
+      posts.push(post.logits);
+      priors.push(prior.logits);
+      state = post;
+    }
+    return {
+      deter: A.stack(deters, 1),
+      stoch: A.stack(stochs, 1),
+      postLogits: A.stack(posts, 1),
+      priorLogits: A.stack(priors, 1),
+    };
+  }
+
+  /**
+   * Imagines `horizon` prior steps from start states [N, ...]. Actions come from a policy of the feature
+   * (actor-critic learning, TWIST's teacher rollouts) or are given as [horizon, N, A] (replaying the teacher's
+   * actions in the student, paper Eq. 4). Returns the visited states 1..horizon, time on axis 0.
+   */
+  imagine(start: { deter: Var; stoch: Var }, policyOrActions: Policy | Var, horizon: number): ImaginedLatents {
+    if (!Number.isInteger(horizon) || horizon <= 0) throw new Error(`RSSM.imagine: horizon must be a positive integer, got ${horizon}`);
+    const n = start.deter.shape[0];
+    if (!(typeof policyOrActions === 'function')) {
+      const s = policyOrActions.shape;
+      if (s.length !== 3 || s[0] < horizon || s[1] !== n || s[2] !== this.actionSize) {
+        throw new Error(`RSSM.imagine: actions must have shape [${horizon},${n},${this.actionSize}], got [${s.join(',')}]`);
+      }
+    }
+    let state: { deter: Var; stoch: Var } = start;
+    const deters: Var[] = [];
+    const stochs: Var[] = [];
+    const logits: Var[] = [];
+    const acts: Var[] = [];
+    for (let i = 0; i < horizon; i++) {
+      const a =
+        typeof policyOrActions === 'function'
+          ? policyOrActions(this.feature(state), i)
+          : A.reshape(A.slice(policyOrActions, [i, 0, 0], [1, n, this.actionSize]), [n, this.actionSize]);
+      const next = this.imgStep(state, a);
+      deters.push(next.deter);
+      stochs.push(next.stoch);
+      logits.push(next.logits);
+      acts.push(a);
+      state = next;
+    }
+    return { deter: A.stack(deters, 0), stoch: A.stack(stochs, 0), priorLogits: A.stack(logits, 0), actions: A.stack(acts, 0) };
+  }
+}
