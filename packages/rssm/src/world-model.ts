@@ -169,7 +169,9 @@ export class WorldModel extends A.Module {
 
   /** Saves parameters, optimiser state and config atomically to dir (see @twist/autograd checkpoints). */
   save(dir: string, info: Record<string, unknown> = {}): Promise<void> {
-    return A.saveCheckpoint(dir, { modules: { model: this }, optimizers: { model: this.opt } }, this.cfg, info);
+    // The RNG counter is state too: a resumed run must draw the samples the uninterrupted run would have.
+    const rng = { rssmRngOffset: this.rssm.rngOffset };
+    return A.saveCheckpoint(dir, { modules: { model: this }, optimizers: { model: this.opt } }, this.cfg, { ...info, ...rng });
   }
 
   /** Rebuilds a model from a checkpoint directory (config from its JSON), with its optimiser state. */
@@ -177,7 +179,9 @@ export class WorldModel extends A.Module {
     const meta = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8'));
     const model = new WorldModel(device, meta.config as WorldModelConfig);
     const { info } = A.loadCheckpoint(dir, { modules: { model }, optimizers: { model: model.opt } });
-    return { model, info };
+    const { rssmRngOffset, ...rest } = info as { rssmRngOffset?: number };
+    model.rssm.rngOffset = Number(rssmRngOffset ?? 0);
+    return { model, info: rest };
   }
 
   /** Frees parameters and optimiser state. */
