@@ -1,0 +1,4 @@
+/** @twist/cli: the `twist` command's building blocks (also usable programmatically). */
+export { main, registerCommand } from './main.js';
+export { selfCheck, CHECKS, type SelfCheckResult } from './selfcheck.js';
+export { parseArgs, usage, type OptionSpec, type Parsed } from './args.js';
