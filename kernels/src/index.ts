@@ -39,3 +39,4 @@ export * from './categorical/index.js';
 export * from './rng/index.js';
 export * from './conv/index.js';
 export * from './optim/index.js';
+export * from './peak/index.js';

@@ -1,0 +1,1 @@
+export { peakFma, peakCopy } from './peak.js';
