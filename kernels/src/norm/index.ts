@@ -1,2 +1,2 @@
 // Public exports of the norm kernel family (re-exported by src/index.ts).
-export {};
+export { layerNorm, layerNormBackward } from './layernorm.js';

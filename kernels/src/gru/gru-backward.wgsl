@@ -1,0 +1,104 @@
+// Backward of gru-forward.wgsl for one row per T threads. With n, p, r, c, u recomputed from pre and AUX
+// (mean, rstd per row, then the forward's beta at offset 2B):
+//   dc = dh' * u,  du = dh' * (c - h),  dh_direct = dh' * (1 - u)
+//   dp_u = du * u (1 - u),  dz = dc * (1 - c^2)   (z = r * p_c),  dp_c = dz * r,  dp_r = dz * p_c * r (1 - r)
+//   dn = dp * gamma,  dpre = rstd * (dn - mean(dn) - n * mean(dn * n))    (LayerNorm backward over 3H)
+// Outputs dpre [B, 3H] and DPX [B, 4H] = [dp (3H) | dh_direct (H)]: dp feeds the dgamma/dbeta column sums
+// (gru-finish.wgsl), dh_direct is added to dpre @ Wh^T there. A thread handles hidden units j, j+T, ...
+// (all three parts of each), so it only ever reads back the DPX values it wrote itself.
+
+struct Params {
+  rows: u32,
+  H: u32,
+  ub: f32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> DHN: array<f32>;
+@group(0) @binding(1) var<storage, read> PRE: array<f32>;
+@group(0) @binding(2) var<storage, read> AUX: array<f32>;
+@group(0) @binding(3) var<storage, read> Hs: array<f32>;
+@group(0) @binding(4) var<storage, read> G: array<f32>;
+@group(0) @binding(5) var<storage, read_write> DPRE: array<f32>;
+@group(0) @binding(6) var<storage, read_write> DPX: array<f32>;
+@group(0) @binding(7) var<uniform> u: Params;
+
+override WG: u32 = 64;
+override T: u32 = 1;
+
+var<workgroup> red: array<vec2<f32>, WG>;
+
+fn rowSum(lid: u32, lane: u32, v: vec2<f32>) -> vec2<f32> {
+  if (T == 1u) { return v; }
+  red[lid] = v;
+  workgroupBarrier();
+  for (var k = T / 2u; k > 0u; k >>= 1u) {
+    if (lane < k) { red[lid] += red[lid + k]; }
+    workgroupBarrier();
+  }
+  let s = red[lid - lane];
+  workgroupBarrier();
+  return s;
+}
+
+fn sigm(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let lid = lid3.x;
+  let lane = lid % T;
+  let row = (wid.x + wid.y * nwg.x) * (WG / T) + lid / T;
+  let live = row < u.rows;
+  let H = u.H;
+  let C = 3u * H;
+  let base = row * C;
+  let xbase = row * 4u * H;
+  var mean = 0.0;
+  var rstd = 0.0;
+  let bb = 2u * u.rows;
+  var acc = vec2(0.0);
+  if (live) {
+    mean = AUX[2u * row];
+    rstd = AUX[2u * row + 1u];
+    for (var j = lane; j < H; j += T) {
+      let nr = (PRE[base + j] - mean) * rstd;
+      let nc = (PRE[base + H + j] - mean) * rstd;
+      let nu = (PRE[base + 2u * H + j] - mean) * rstd;
+      let gr = G[j];
+      let gc = G[j + H];
+      let gu = G[j + 2u * H];
+      let pc = nc * gc + AUX[bb + j + H];
+      let r = sigm(nr * gr + AUX[bb + j]);
+      let cand = tanh(clamp(r * pc, -15.0, 15.0));
+      let upd = sigm(nu * gu + AUX[bb + j + 2u * H] + u.ub);
+      let d = DHN[row * H + j];
+      let dc = d * upd;
+      let du = d * (cand - Hs[row * H + j]);
+      let dz = dc * (1.0 - cand * cand);
+      let dpr = dz * pc * r * (1.0 - r);
+      let dpc = dz * r;
+      let dpu = du * upd * (1.0 - upd);
+      DPX[xbase + j] = dpr;
+      DPX[xbase + H + j] = dpc;
+      DPX[xbase + 2u * H + j] = dpu;
+      DPX[xbase + 3u * H + j] = d * (1.0 - upd);
+      let dnr = dpr * gr;
+      let dnc = dpc * gc;
+      let dnu = dpu * gu;
+      acc += vec2(dnr + dnc + dnu, dnr * nr + dnc * nc + dnu * nu);
+    }
+  }
+  let s = rowSum(lid, lane, acc) / f32(C);
+  if (!live) { return; }
+  for (var j = lane; j < H; j += T) {
+    for (var k = 0u; k < 3u; k++) {
+      let c = j + k * H;
+      let n = (PRE[base + c] - mean) * rstd;
+      let dn = DPX[xbase + c] * G[c];
+      DPRE[base + c] = rstd * (dn - s.x - n * s.y);
+    }
+  }
+}

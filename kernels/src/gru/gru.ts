@@ -1,0 +1,148 @@
+import { assertDType } from '../core/dtype.js';
+import { fmt } from '../core/shape.js';
+import { empty, type Tensor } from '../core/tensor.js';
+import { matmul } from '../matmul/index.js';
+import { rowThreads, type GruBackwardParams, type GruFinishParams, type GruForwardParams } from './gru-kernel.js';
+import './gru-kernel.js';
+
+export interface GruParams {
+  /** Added to the update gate's pre-activation (DreamerV2: -1, so the cell starts out keeping its state). */
+  updateBias?: number;
+  /** LayerNorm epsilon (DreamerV2 uses Keras' default, 1e-3). */
+  eps?: number;
+}
+
+/**
+ * What gruCellBackward needs from the forward. A plain object (so `scope` sees the tensors inside when it is
+ * returned from one); `dispose()` releases the tensors.
+ */
+export interface GruSaved {
+  /** x @ Wx + h @ Wh before the LayerNorm, [B, 3H] (parts: reset, candidate, update). */
+  readonly pre: Tensor;
+  /**
+   * [2B + 3H]: the LayerNorm statistics per row, (mean, rstd) interleaved, then a copy of beta (so the backward
+   * neither needs beta as an argument nor depends on the caller's beta being alive and unchanged).
+   */
+  readonly aux: Tensor;
+  readonly updateBias: number;
+  dispose(): void;
+}
+
+const OP = 'gruCell';
+
+function check(op: string, what: string, t: Tensor, shape: readonly number[], device: Tensor['device']): void {
+  t.storage(op);
+  assertDType(op, what, 'f32', t.dtype);
+  if (t.device !== device) throw new Error(`${op}: ${what} must be on the same device as x (${device.label}), got ${t.device.label}`);
+  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(`${op}: ${what} must have shape ${fmt(shape)}, got ${fmt(t.shape)}`);
+  }
+}
+
+function sizes(op: string, x: Tensor, h: Tensor): { B: number; I: number; H: number } {
+  if (x.rank !== 2) throw new Error(`${op}: x must have shape [B, I], got ${fmt(x.shape)}`);
+  if (h.rank !== 2) throw new Error(`${op}: h must have shape [B, H], got ${fmt(h.shape)}`);
+  const [B, I] = x.shape;
+  const H = h.shape[1];
+  if (h.shape[0] !== B) throw new Error(`${op}: h must have shape [${B}, H] (the batch of x), got ${fmt(h.shape)}`);
+  if (I < 1 || H < 1) throw new Error(`${op}: x and h need at least one feature, got x ${fmt(x.shape)}, h ${fmt(h.shape)}`);
+  return { B, I, H };
+}
+
+/**
+ * DreamerV2's GRU cell with LayerNorm (norm=True, act=tanh):
+ *   parts = LayerNorm(x @ Wx + h @ Wh; gamma, beta, eps)      (= LayerNorm(concat(x, h) @ W), no Dense bias)
+ *   reset, cand, update = split(parts, 3)                      (in that order, H each)
+ *   reset = sigmoid(reset); cand = tanh(reset * cand); update = sigmoid(update + updateBias)
+ *   hNew = update * cand + (1 - update) * h
+ * x [B, I], h [B, H], Wx [I, 3H], Wh [H, 3H], gamma and beta [3H]. Three dispatches: two matmuls and one fused
+ * add + LayerNorm + gates kernel. Returns hNew [B, H] and what the backward needs.
+ */
+export function gruCell(
+  x: Tensor,
+  h: Tensor,
+  Wx: Tensor,
+  Wh: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  opts: GruParams = {},
+): { h: Tensor; saved: GruSaved } {
+  const dev = x.device;
+  check(OP, 'x', x, x.shape, dev);
+  check(OP, 'h', h, h.shape, dev);
+  const { B, I, H } = sizes(OP, x, h);
+  check(OP, 'Wx', Wx, [I, 3 * H], dev);
+  check(OP, 'Wh', Wh, [H, 3 * H], dev);
+  check(OP, 'gamma', gamma, [3 * H], dev);
+  check(OP, 'beta', beta, [3 * H], dev);
+  const updateBias = opts.updateBias ?? -1;
+  const eps = opts.eps ?? 1e-3;
+  if (!Number.isFinite(updateBias)) throw new Error(`${OP}: updateBias must be a finite number, got ${updateBias}`);
+  if (!(eps >= 0 && Number.isFinite(eps))) throw new Error(`${OP}: eps must be a finite number >= 0, got ${eps}`);
+
+  const xw = matmul(x, Wx);
+  const hw = matmul(h, Wh);
+  const hNew = empty(dev, [B, H], 'f32');
+  const pre = empty(dev, [B, 3 * H], 'f32');
+  const aux = empty(dev, [2 * B + 3 * H], 'f32');
+  const p: GruForwardParams = { rows: B, H, eps, updateBias, tpr: rowThreads(B, 3 * H) };
+  dev.run('gru_forward', [xw, hw, h, gamma, beta], [hNew, pre, aux], p);
+  xw.dispose();
+  hw.dispose();
+  const saved: GruSaved = {
+    pre,
+    aux,
+    updateBias,
+    dispose() {
+      pre.dispose();
+      aux.dispose();
+    },
+  };
+  return { h: hNew, saved };
+}
+
+/**
+ * Gradients of gruCell given dL/dhNew [B, H] and the forward's `saved` (not consumed: dispose it yourself).
+ * Six dispatches: the fused gates + LayerNorm backward (d pre-norm parts, dp for the parameter sums, the direct
+ * dh term), four matmuls (dx = dpre @ Wx^T, dh = dpre @ Wh^T, dWx = x^T @ dpre, dWh = h^T @ dpre) and one kernel
+ * that sums dgamma/dbeta over the batch and adds the direct term to dh.
+ */
+export function gruCellBackward(
+  dhNew: Tensor,
+  saved: GruSaved,
+  x: Tensor,
+  h: Tensor,
+  Wx: Tensor,
+  Wh: Tensor,
+  gamma: Tensor,
+): { dx: Tensor; dh: Tensor; dWx: Tensor; dWh: Tensor; dgamma: Tensor; dbeta: Tensor } {
+  const op = 'gruCellBackward';
+  const dev = x.device;
+  check(op, 'x', x, x.shape, dev);
+  check(op, 'h', h, h.shape, dev);
+  const { B, I, H } = sizes(op, x, h);
+  check(op, 'dhNew', dhNew, [B, H], dev);
+  check(op, 'Wx', Wx, [I, 3 * H], dev);
+  check(op, 'Wh', Wh, [H, 3 * H], dev);
+  check(op, 'gamma', gamma, [3 * H], dev);
+  check(op, 'saved.pre', saved.pre, [B, 3 * H], dev);
+  check(op, 'saved.aux', saved.aux, [2 * B + 3 * H], dev);
+
+  const dpre = empty(dev, [B, 3 * H], 'f32');
+  const dpx = empty(dev, [B, 4 * H], 'f32');
+  const bp: GruBackwardParams = { rows: B, H, updateBias: saved.updateBias, tpr: rowThreads(B, 3 * H) };
+  dev.run('gru_backward', [dhNew, saved.pre, saved.aux, h, gamma], [dpre, dpx], bp);
+  const dx = matmul(dpre, Wx, { transB: true });
+  const dhm = matmul(dpre, Wh, { transB: true });
+  const dWx = matmul(x, dpre, { transA: true });
+  const dWh = matmul(h, dpre, { transA: true });
+  const dgamma = empty(dev, [3 * H], 'f32');
+  const dbeta = empty(dev, [3 * H], 'f32');
+  const dh = empty(dev, [B, H], 'f32');
+  const fp: GruFinishParams = { rows: B, H };
+  dev.run('gru_finish', [dpx, saved.pre, saved.aux, dhm], [dgamma, dbeta, dh], fp);
+  dpre.dispose();
+  dpx.dispose();
+  dhm.dispose();
+  return { dx, dh, dWx, dWh, dgamma, dbeta };
+}
