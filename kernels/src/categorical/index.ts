@@ -1,2 +1,9 @@
 // Public exports of the categorical kernel family (re-exported by src/index.ts).
-export {};
+export {
+  categoricalSample,
+  categoricalSampleGrad,
+  categoricalKL,
+  categoricalKLGrad,
+  categoricalEntropy,
+  type CategoricalOptions,
+} from './categorical.js';

@@ -1,2 +1,3 @@
 // Public exports of the rng kernel family (re-exported by src/index.ts).
-export {};
+export { randomUniform, randomNormal, randomBits, type RngKey } from './rng.js';
+export { philox4x32 } from './philox.js';

@@ -1,0 +1,109 @@
+// Straight-through categorical sampling, forward: one thread per row of C logits (rows are short: DreamerV2 has
+// C = 32). Writes probs = (1 - unimix) softmax(x) + unimix / C (f32) and a one-hot sample drawn by the inverse
+// CDF at the row's uniform, which is element `row` of randomUniform(key): word row % 4 of
+// philox4x32([row / 4, 0, o0, o1], [k0, k1]). The decision is made in integers (see sampler.ts, mirrored here
+// line for line) so it is bit-identical to the CPU reference.
+
+{{PHILOX}}
+
+{{EXP2_TABLES}}
+
+struct Params {
+  rows: u32,
+  C: u32,
+  q: u32,       // weight precision in bits (weightBits(C))
+  M: u32,       // unimix quantised to 24 bits
+  k0: u32,
+  k1: u32,
+  o0: u32,
+  o1: u32,
+  unimix: f32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> SAMPLE: array<f32>;
+@group(0) @binding(2) var<storage, read_write> PROBS: array<f32>;
+@group(0) @binding(3) var<uniform> u: Params;
+
+override WG: u32 = 64;
+
+const LOG2E_F: f32 = 1.4426950216293335;
+
+// floor(2^(q + Z / 2^16)), Z = trunc(2^16 max((x - m) log2 e, -32)); 0 when the exponent is negative.
+fn fixed_weight(x: f32, m: f32, q: u32) -> u32 {
+  let zf = max((x - m) * LOG2E_F, -32.0);
+  let e = i32(q << 16u) + i32(zf * 65536.0);
+  if (e < 0) { return 0u; }
+  let n = u32(e) >> 16u;
+  let f = u32(e) & 0xffffu;
+  return mulhi32(EXP2_HI[f >> 8u], EXP2_LO[f & 0xffu]) >> (30u - n);
+}
+
+// 96-bit unsigned integers as three u32 limbs (x least significant).
+fn mul64x32(a: vec2<u32>, b: u32) -> vec3<u32> {
+  let h0 = mulhi32(a.x, b);
+  let l1 = a.y * b;
+  let mid = h0 + l1;
+  return vec3<u32>(a.x * b, mid, mulhi32(a.y, b) + select(0u, 1u, mid < h0));
+}
+
+fn add96(a: vec3<u32>, b: vec3<u32>) -> vec3<u32> {
+  let x = a.x + b.x;
+  let c0 = select(0u, 1u, x < a.x);
+  let y0 = a.y + b.y;
+  let y = y0 + c0;
+  let c1 = select(0u, 1u, y0 < a.y) + select(0u, 1u, y < y0);
+  return vec3<u32>(x, y, a.z + b.z + c1);
+}
+
+fn lt96(a: vec3<u32>, b: vec3<u32>) -> bool {
+  if (a.z != b.z) { return a.z < b.z; }
+  if (a.y != b.y) { return a.y < b.y; }
+  return a.x < b.x;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * (nwg.x * WG);
+  if (row >= u.rows) { return; }
+  let C = u.C;
+  let base = row * C;
+
+  var m = X[base];
+  for (var c = 1u; c < C; c++) { m = max(m, X[base + c]); }
+
+  // f32 softmax denominator and the integer weight sum S (64 bits).
+  var sum = 0.0;
+  var s = vec2<u32>(0u, 0u);
+  for (var c = 0u; c < C; c++) {
+    let x = X[base + c];
+    sum += exp(x - m);
+    let w = fixed_weight(x, m, u.q);
+    let lo = s.x + w;
+    s = vec2<u32>(lo, s.y + select(0u, 1u, lo < w));
+  }
+
+  let word = philox4x32(vec4<u32>(row >> 2u, 0u, u.o0, u.o1), vec2<u32>(u.k0, u.k1))[row & 3u];
+  let U = word >> 8u;
+  let cf = select(1u, C, u.M > 0u);
+  let cs = mul64x32(s, cf);                 // < 2^64 by the choice of q
+  let L = mul64x32(cs.xy, U);
+  let k1 = vec2<u32>((16777216u - u.M) * cf, mulhi32(16777216u - u.M, cf));
+  let K2 = mul64x32(s, u.M);
+
+  let scale = (1.0 - u.unimix) / sum;
+  let floor_p = u.unimix / f32(C);
+  var R = vec3<u32>(0u, 0u, 0u);
+  var found = false;
+  for (var c = 0u; c < C; c++) {
+    let x = X[base + c];
+    PROBS[base + c] = exp(x - m) * scale + floor_p;
+    R = add96(add96(R, mul64x32(k1, fixed_weight(x, m, u.q))), K2);
+    let hit = !found && (lt96(L, R) || c == C - 1u);
+    found = found || hit;
+    SAMPLE[base + c] = select(0.0, 1.0, hit);
+  }
+}
