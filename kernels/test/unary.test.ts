@@ -76,3 +76,15 @@ describe('unary ops on the CPU reference', () => {
     expect(cpu.stats().liveBuffers).toBe(before);
   });
 });
+
+describe('reshape views', () => {
+  it('infers one -1 dim and rejects impossible shapes', async () => {
+    const x = tensor(cpu, [1, 2, 3, 4, 5, 6], [2, 3]);
+    expect(x.reshape([-1, 2]).shape).toEqual([3, 2]);
+    expect(x.reshape([3, -1]).shape).toEqual([3, 2]);
+    expect(() => x.reshape([-1, -1])).toThrow(/at most one dim may be -1/);
+    expect(() => x.reshape([4, -1])).toThrow(/cannot view \[2,3\] \(6 elements\) as \[4,-1\]/);
+    expect(() => x.reshape([7])).toThrow(/cannot view \[2,3\] \(6 elements\) as \[7\]/);
+    expect(await read(x.reshape([6]))).toEqual(new Float32Array([1, 2, 3, 4, 5, 6]));
+  });
+});

@@ -52,10 +52,12 @@ export class Tensor implements Disposable {
 
   /** A view with another shape of the same size (no copy). */
   reshape(shape: Shape): Tensor {
-    checkShape('reshape', 'shape', shape);
-    let target = [...shape];
+    // One dim may be -1: it is inferred from the size.
+    const target = [...shape];
     const infer = target.indexOf(-1);
+    if (infer >= 0 && target.indexOf(-1, infer + 1) >= 0) throw new Error(`reshape: at most one dim may be -1, got ${fmt(shape)}`);
     if (infer >= 0) target[infer] = this.size / Math.max(1, sizeOf(target.filter((d) => d !== -1)));
+    checkShape('reshape', 'shape', shape.filter((d) => d !== -1));
     if (sizeOf(target) !== this.size || !target.every(Number.isInteger)) {
       throw new Error(`reshape: cannot view ${fmt(this.shape)} (${this.size} elements) as ${fmt(shape)}`);
     }

@@ -12,7 +12,7 @@ const dev: Device = (await gpuOrNull()) ?? cpu;
  * Synthetic moving shapes, 32x32 RGB u8: a coloured square drifts with a velocity given by the action,
  * bouncing off the borders; the reward is its horizontal position.
  */
-function movingSquares(B: number, T: number, seed: number): Batch & { pixels: Uint8Array } {
+function movingSquares(B: number, T: number, seed: number, on: Device = dev): Batch & { pixels: Uint8Array } {
   let s = seed >>> 0;
   const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   const S = 32;
@@ -45,10 +45,10 @@ function movingSquares(B: number, T: number, seed: number): Batch & { pixels: Ui
   }
   return {
     pixels: px,
-    obs: tensor(dev, px, [B, T, S, S, 3]),
-    actions: tensor(dev, act, [B, T, 2]),
-    rewards: tensor(dev, rew, [B, T]),
-    isFirst: tensor(dev, first, [B, T]),
+    obs: tensor(on, px, [B, T, S, S, 3]),
+    actions: tensor(on, act, [B, T, 2]),
+    rewards: tensor(on, rew, [B, T]),
+    isFirst: tensor(on, first, [B, T]),
   };
 }
 
@@ -73,13 +73,13 @@ describe(`image world model (${dev.backend})`, () => {
   it('saves and loads: the loaded model gives the same loss', async () => {
     const cfg = makeConfig('debug', { modality: 'image', imageSize: 32, actionSize: 2, seed: 8 });
     const wm = new WorldModel(cpu, cfg);
-    wm.trainStep(movingSquares(2, 3, 1));
+    wm.trainStep(movingSquares(2, 3, 1, cpu));
     const dir = mkdtempSync(join(tmpdir(), 'twist-wm-'));
     await wm.save(dir, { step: 1 });
     const { model, info } = WorldModel.load(cpu, dir);
     expect(info).toEqual({ step: 1 });
     expect(model.opt.step).toBe(1);
-    const b = movingSquares(2, 3, 2);
+    const b = movingSquares(2, 3, 2, cpu);
     const l1 = await wm.loss(b).loss.item();
     const l2 = await model.loss(b).loss.item();
     expect(l2).toBeCloseTo(l1, 5);
