@@ -222,7 +222,7 @@ describe('unaryGrad on the CPU reference', () => {
     const x = lo + (hi - lo) * u;
     const p0 = op === 'elu' ? Math.abs(p) : p;
     const p1 = op === 'clamp' ? p0 + 1 : 0;
-    if (['relu', 'abs'].includes(op) && Math.abs(x) < 1e-3) return;
+    if (['relu', 'abs', 'sign'].includes(op) && Math.abs(x) < 1e-3) return;
     if (op === 'clamp' && (Math.abs(x - p0) < 1e-3 || Math.abs(x - p1) < 1e-3)) return;
     const f = (v: number) => UNARY[op].cpu(v, p0, p1);
     const h = 1e-6 * Math.max(1, Math.abs(x));
@@ -242,6 +242,7 @@ describe('unaryGrad on the CPU reference', () => {
     expect(await read(unaryGrad(x, dy, 'clamp', -1, 0.5))).toEqual(new Float32Array([0, 2, 0]));
     expect(await read(unaryGrad(x, dy, 'pow', 3))).toEqual(new Float32Array([12, 1.5, 81]));
     expect(await read(unaryGrad(x, dy, 'pow', 0))).toEqual(new Float32Array([0, 0, 0]));
+    expect(await read(unaryGrad(x, dy, 'sign'))).toEqual(new Float32Array([0, 0, 0]));
     expectClose(await read(unaryGrad(x, dy, 'elu', 2)), [2 * Math.exp(-2), 2, 3], { atol: 0, rtol: 1e-7 });
     expectClose(await read(unaryGrad(x, dy, 'tanh')), [1 - Math.tanh(-2) ** 2, 2 * (1 - Math.tanh(0.5) ** 2), 3 * (1 - Math.tanh(3) ** 2)], {
       atol: 0,
@@ -249,9 +250,9 @@ describe('unaryGrad on the CPU reference', () => {
     });
   });
 
-  it('rejects ops without a gradient and mismatched shapes', () => {
+  it('rejects unknown ops and mismatched shapes', () => {
     const x = tensor(cpu, [1, 2, 3]);
-    expect(() => unaryGrad(x, x, 'sign')).toThrow(/unaryGrad: op 'sign' has no gradient kernel; differentiable ops: neg, abs/);
+    expect(() => unaryGrad(x, x, 'nope' as UnaryOp)).toThrow(/unaryGrad: op 'nope' has no gradient kernel; differentiable ops: neg, abs/);
     expect(() => unaryGrad(x, tensor(cpu, [1, 2]), 'exp')).toThrow('unaryGrad(exp): dy must have the shape of x [3], got [2]');
     expect(() => unaryGrad(x, tensor(cpu, new Int32Array(3)), 'exp')).toThrow('unaryGrad: dy must have dtype f32, got i32');
   });

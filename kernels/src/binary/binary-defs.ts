@@ -41,7 +41,7 @@ export interface UnaryGradDef {
 
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
-/** d/dx of the differentiable ops in elementwise/unary-defs.ts, with the same p0/p1 meaning. */
+/** d/dx of the ops in elementwise/unary-defs.ts, with the same p0/p1 meaning (sign and fill: 0). */
 export const UNARY_GRAD: Partial<Record<UnaryOp, UnaryGradDef>> = {
   neg: { wgsl: '-dy', cpu: (_x, dy) => -dy },
   // sign(0) = 0: the subgradient 0 at the kink
@@ -76,6 +76,9 @@ export const UNARY_GRAD: Partial<Record<UnaryOp, UnaryGradDef>> = {
   },
   // pass-through inside [lo, hi] (bounds included), 0 outside
   clamp: { wgsl: 'select(0.0, dy, x >= p0 && x <= p1)', cpu: (x, dy, lo, hi) => (x >= lo && x <= hi ? dy : 0) },
+  // piecewise constant: 0 almost everywhere (PyTorch's convention for sign)
+  sign: { wgsl: '0.0', cpu: () => 0 },
+  fill: { wgsl: '0.0', cpu: () => 0 },
 };
 
 export const UNARY_GRAD_OPS = Object.keys(UNARY_GRAD) as UnaryOp[];

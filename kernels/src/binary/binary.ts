@@ -56,7 +56,8 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 
 /**
  * The backward of a unary op: dx = dy * f'(x) elementwise, x the forward op's input, p0/p1 its parameters
- * (ELU alpha, affine scale, pow exponent, clamp bounds; clamp passes dy inside [lo, hi] and gives 0 outside).
+ * (ELU alpha, affine scale, pow exponent, clamp bounds; clamp passes dy inside [lo, hi] and gives 0 outside;
+ * sign and fill give 0).
  * x and dy must have the same shape (1 dispatch).
  */
 export function unaryGrad(x: Tensor, dy: Tensor, op: UnaryOp, p0 = 0, p1 = 0): Tensor {
