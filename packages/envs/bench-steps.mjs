@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Environment steps per second: one env, and VecEnv with 4 and 16 envs (worker threads and in-process).
 //
-//   node packages/envs/bench-steps.mjs [--task cheetah-run] [--seconds 3] [--nums 1,4,16] [--dist] [--all-tasks]
+//   node packages/envs/bench-steps.mjs [--task cheetah-run] [--seconds 3] [--warmup 3] [--nums 1,4,16] [--dist] [--all-tasks]
 //
 // From TypeScript source by default (registers tsx after loading MuJoCo); --dist uses the build (dist/).
 // "env steps" are agent steps (one step() of one env = actionRepeat control steps); control steps/s and
@@ -18,6 +18,7 @@ const seconds = Number(opt('seconds', '3'));
 const nums = opt('nums', '1,4,16').split(',').map(Number);
 const useDist = args.includes('--dist');
 const allTasks = args.includes('--all-tasks');
+const warmupMs = 1000 * Number(opt('warmup', '3'));
 
 let lib;
 if (useDist) {
@@ -42,10 +43,10 @@ async function benchSingle(name) {
   const env = await makeEnv(name);
   let o = env.reset(0);
   const a = new Float32Array(env.actionSize);
-  // warm-up: the wasm tiers up to optimised code during the first second or so
+  // warm-up: V8 tiers the wasm up to optimised code during the first seconds (per thread)
   const warm = performance.now();
   let t = 0;
-  while (performance.now() - warm < 1500) {
+  while (performance.now() - warm < warmupMs) {
     a.set(actionsFor(1, env.actionSize, t++));
     o = o.done ? env.reset(t) : env.step(a);
   }
@@ -74,7 +75,7 @@ async function benchVec(name, num, workers) {
   let t = 0;
   let rounds = 0;
   const warm = performance.now();
-  while (performance.now() - warm < 1500) {
+  while (performance.now() - warm < warmupMs) {
     const o = await vec.step(actionsFor(num, A, t++));
     if (o.done.some((d) => d)) await vec.reset(t);
   }
@@ -91,7 +92,7 @@ async function benchVec(name, num, workers) {
 
 const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
 console.log(`# env steps/s (${useDist ? 'dist' : 'source via tsx'}), ${cpus()[0]?.model ?? 'cpu'}, ${cores} cores, load avg ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-console.log(`# node ${process.version}; ${seconds} s per measurement after 1.5 s warm-up; no rendering`);
+console.log(`# node ${process.version}; ${seconds} s per measurement after ${warmupMs / 1000} s warm-up; no rendering`);
 
 if (allTasks) {
   console.log('\n| task | agent steps/s (1 env) | control steps/s | physics steps/s |');

@@ -193,6 +193,24 @@ export class Sim {
     for (let i = 0; i < n; i++) this.mj.mj_step(this.model, this.data);
   }
 
+  /**
+   * One physics step as dm_control's legacy step does it: mj_step2 (actuation, acceleration, constraint
+   * forces, integration, from the stages computed last time) then mj_step1 (position and velocity stages,
+   * their sensors, cameras) for the new state. Costs one forward pass like mj_step, but leaves positions,
+   * velocities and pos/vel sensors up to date without a separate mj_forward; acceleration-stage values
+   * (contacts forces, touch sensors, qacc) are those of the step just integrated. Not for RK4 (mj_step2
+   * integrates with Euler); requires the position/velocity stages to be current (mj_forward after reset).
+   */
+  stepSplit(): void {
+    this.mj.mj_step2(this.model, this.data);
+    this.mj.mj_step1(this.model, this.data);
+  }
+
+  /** Whether the model integrates with RK4 (then stepSplit is not equivalent; use step + forward). */
+  get rk4(): boolean {
+    return this.model.opt.integrator === (this.mj as any).mjtIntegrator.mjINT_RK4.value;
+  }
+
   forward(): void {
     this.mj.mj_forward(this.model, this.data);
   }

@@ -217,6 +217,8 @@ export class TwistEnv implements Env {
   private readonly seeds: Rng;
   private readonly action: Float64Array;
   private readonly stateBuf: Float32Array;
+  /** mj_step2 + mj_step1 per physics step (dm_control's legacy step), except for RK4 models. */
+  private readonly splitStep: boolean;
   private lastImage: Uint8Array | null = null;
   private episodeSeed = 0;
   private frictionScale = 1;
@@ -240,6 +242,7 @@ export class TwistEnv implements Env {
     this.episodeLength = opts.episodeLength ?? spec.episodeLength;
     this.maxSteps = Math.ceil(this.episodeLength / this.actionRepeat);
     this.substeps = Math.max(1, Math.round(spec.controlTimestep / this.sim.timestep));
+    this.splitStep = !this.sim.rk4;
     this.render = opts.render;
     this.friction = frictionIntervals('makeEnv', opts.physicsDR);
     this.seeds = new Rng(opts.seed ?? 0);
@@ -289,11 +292,18 @@ export class TwistEnv implements Env {
       if (this.logic.applyAction) this.logic.applyAction(this.action);
       else this.sim.v.ctrl.set(this.action);
       const n = this.substeps;
-      for (let k = 0; k < n; k++) {
-        if (this.logic.beforeSubstep) this.logic.beforeSubstep(k, n);
-        this.sim.step(1);
+      if (this.splitStep) {
+        for (let k = 0; k < n; k++) {
+          if (this.logic.beforeSubstep) this.logic.beforeSubstep(k, n);
+          this.sim.stepSplit();
+        }
+      } else {
+        for (let k = 0; k < n; k++) {
+          if (this.logic.beforeSubstep) this.logic.beforeSubstep(k, n);
+          this.sim.step(1);
+        }
+        this.sim.forward();
       }
-      this.sim.forward();
       if (this.sim.unstable()) {
         unstable = true;
         break;
