@@ -132,6 +132,16 @@ describe('VecEnv', () => {
     await expect(vec.step(new Float32Array(12))).rejects.toThrow(/previous VecEnv call has not finished/);
     await p;
     await expect(vec.reset([1, 2, 3])).rejects.toThrow(/seeds must be an integer, or an array of 2 integers/);
+    // a done env: stepping it names it; resetSome brings it back
+    const short = await VecEnv.create('cheetah-run', { num: 2, workers: 0, episodeLength: 4 });
+    open.push(short);
+    await short.reset(0);
+    await short.step(new Float32Array(12));
+    const last = await short.step(new Float32Array(12));
+    expect(last.done).toEqual([true, true]);
+    await expect(short.step(new Float32Array(12))).rejects.toThrow(/env 0: step: the cheetah-run episode is over/);
+    await short.resetSome([0, 1]);
+    expect((await short.step(new Float32Array(12))).done).toEqual([false, false]);
     await expect(VecEnv.create('cheetah-run', { num: 0 })).rejects.toThrow(/num must be a positive integer/);
     await expect(VecEnv.create('cheetah-run', { num: 2, worker: 1 } as never)).rejects.toThrow(
       "VecEnv: unknown option 'worker'; valid options: actionRepeat, episodeLength, physicsDR, render, seed, num, workers, renderBatch",

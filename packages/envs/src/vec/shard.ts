@@ -22,6 +22,8 @@ export interface ShardInit {
   opts: Omit<EnvOptions, 'render'>;
   /** Per-env base seeds of the no-seed reset sequence. */
   seeds: number[];
+  /** Index of the shard's first env in the VecEnv (for error messages). Default 0. */
+  offset?: number;
   withScenes: boolean;
 }
 
@@ -29,13 +31,14 @@ export class EnvShard {
   private constructor(
     readonly envs: Env[],
     private readonly withScenes: boolean,
+    private readonly offset: number,
   ) {}
 
   static async create(init: ShardInit): Promise<EnvShard> {
     const opts = checkEnvOptions('VecEnv', init.opts);
     const envs: Env[] = [];
     for (const seed of init.seeds) envs.push(await makeEnv(init.task, { ...opts, seed }));
-    return new EnvShard(envs, init.withScenes);
+    return new EnvShard(envs, init.withScenes, init.offset ?? 0);
   }
 
   get stateSize(): number {
@@ -50,7 +53,7 @@ export class EnvShard {
   reset(seeds: (number | undefined)[], indices?: number[]): ShardResult {
     const idx = indices ?? this.envs.map((_, i) => i);
     return this.collect(
-      idx.map((i, k) => this.envs[i].reset(seeds[k])),
+      idx.map((i, k) => this.tagged(i, () => this.envs[i].reset(seeds[k]))),
       idx,
     );
   }
@@ -58,12 +61,21 @@ export class EnvShard {
   /** Step every env; `actions` is count x actionSize, row-major. */
   step(actions: Float32Array): ShardResult {
     const A = this.actionSize;
-    const obs = this.envs.map((e, i) => e.step(actions.subarray(i * A, (i + 1) * A)));
+    const obs = this.envs.map((e, i) => this.tagged(i, () => e.step(actions.subarray(i * A, (i + 1) * A))));
     return this.collect(obs, null);
   }
 
   scenes(): Scene[] {
     return this.envs.map((e) => e.scene());
+  }
+
+  /** Run fn for env i, prefixing an error with the env's index in the VecEnv. */
+  private tagged<T>(i: number, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw new Error(`env ${this.offset + i}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   close(): void {

@@ -123,6 +123,7 @@ export class VecEnv {
             task: spec.name,
             opts: envOpts,
             seeds: Array.from({ length: p.count }, (_, k) => baseSeed + p.start + k),
+            offset: p.start,
             withScenes: !!o.renderBatch,
           };
           const r = Promise.resolve(p.api.init(init));
