@@ -93,7 +93,8 @@ describe('VecEnv', () => {
 
   test('batch rendering on the main thread: one renderBatch call per reset/step with N scenes', async () => {
     const calls: number[] = [];
-    const renderBatch = (scenes: Scene[]) => {
+    // async, as a GPU renderer's readback is
+    const renderBatch = async (scenes: Scene[]) => {
       calls.push(scenes.length);
       return scenes.map((s, i) => new Uint8Array([i, s.geoms.length]));
     };

@@ -21,9 +21,11 @@ export interface VecEnvOptions extends Omit<EnvOptions, 'render'> {
   num: number;
   /** Worker threads; 0 = in-process. Default min(num, available cores). */
   workers?: number;
-  /** Draws a batch of scenes (one dispatch); without it BatchObs.image is null. */
-  renderBatch?: (scenes: Scene[]) => Uint8Array[];
+  /** Draws a batch of scenes (one dispatch; sync or async, e.g. a GPU readback); without it BatchObs.image is null. */
+  renderBatch?: BatchRenderer;
 }
+
+export type BatchRenderer = (scenes: Scene[]) => Uint8Array[] | Promise<Uint8Array[]>;
 
 export const VEC_OPTION_KEYS = ['num', 'workers', 'renderBatch'] as const;
 
@@ -61,12 +63,12 @@ export class VecEnv {
   readonly stateLabels: readonly string[];
   readonly actionLabels: readonly string[];
   private readonly parts: Part[];
-  private readonly renderBatch: ((scenes: Scene[]) => Uint8Array[]) | undefined;
+  private readonly renderBatch: BatchRenderer | undefined;
   private readonly actionBuf: Float32Array;
   private closed = false;
   private busy = false;
 
-  private constructor(task: TaskName, num: number, workers: number, parts: Part[], sizes: { stateSize: number; actionSize: number }, renderBatch?: (scenes: Scene[]) => Uint8Array[]) {
+  private constructor(task: TaskName, num: number, workers: number, parts: Part[], sizes: { stateSize: number; actionSize: number }, renderBatch?: BatchRenderer) {
     const spec = getTask(task, 'VecEnv');
     this.task = task;
     this.num = num;
@@ -289,7 +291,10 @@ export class VecEnv {
         k += r.reward.length;
       }
       if (k !== n) throw new Error(`VecEnv ${op}: expected ${n} results, got ${k}`);
-      const image = this.renderBatch ? this.renderBatch(scenes) : null;
+      const image = this.renderBatch ? await this.renderBatch(scenes) : null;
+      if (image && image.length !== scenes.length) {
+        throw new Error(`VecEnv ${op}: renderBatch returned ${image.length} images for ${scenes.length} scenes`);
+      }
       return { state, image, reward, done, info };
     } finally {
       this.busy = false;
