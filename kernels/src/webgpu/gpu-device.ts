@@ -16,15 +16,17 @@ interface Layout {
  * The WebGPU backend. Kernels are recorded into one compute pass of one command encoder and submitted only
  * when data must come back (read/sync), on flush(), or every BATCH_LIMIT dispatches; nothing waits per op.
  *
- * Buffer reuse is safe without fences because (1) a released buffer returns to the pool only after the batch
- * that may still read it has been submitted, and (2) everything later runs in queue order after that submit.
+ * Buffer reuse is safe without fences: commands of one batch run in recording order (Dawn inserts the
+ * barriers), so a kernel output may reuse a buffer freed earlier in the same batch; uploads (queue writes run
+ * before the unsubmitted batch) take only buffers freed before the last submit.
  */
 export class GpuDevice implements Device {
   readonly backend = 'webgpu' as const;
   readonly label: string;
   readonly #pool = new BufferPool();
   readonly #readPool = new BufferPool();
-  #pendingFree: [number, GPUBuffer][] = [];
+  /** Buffers freed while a batch is being recorded: reusable by kernel outputs now, by uploads after submit. */
+  readonly #recent = new BufferPool();
   readonly #uniforms: UniformArena;
   readonly #pipelines = new Map<string, GPUComputePipeline>();
   readonly #modules = new Map<string, GPUShaderModule>();
@@ -60,7 +62,11 @@ export class GpuDevice implements Device {
       throw new Error(`allocate: a tensor of ${bytes} bytes exceeds this adapter's maxStorageBufferBindingSize of ${max} bytes`);
     }
     const cls = sizeClass(bytes);
-    let buf = this.#pool.take(cls);
+    // A buffer freed in the current batch may still be read by recorded commands. Kernel outputs can reuse it
+    // (later commands run after earlier ones, and Dawn orders the accesses), but an upload cannot: queue
+    // writes execute before the not-yet-submitted batch. So uploads take only settled buffers.
+    let buf = init ? undefined : this.#recent.take(cls);
+    buf ??= this.#pool.take(cls);
     this.#stats.allocations++;
     if (buf) this.#stats.hits++;
     else {
@@ -89,9 +95,8 @@ export class GpuDevice implements Device {
     this.#stats.live--;
     this.#stats.liveBytes -= bytes;
     if (this.#destroyed) return;
-    const entry: [number, GPUBuffer] = [buf.size, buf];
-    if (this.#encoder) this.#pendingFree.push(entry);
-    else this.#pool.give(entry[0], entry[1]);
+    if (this.#encoder) this.#recent.give(buf.size, buf);
+    else this.#pool.give(buf.size, buf);
   }
 
   run(name: string, inputs: Tensor[], outputs: Tensor[], params: unknown): void {
@@ -172,8 +177,7 @@ export class GpuDevice implements Device {
     this.#stats.submits++;
     this.#encoder = null;
     this.#batch = 0;
-    for (const [cls, b] of this.#pendingFree) this.#pool.give(cls, b);
-    this.#pendingFree = [];
+    this.#recent.drainInto(this.#pool);
   }
 
   async sync(): Promise<void> {
@@ -197,8 +201,8 @@ export class GpuDevice implements Device {
     return {
       liveBuffers: s.live,
       liveBytes: s.liveBytes,
-      pooledBuffers: this.#pool.pooledBuffers,
-      pooledBytes: this.#pool.pooledBytes,
+      pooledBuffers: this.#pool.pooledBuffers + this.#recent.pooledBuffers,
+      pooledBytes: this.#pool.pooledBytes + this.#recent.pooledBytes,
       poolHits: s.hits,
       allocations: s.allocations,
       dispatches: s.dispatches,
@@ -224,6 +228,7 @@ export class GpuDevice implements Device {
     this.#pass = null;
     this.#encoder = null;
     this.#pool.destroyAll();
+    this.#recent.destroyAll();
     this.#readPool.destroyAll();
     this.#uniforms.destroy();
     this.gpu.destroy();

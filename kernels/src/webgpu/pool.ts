@@ -30,6 +30,14 @@ export class BufferPool {
     this.pooledBytes += cls;
   }
 
+  /** Moves every buffer into another pool. */
+  drainInto(other: BufferPool): void {
+    for (const [cls, list] of this.#free) for (const b of list) other.give(cls, b);
+    this.#free.clear();
+    this.pooledBuffers = 0;
+    this.pooledBytes = 0;
+  }
+
   destroyAll(): void {
     for (const list of this.#free.values()) for (const b of list) b.destroy();
     this.#free.clear();
