@@ -6,7 +6,8 @@
  *   scene s at s * SCENE_F:  camPos[3], camRight[3] (scaled by tan(fovy/2) * W/H), camUp[3] (scaled by
  *                            tan(fovy/2)), camForward[3], lightDir[3] (unit, direction of travel), ambient,
  *                            diffuse, pad[3]
- *   geom g at geomF + g * GEOM_F:  pos[3], mat[9] (row-major, columns = local axes), size[3], rgb[3], pad[2]
+ *   geom g at geomF + g * GEOM_F:  pos[3], mat[9] (row-major, columns = local axes), size[3], rgb[3],
+ *                                  bounding radius (-1 = unbounded: infinite planes), pad
  *   texture t at texF + t * TEX_F: colorA[3], colorB[3], scale, cos(angle), sin(angle), offsetX, offsetY,
  *                                  a, b, seed, pad[2]
  * I (i32):
@@ -76,6 +77,36 @@ function normalize(op: string, what: string, v: number[]): number[] {
   const l = Math.hypot(v[0], v[1], v[2]);
   if (!(l > 1e-12)) throw new Error(`${op}: ${what} must be a non-zero vector, got [${v.join(', ')}]`);
   return [v[0] / l, v[1] / l, v[2] / l];
+}
+
+/**
+ * Radius of a sphere around the geom centre containing it (with a margin), for the shader's early out; -1 for
+ * an infinite plane.
+ */
+export function boundingRadius(type: GeomType, s: readonly number[]): number {
+  let r: number;
+  switch (type) {
+    case 'plane':
+      if (!(s[0] > 0 && s[1] > 0)) return -1;
+      r = Math.hypot(s[0], s[1]);
+      break;
+    case 'sphere':
+      r = s[0];
+      break;
+    case 'capsule':
+      r = s[0] + s[1];
+      break;
+    case 'cylinder':
+      r = Math.hypot(s[0], s[1]);
+      break;
+    case 'ellipsoid':
+      r = Math.max(s[0], s[1], s[2]);
+      break;
+    case 'box':
+      r = Math.hypot(s[0], s[1], s[2]);
+      break;
+  }
+  return r * 1.001 + 1e-3;
 }
 
 /** Validates and packs scenes; throws naming the scene, the field, what was expected and what was given. */
@@ -200,6 +231,7 @@ export function packScenes(op: string, scenes: readonly Scene[], size: RenderSiz
       f.set(g.mat, go + 3);
       f.set(vec3(op, `${gw}.size`, g.size), go + 12);
       f.set(vec3(op, `${gw}.rgba`, g.rgba), go + 15);
+      f[go + 18] = boundingRadius(g.type, g.size);
       const gi = geomI + g0 * GEOM_I;
       iarr[gi] = code;
       const tx = g.texture ?? -1;

@@ -146,6 +146,20 @@ export class CpuRenderer {
     }
   }
 
+  /**
+   * True when the unit ray (p, q) misses the bounding sphere of the geom at F[b] or meets it beyond maxT (a
+   * conservative speed-up, as in the shader: the radius has a margin).
+   */
+  missesBound(b: number, p: number[], q: number[], maxT: number): boolean {
+    const br = this.F[b + 18];
+    if (!(br > 0)) return false;
+    const bb = p[0] * q[0] + p[1] * q[1] + p[2] * q[2];
+    const cc = p[0] * p[0] + p[1] * p[1] + p[2] * p[2] - br * br;
+    if (cc <= 0) return false;
+    const disc = bb * bb - cc;
+    return bb > 0 || disc < 0 || -bb - Math.sqrt(disc) > maxT;
+  }
+
   /** Colour of texture `ti` at texture coordinate (u, v), into out[0..2]. */
   texColor(ti: number, u: number, v: number, out: number[]): void {
     const F = this.F;
@@ -208,6 +222,7 @@ export class CpuRenderer {
       const b = geomF + g * GEOM_F;
       this.toLocal(g, ox, oy, oz, true, p);
       this.toLocal(g, dx, dy, dz, false, q);
+      if (this.missesBound(b, p, q, bestT)) continue;
       for (let k = 0; k < (gtype === 3 ? 3 : 1); k++) {
         this.subHit(gtype, k, F[b + 12], F[b + 13], F[b + 14], p, q);
         if (h[0] < bestT) {
@@ -255,6 +270,7 @@ export class CpuRenderer {
           const gb = geomF + g * GEOM_F;
           this.toLocal(g, hx, hy, hz, true, p);
           this.toLocal(g, Lx, Ly, Lz, false, q);
+          if (this.missesBound(gb, p, q, NO_HIT)) continue;
           for (let k = 0; k < (gtype === 3 ? 3 : 1); k++) {
             this.subHit(gtype, k, F[gb + 12], F[gb + 13], F[gb + 14], p, q);
             if (h[0] < NO_HIT) {

@@ -4,6 +4,9 @@
 // One invocation shades one pixel into workgroup memory; after a barrier the first 3/4 of the workgroup packs
 // the WG pixels (3 bytes each; WG is a multiple of 4, so a workgroup owns whole u32 words) into the u8 output.
 //
+// Each geom first gets a bounding-sphere test (radius packed by pack.ts): a pure speed-up, the CPU reference
+// does without it (its radius has a margin, so it never rejects a real hit).
+//
 // Shape of the code: lavapipe (software Vulkan) compiles each shader to per-lane LLVM code, and nested loops
 // with big bodies made that take tens of seconds. So the ray casting is ONE flat loop over (ray, geom,
 // sub-primitive) states with one intersection routine for every geom type (see sub_hit).
@@ -285,6 +288,16 @@ fn shade(s: u32, x: u32, y: u32) -> vec3<f32> {
     if (k == 0u) {
       p = to_local(g, ro, true);
       q = to_local(g, rd, false);
+      // early out: the ray misses the geom's bounding sphere (or, for the camera ray, meets it only beyond the
+      // nearest hit so far)
+      let br = F[u.geomF + g * GEOM_F + 18u];
+      let bb = dot(p, q);
+      let cc = dot(p, p) - br * br;
+      let disc = bb * bb - cc;
+      if (br > 0.0 && cc > 0.0 && (bb > 0.0 || disc < 0.0 || (ray == 0 && -bb - sqrt(max(disc, 0.0)) > best_t))) {
+        g++;
+        continue;
+      }
     }
     let h = sub_hit(gtype, k, gvec(u.geomF + g * GEOM_F + 12u), p, q);
     if (ray == 0) {
