@@ -28,7 +28,8 @@ export class GpuDevice implements Device {
   /** Buffers freed while a batch is being recorded: reusable by kernel outputs now, by uploads after submit. */
   readonly #recent = new BufferPool();
   readonly #uniforms: UniformArena;
-  readonly #pipelines = new Map<string, GPUComputePipeline>();
+  readonly #pipelines = new Map<WgslKernel, Map<string, GPUComputePipeline>>();
+  #pipelineCount = 0;
   readonly #modules = new Map<string, GPUShaderModule>();
   readonly #layouts = new Map<string, Layout>();
   #encoder: GPUCommandEncoder | null = null;
@@ -208,7 +209,7 @@ export class GpuDevice implements Device {
       dispatches: s.dispatches,
       submits: s.submits,
       readbacks: s.readbacks,
-      pipelines: this.#pipelines.size,
+      pipelines: this.#pipelineCount,
     };
   }
 
@@ -268,14 +269,23 @@ export class GpuDevice implements Device {
   }
 
   #pipeline(k: WgslKernel, params: unknown, nIn: number, nOut: number, uniform: boolean): GPUComputePipeline {
-    const constants = k.constants?.(params) ?? {};
-    const ck = Object.keys(constants)
-      .sort()
-      .map((c) => `${c}=${constants[c]}`)
-      .join(',');
-    const key = `${k.name}|${k.variant?.(params) ?? ''}|${ck}|${nIn}r${nOut}w${uniform ? 'u' : ''}`;
-    let p = this.#pipelines.get(key);
-    if (p) return p;
+    // Hot path (every dispatch): a per-kernel map keyed by the variant and the constants' values. A kernel's
+    // constants() builds its object in a fixed key order, so the values alone identify the pipeline.
+    const constants = k.constants?.(params);
+    let key = k.variant ? k.variant(params) : '';
+    if (constants) for (const c in constants) key += `|${constants[c]}`;
+    key += `|${nIn}${nOut}${uniform ? 'u' : ''}`;
+    let byKey = this.#pipelines.get(k);
+    if (!byKey) this.#pipelines.set(k, (byKey = new Map()));
+    const hit = byKey.get(key);
+    if (hit) return hit;
+    const p = this.#createPipeline(k, params, constants ?? {}, nIn, nOut, uniform);
+    byKey.set(key, p);
+    this.#pipelineCount++;
+    return p;
+  }
+
+  #createPipeline(k: WgslKernel, params: unknown, constants: Record<string, number>, nIn: number, nOut: number, uniform: boolean): GPUComputePipeline {
     const code = typeof k.source === 'function' ? k.source(params) : k.source;
     let module = this.#modules.get(code);
     this.gpu.pushErrorScope('validation');
@@ -290,7 +300,7 @@ export class GpuDevice implements Device {
         }),
       );
     }
-    p = this.gpu.createComputePipeline({
+    const p = this.gpu.createComputePipeline({
       label: k.name,
       layout: this.#layout(nIn, nOut, uniform).pl,
       compute: { module, entryPoint: k.entryPoint ?? 'main', constants },
@@ -300,7 +310,6 @@ export class GpuDevice implements Device {
         if (err) this.#errors.push(`kernel '${k.name}': pipeline is invalid: ${err.message}`);
       }),
     );
-    this.#pipelines.set(key, p);
     return p;
   }
 
