@@ -227,6 +227,9 @@ describe('renderScenes: errors', () => {
     expect(() => renderScenesCpu([baseScene([geom('sphere', [0, 0, 0], [1, 0, 0], [1, 1, 1], { texture: 2 })])])).toThrow(/geom 0.texture must be -1 or an index into the scene's 0 textures, got 2/);
     expect(() => renderScenesCpu([{ ...sc, background: { ...sc.background, family: 'image' } }])).toThrow(/background has family 'image' but no image/);
     expect(() => renderScenesCpu([])).toThrow(/scenes must be a non-empty array/);
+    expect(() => renderScenesCpu([baseScene([geom('ellipsoid', [0, 0, 0], [1, 0, 1], [1, 1, 1])])])).toThrow(
+      /scene 0 geom 0 \(ellipsoid\) has a bad size \[1, 0, 1\]: all three radii must be positive/,
+    );
     expect(() => renderScenesCpu([{ ...sc, camera: { ...sc.camera, up: [0, 1, 0] } }])).toThrow(/camera right/);
   });
 });

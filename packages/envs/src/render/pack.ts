@@ -79,6 +79,31 @@ function normalize(op: string, what: string, v: number[]): number[] {
   return [v[0] / l, v[1] / l, v[2] / l];
 }
 
+const SIZE_RULES: Readonly<Record<GeomType, string>> = {
+  plane: 'half sizes must not be negative (0 = infinite)',
+  sphere: 'the radius must be positive',
+  capsule: 'the radius must be positive and the half length not negative',
+  cylinder: 'the radius must be positive and the half length not negative',
+  ellipsoid: 'all three radii must be positive',
+  box: 'half sizes must not be negative',
+};
+
+function sizeOk(type: GeomType, s: readonly number[]): boolean {
+  switch (type) {
+    case 'plane':
+      return s[0] >= 0 && s[1] >= 0;
+    case 'sphere':
+      return s[0] > 0;
+    case 'capsule':
+    case 'cylinder':
+      return s[0] > 0 && s[1] >= 0;
+    case 'ellipsoid':
+      return s[0] > 0 && s[1] > 0 && s[2] > 0;
+    case 'box':
+      return s[0] >= 0 && s[1] >= 0 && s[2] >= 0;
+  }
+}
+
 /**
  * Radius of a sphere around the geom centre containing it (with a margin), for the shader's early out; -1 for
  * an infinite plane.
@@ -229,7 +254,9 @@ export function packScenes(op: string, scenes: readonly Scene[], size: RenderSiz
       const go = geomF + g0 * GEOM_F;
       f.set(vec3(op, `${gw}.pos`, g.pos), go);
       f.set(g.mat, go + 3);
-      f.set(vec3(op, `${gw}.size`, g.size), go + 12);
+      const sz = vec3(op, `${gw}.size`, g.size);
+      if (!sizeOk(g.type, sz)) throw new Error(`${op}: ${gw} (${g.type}) has a bad size [${sz.join(', ')}]: ${SIZE_RULES[g.type]}`);
+      f.set(sz, go + 12);
       f.set(vec3(op, `${gw}.rgba`, g.rgba), go + 15);
       f[go + 18] = boundingRadius(g.type, g.size);
       const gi = geomI + g0 * GEOM_I;
