@@ -2,3 +2,4 @@
 export { main, registerCommand } from './main.js';
 export { selfCheck, CHECKS, type SelfCheckResult } from './selfcheck.js';
 export { parseArgs, usage, type OptionSpec, type Parsed } from './args.js';
+export { renderCommand, renderOptions } from './commands/render.js';

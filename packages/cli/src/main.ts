@@ -1,5 +1,6 @@
 import { selfCheck } from './selfcheck.js';
 import { parseArgs, usage, type OptionSpec } from './args.js';
+import { renderCommand, renderOptions } from './commands/render.js';
 
 interface Command {
   summary: string;
@@ -12,6 +13,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'device report, every WGSL kernel family checked against its CPU reference, short benchmark',
     options: { out: { type: 'string', default: 'out', help: 'folder for selfcheck.json' } },
     run: (a) => selfCheck({ out: String(a.out) }),
+  },
+  render: {
+    summary: "a PNG contact sheet of a task's observations under train or held-out domain randomisation",
+    options: renderOptions,
+    run: (a) => renderCommand(a),
   },
 };
 
