@@ -35,7 +35,10 @@ function shapes(c: Case): { aShape: number[]; bShape: number[] } {
   };
 }
 
-async function runBoth(c: Case, seed: number, lo = -1, hi = 1, variant?: string) {
+/** Which WGSL path: the op's own choice, the naive kernel, or the blocked kernel without subgroups. */
+type Path = 'auto' | 'naive' | 'nosg';
+
+async function runBoth(c: Case, seed: number, lo = -1, hi = 1, path: Path = 'auto') {
   const { aShape, bShape } = shapes(c);
   const na = aShape.reduce((x, y) => x * y, 1);
   const nb = bShape.reduce((x, y) => x * y, 1);
@@ -46,7 +49,8 @@ async function runBoth(c: Case, seed: number, lo = -1, hi = 1, variant?: string)
   const on = async (d: Device) => {
     const opts: MatmulInternalOptions = { transA: c.transA, transB: c.transB };
     if (c.bias) opts.bias = tensor(d, Bias);
-    if (variant) opts.variant = variant as MatmulInternalOptions['variant'];
+    if (d !== cpu && path === 'naive') opts.variant = 'naive';
+    if (d !== cpu && path === 'nosg') opts.subgroups = false;
     const y = matmul(tensor(d, A, aShape), tensor(d, B, bShape), opts);
     return { shape: y.shape, data: await read(y) };
   };
@@ -77,12 +81,15 @@ const caseArb = fc.record({
 });
 
 describe.runIf(hasGpu)('matmul: WGSL equals the CPU reference', () => {
-  test.prop([caseArb, fc.integer()], { numRuns: 60 })('random shapes, transposes, batch broadcasting, bias', async (r, seed) => {
-    const c: Case = { ...r, batchA: r.batch[0], batchB: r.batch[1] };
-    const { want, got, aShape, bShape } = await runBoth(c, seed);
-    expect(got.shape).toEqual(want.shape);
-    expectClose(got.data, want.data, tolFor(c.K), `matmul a=[${aShape}] b=[${bShape}] tA=${c.transA} tB=${c.transB} bias=${c.bias}`);
-  });
+  test.prop([caseArb, fc.constantFrom<Path>('auto', 'auto', 'naive', 'nosg'), fc.integer()], { numRuns: 120 })(
+    'random shapes, transposes, batch broadcasting, bias',
+    async (r, path, seed) => {
+      const c: Case = { ...r, batchA: r.batch[0], batchB: r.batch[1] };
+      const { want, got, aShape, bShape } = await runBoth(c, seed, -1, 1, path);
+      expect(got.shape).toEqual(want.shape);
+      expectClose(got.data, want.data, tolFor(c.K), `matmul[${path}] a=[${aShape}] b=[${bShape}] tA=${c.transA} tB=${c.transB} bias=${c.bias}`);
+    },
+  );
 
   it('large magnitudes: scale carries through without overflow', async () => {
     for (const [lo, hi] of [

@@ -1,94 +1,263 @@
 import { registerKernel } from '../core/registry.js';
 import { ceilDiv, MAX_GROUPS } from '../webgpu/grid.js';
 import naiveSource from './matmul-naive.wgsl';
+import blockedSource from './matmul.wgsl';
 
 /** Batch dims after collapsing (outermost first); unused leading dims have size 1 and stride 0. */
 export const MAX_BATCH_DIMS = 4;
 
+/** WGSL variants: 'naive' (one output per invocation) or 'blocked' (register-blocked, matmul.wgsl). */
+export type MatmulVariant = 'naive' | 'blocked';
+
 /**
- * Everything the matmul kernels need. Element (m, k) of one A matrix is A[aOff + m*sAm + k*sAk] and element
- * (k, n) of one B matrix is B[bOff + k*sBk + n*sBn], where aOff/bOff come from the batch index decomposed over
- * `dims` with strides `sa`/`sb` (0 where the operand broadcasts). C is contiguous [batch, M, N].
+ * What the matmul kernels compute, in a form that covers every case of the op (transposes, the swapped
+ * product for narrow outputs, batch broadcasting): for each batch index z < batch,
+ *   C[z*R*Cc + r*sCr + c*sCc] = sum_k X[xOff + r*sXr + k*sXk] * Y[yOff + k*sYk + c*sYc]  (+ bias)
+ * where xOff/yOff come from z decomposed over `dims` (outermost first) with strides `sx`/`sy` (0 where the
+ * operand broadcasts), and the bias term is Bias[biasOnRows ? r : c]. Inputs are [X, Y, Bias] (Bias is any
+ * f32 tensor when hasBias is false), output [C].
  */
 export interface MatmulParams {
-  M: number;
-  N: number;
+  R: number;
+  Cc: number;
   K: number;
   batch: number;
-  transA: boolean;
-  transB: boolean;
-  sAm: number;
-  sAk: number;
-  sBk: number;
-  sBn: number;
+  sXr: number;
+  sXk: number;
+  sYk: number;
+  sYc: number;
+  sCr: number;
+  sCc: number;
+  hasBias: boolean;
+  biasOnRows: boolean;
   /** Length MAX_BATCH_DIMS each, outermost first. */
   dims: number[];
-  sa: number[];
-  sb: number[];
-  hasBias: boolean;
-  /** Force a WGSL variant (tests and benchmarks); otherwise chosen by shape. */
-  variant?: MatmulVariant;
+  sx: number[];
+  sy: number[];
+  /** WGSL plan (ignored by the CPU reference). */
+  plan: MatmulPlan;
 }
 
-export type MatmulVariant = 'naive';
+export interface MatmulPlan {
+  variant: MatmulVariant;
+  /** rows per workgroup, columns per invocation (blocked: TN = 4), invocations per workgroup */
+  TM: number;
+  TN: number;
+  WG: number;
+  /** blocked: X rows loaded cooperatively and shared by subgroupBroadcast (needs subgroups of >= 8 lanes) */
+  sg: boolean;
+  /**
+   * blocked: how Y is read. 'c4': vec4 over 4 adjacent columns (Y contiguous along columns, aligned);
+   * 'k4': vec4 over 4 consecutive k of each column (Y contiguous along k, aligned); 's': scalars.
+   * On llvmpipe every load site expands to a per-lane loop, so vec4 loads are both faster and much quicker
+   * to compile than four scalar loads.
+   */
+  ymode: 'c4' | 'k4' | 's';
+  /** Group offsets of this dispatch (grids beyond 65535 groups per dimension are split by the op). */
+  gx0: number;
+  gy0: number;
+  z0: number;
+}
+
+/**
+ * Chooses the WGSL variant and tile for a problem. Every distinct plan is one pipeline that llvmpipe compiles
+ * with LLVM at first use (about a second each on an idle 2-core machine), so the choices are few:
+ * TM = 8 rows per workgroup (1 for a single row, e.g. batch-1 GEMV), TN = 4 columns per invocation, WG = 16
+ * invocations (on llvmpipe 16 measured as fast as 64 at 512^3 and faster for narrow outputs, since lanes past
+ * the last column still execute), and Y read as vec4 wherever its layout allows.
+ */
+export function planMatmul(
+  p: { R: number; Cc: number; sYk: number; sYc: number; sy: number[]; ySize: number },
+  caps: { subgroups: boolean },
+  force?: MatmulVariant,
+): MatmulPlan {
+  const none = { gx0: 0, gy0: 0, z0: 0 };
+  if (force === 'naive') return { variant: 'naive', TM: 16, TN: 16, WG: 256, sg: false, ymode: 's', ...none };
+  // a vec4 binding of Y needs whole vec4s: at least one, and no partial one at the end
+  const aligned = p.ySize >= 4 && p.ySize % 4 === 0 && p.sy.every((s) => s % 4 === 0);
+  const ymode =
+    aligned && p.sYc === 1 && p.Cc % 4 === 0 && p.sYk % 4 === 0 ? 'c4' : aligned && p.sYk === 1 && p.sYc % 4 === 0 ? 'k4' : 's';
+  return { variant: 'blocked', TM: p.R === 1 ? 1 : 8, TN: 4, WG: 16, sg: caps.subgroups, ymode, ...none };
+}
+
+/** Workgroups per dimension for the whole problem (before splitting at 65535). */
+export function fullGrid(p: MatmulParams): [number, number, number] {
+  const q = p.plan;
+  return [ceilDiv(p.Cc, q.variant === 'naive' ? q.TN : q.WG * q.TN), ceilDiv(p.R, q.TM), p.batch];
+}
+
+/** Splits a grid into dispatches of at most MAX_GROUPS per dimension: [offset, count] triples. */
+export function splitGrid(grid: [number, number, number]): { off: [number, number, number]; n: [number, number, number] }[] {
+  const parts: { off: [number, number, number]; n: [number, number, number] }[] = [];
+  for (let z = 0; z < grid[2]; z += MAX_GROUPS)
+    for (let y = 0; y < grid[1]; y += MAX_GROUPS)
+      for (let x = 0; x < grid[0]; x += MAX_GROUPS)
+        parts.push({
+          off: [x, y, z],
+          n: [Math.min(MAX_GROUPS, grid[0] - x), Math.min(MAX_GROUPS, grid[1] - y), Math.min(MAX_GROUPS, grid[2] - z)],
+        });
+  return parts;
+}
 
 registerKernel({
   name: 'matmul',
   backend: 'cpu',
-  run([A, B, Bias], [C], p: MatmulParams) {
-    const { M, N, K, dims, sa, sb } = p;
-    // f64 accumulation: the reference is at least as accurate as any f32 kernel it is compared with.
-    const acc = new Float64Array(N);
+  run([X, Y, Bias], [C], p: MatmulParams) {
+    const { R, Cc, K, dims, sx, sy, sXr, sXk, sYk, sYc, sCr, sCc } = p;
+    // f64 accumulation: the reference is at least as accurate as any f32 kernel compared with it.
+    const acc = new Float64Array(Cc);
     for (let z = 0; z < p.batch; z++) {
       let idx = z;
-      let aOff = 0;
-      let bOff = 0;
+      let xOff = 0;
+      let yOff = 0;
       for (let d = MAX_BATCH_DIMS - 1; d >= 0; d--) {
-        const c = idx % dims[d];
+        const i = idx % dims[d];
         idx = Math.floor(idx / dims[d]);
-        aOff += c * sa[d];
-        bOff += c * sb[d];
+        xOff += i * sx[d];
+        yOff += i * sy[d];
       }
-      const cOff = z * M * N;
-      for (let m = 0; m < M; m++) {
+      const cOff = z * R * Cc;
+      for (let r = 0; r < R; r++) {
         acc.fill(0);
         for (let k = 0; k < K; k++) {
-          const av = A[aOff + m * p.sAm + k * p.sAk];
-          const rb = bOff + k * p.sBk;
-          for (let n = 0; n < N; n++) acc[n] += av * B[rb + n * p.sBn];
+          const xv = X[xOff + r * sXr + k * sXk];
+          const yk = yOff + k * sYk;
+          for (let c = 0; c < Cc; c++) acc[c] += xv * Y[yk + c * sYc];
         }
-        for (let n = 0; n < N; n++) C[cOff + m * N + n] = acc[n] + (p.hasBias ? Bias[n] : 0);
+        for (let c = 0; c < Cc; c++) {
+          const b = p.hasBias ? Bias[p.biasOnRows ? r : c] : 0;
+          C[cOff + r * sCr + c * sCc] = acc[c] + b;
+        }
       }
     }
   },
 });
 
+const uniforms = (p: MatmulParams) =>
+  [
+    ['u32', p.R],
+    ['u32', p.Cc],
+    ['u32', p.K],
+    ['u32', p.batch],
+    ['u32', p.sXr],
+    ['u32', p.sXk],
+    ['u32', p.sYk],
+    ['u32', p.sYc],
+    ['u32', p.sCr],
+    ['u32', p.sCc],
+    ['u32', p.hasBias ? 1 : 0],
+    ['u32', p.biasOnRows ? 1 : 0],
+    ...p.dims.map((d) => ['u32', d] as const),
+    ...p.sx.map((s) => ['u32', s] as const),
+    ...p.sy.map((s) => ['u32', s] as const),
+    ['u32', p.plan.gx0],
+    ['u32', p.plan.gy0],
+    ['u32', p.plan.z0],
+    ['u32', 0],
+  ] as const;
+
+const rep = (n: number, f: (i: number) => string, sep = '\n') => Array.from({ length: n }, (_, i) => f(i)).join(sep);
+
+/** Fills matmul.wgsl's markers: the unrolled TM x TN blocks. */
+export function blockedWgsl(plan: MatmulPlan): string {
+  const { TM, TN, sg, ymode } = plan;
+  if (TN !== 4) throw new Error(`matmul: the blocked kernel is written for TN = 4, got ${TN}`);
+  const CH = sg ? 8 : 4; // k per chunk
+  const I = '  ';
+  const J = `${I}  `;
+  const decl = [
+    sg ? `${I}let lane = sgi & 7u;` : '',
+    rep(TM, (i) => `${I}let xr${i} = xOff + min(r0 + ${i}u, u.R - 1u) * u.sXr;`),
+    ymode === 'c4'
+      ? `${I}let yq = (yOff + min(c0, u.Cc - 4u)) / 4u;\n${I}let sYk4 = u.sYk / 4u;`
+      : ymode === 'k4'
+        ? rep(TN, (j) => `${I}let yq${j} = (yOff + min(c0 + ${j}u, u.Cc - 1u) * u.sYc) / 4u;`)
+        : rep(TN, (j) => `${I}let yc${j} = yOff + min(c0 + ${j}u, u.Cc - 1u) * u.sYc;`),
+    rep(TM, (i) => `${I}let br${i} = select(0.0, Bias[min(r0 + ${i}u, u.R - 1u)], rowBias);`),
+    rep(TN, (j) => `${I}let bc${j} = select(0.0, Bias[min(c0 + ${j}u, u.Cc - 1u)], colBias);`),
+    rep(TM, (i) => rep(TN, (j) => `${I}var acc${i}_${j} = 0.0;`)),
+  ]
+    .filter(Boolean)
+    .join('\n');
+
+  const body: string[] = [`${I}for (var k0 = 0u; k0 < u.K; k0 += ${CH}u) {`];
+  if (sg) {
+    // lane l loads X(row, k0 + l); everyone takes it from lane kk by subgroupBroadcast
+    body.push(
+      `${J}let ka = k0 + lane;`,
+      `${J}let xk = min(ka, u.K - 1u) * u.sXk;`,
+      rep(TM, (i) => `${J}let av${i} = select(0.0, X[xr${i} + xk], ka < u.K);`),
+    );
+  }
+  for (let q = 0; q < CH / 4; q++) {
+    // four k's: k0 + 4q + e, e = 0..3
+    body.push(`${J}{`, `${J}  let kq = k0 + ${4 * q}u;`);
+    if (ymode === 'k4') {
+      body.push(
+        `${J}  let okq = vec4<u32>(kq, kq + 1u, kq + 2u, kq + 3u) < vec4<u32>(u.K);`,
+        rep(TN, (j) => `${J}  let yv${j} = select(vec4<f32>(0.0), Y[yq${j} + kq / 4u], okq);`),
+      );
+    }
+    for (let e = 0; e < 4; e++) {
+      const kk = 4 * q + e;
+      body.push(`${J}  {`, `${J}    let kb = kq + ${e}u;`, `${J}    let ok = kb < u.K;`);
+      if (ymode === 'c4') {
+        body.push(`${J}    let yv = select(vec4<f32>(0.0), Y[yq + min(kb, u.K - 1u) * sYk4], ok);`);
+        body.push(rep(TN, (j) => `${J}    let b${j} = yv[${j}];`));
+      } else if (ymode === 'k4') {
+        body.push(rep(TN, (j) => `${J}    let b${j} = yv${j}[${e}];`));
+      } else {
+        body.push(`${J}    let yk = min(kb, u.K - 1u) * u.sYk;`);
+        body.push(rep(TN, (j) => `${J}    let b${j} = select(0.0, Y[yc${j} + yk], ok);`));
+      }
+      if (sg) body.push(rep(TM, (i) => `${J}    let a${i} = subgroupBroadcast(av${i}, ${kk}u);`));
+      else {
+        body.push(`${J}    let xk = min(kb, u.K - 1u) * u.sXk;`);
+        body.push(rep(TM, (i) => `${J}    let a${i} = select(0.0, X[xr${i} + xk], ok);`));
+      }
+      body.push(rep(TM, (i) => rep(TN, (j) => `${J}    acc${i}_${j} = fma(a${i}, b${j}, acc${i}_${j});`)));
+      body.push(`${J}  }`);
+    }
+    body.push(`${J}}`);
+  }
+  body.push(`${I}}`);
+
+  const store = rep(TM, (i) =>
+    [
+      `${I}if (r0 + ${i}u < u.R) {`,
+      `${I}  let r = r0 + ${i}u;`,
+      rep(TN, (j) => `${I}  if (c0 + ${j}u < u.Cc) { C[cOff + r * u.sCr + (c0 + ${j}u) * u.sCc] = acc${i}_${j} + br${i} + bc${j}; }`),
+      `${I}}`,
+    ].join('\n'),
+  );
+  const out = blockedSource
+    .replace('{{ENABLE}}', sg ? 'enable subgroups;' : '')
+    .replace('{{YTYPE}}', ymode === 's' ? 'f32' : 'vec4<f32>')
+    .replace('{{TM}}', String(TM))
+    .replace('{{TN}}', String(TN))
+    .replace('{{SGI}}', sg ? ', @builtin(subgroup_invocation_id) sgi: u32' : '')
+    .replace('{{DECL}}', decl)
+    .replace('{{LOOP}}', body.join('\n'))
+    .replace('{{STORE}}', store);
+  if (out.includes('{{')) throw new Error('matmul: unfilled marker in the blocked WGSL template');
+  return out;
+}
+
+const planKey = (q: MatmulPlan) =>
+  q.variant === 'naive' ? 'naive' : `blocked:tm${q.TM}:tn${q.TN}:${q.sg ? 'sg' : 'nosg'}:${q.ymode}`;
+
 registerKernel({
   name: 'matmul',
   backend: 'webgpu',
-  source: naiveSource,
-  variant: () => 'naive',
-  constants: () => ({ WGX: 16, WGY: 16 }),
-  uniforms: (p: MatmulParams) => [
-    ['u32', p.M],
-    ['u32', p.N],
-    ['u32', p.K],
-    ['u32', p.batch],
-    ['u32', p.sAm],
-    ['u32', p.sAk],
-    ['u32', p.sBk],
-    ['u32', p.sBn],
-    ...p.dims.map((d) => ['u32', d] as const),
-    ...p.sa.map((s) => ['u32', s] as const),
-    ...p.sb.map((s) => ['u32', s] as const),
-    ['u32', p.hasBias ? 1 : 0],
-    ['u32', 0],
-    ['u32', 0],
-    ['u32', 0],
-  ],
-  dispatch: (p: MatmulParams) => [
-    Math.min(ceilDiv(p.N, 16), MAX_GROUPS),
-    Math.min(ceilDiv(p.M, 16), MAX_GROUPS),
-    Math.min(p.batch, MAX_GROUPS),
-  ],
+  source: (p: MatmulParams) => (p.plan.variant === 'naive' ? naiveSource : blockedWgsl(p.plan)),
+  variant: (p: MatmulParams) => planKey(p.plan),
+  constants: (p: MatmulParams): Record<string, number> =>
+    p.plan.variant === 'naive' ? { WGX: p.plan.TN, WGY: p.plan.TM } : { WG: p.plan.WG },
+  uniforms,
+  // the op sets gx0/gy0/z0 and calls once per part of splitGrid(fullGrid(p))
+  dispatch: (p: MatmulParams) => {
+    const [gx, gy, gz] = fullGrid(p);
+    const q = p.plan;
+    return [Math.min(MAX_GROUPS, gx - q.gx0), Math.min(MAX_GROUPS, gy - q.gy0), Math.min(MAX_GROUPS, gz - q.z0)];
+  },
 });

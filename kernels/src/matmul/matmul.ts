@@ -1,7 +1,9 @@
 import { assertDType } from '../core/dtype.js';
 import { fmt } from '../core/shape.js';
 import { empty, type Tensor } from '../core/tensor.js';
-import { MAX_BATCH_DIMS, type MatmulParams, type MatmulVariant } from './matmul-kernel.js';
+import type { Device } from '../core/registry.js';
+import type { GpuDevice } from '../webgpu/gpu-device.js';
+import { fullGrid, MAX_BATCH_DIMS, planMatmul, splitGrid, type MatmulParams, type MatmulVariant } from './matmul-kernel.js';
 import './matmul-kernel.js';
 
 export interface MatmulOptions {
@@ -16,6 +18,8 @@ export interface MatmulOptions {
 /** @internal tests and benchmarks: force a WGSL variant. */
 export interface MatmulInternalOptions extends MatmulOptions {
   variant?: MatmulVariant;
+  /** false: plan as if the device had no subgroups (tests the fallback path) */
+  subgroups?: boolean;
 }
 
 /**
@@ -94,48 +98,58 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const out = empty(a.device, [...outBatch, M, N], 'f32');
   if (out.size === 0) return out;
 
-  let params: MatmulParams;
-  const internal = opts as MatmulInternalOptions;
+  // Strides of one matrix of each operand: A(m, k) = a[m*sAm + k*sAk], B(k, n) = b[k*sBk + n*sBn].
+  let Mf = M;
+  let nbatch = batch;
   if (!transA && dims.length === 1 && sb[0] === 0 && sa[0] === M * K) {
-    // b is shared by every batch and a is contiguous: one [batch*M, K] @ [K, N] product.
-    params = plain(batch * M, N, K, 1, transA, transB, [], [], [], !!bias, internal.variant);
-  } else {
-    params = plain(M, N, K, batch, transA, transB, dims.reverse(), sa.reverse(), sb.reverse(), !!bias, internal.variant);
+    // b is shared by every batch and a's matrices are contiguous: one [batch*M, K] @ [K, N] product.
+    Mf = batch * M;
+    nbatch = 1;
+    dims.length = sa.length = sb.length = 0;
   }
-  a.device.run('matmul', [a, b, bias ?? a], [out], params);
+  const sAm = transA ? 1 : K;
+  const sAk = transA ? M : 1;
+  const sBk = transB ? 1 : N;
+  const sBn = transB ? K : 1;
+  const pad = <T,>(xs: T[], fill: T) => [...Array<T>(MAX_BATCH_DIMS - xs.length).fill(fill), ...[...xs].reverse()];
+  // The blocked kernel spreads columns over invocations: for a narrow C (few columns, more rows) compute
+  // C^T = B^T A^T instead, writing C through swapped strides.
+  const swap = N < 32 && Mf > N;
+  const base = swap
+    ? {
+        R: N, Cc: Mf, K, batch: nbatch, sXr: sBn, sXk: sBk, sYk: sAk, sYc: sAm, sCr: 1, sCc: N,
+        hasBias: !!bias, biasOnRows: true, dims: pad(dims, 1), sx: pad(sb, 0), sy: pad(sa, 0),
+      }
+    : {
+        R: Mf, Cc: N, K, batch: nbatch, sXr: sAm, sXk: sAk, sYk: sBk, sYc: sBn, sCr: N, sCc: 1,
+        hasBias: !!bias, biasOnRows: false, dims: pad(dims, 1), sx: pad(sa, 0), sy: pad(sb, 0),
+      };
+  const internal = opts as MatmulInternalOptions;
+  const devCaps = capsOf(a.device);
+  const plan = planMatmul({ ...base, ySize: (swap ? a : b).size }, { subgroups: devCaps.subgroups && internal.subgroups !== false }, internal.variant);
+  const params: MatmulParams = { ...base, plan };
+  const inputs = swap ? [b, a, bias ?? a] : [a, b, bias ?? a];
+  if (a.device.backend !== 'webgpu') {
+    a.device.run('matmul', inputs, [out], params);
+    return out;
+  }
+  // at most 65535 workgroups per dimension per dispatch
+  for (const { off } of splitGrid(fullGrid(params))) {
+    a.device.run('matmul', inputs, [out], { ...params, plan: { ...plan, gx0: off[0], gy0: off[1], z0: off[2] } });
+  }
   return out;
 }
 
-function plain(
-  M: number,
-  N: number,
-  K: number,
-  batch: number,
-  transA: boolean,
-  transB: boolean,
-  dims: number[],
-  sa: number[],
-  sb: number[],
-  hasBias: boolean,
-  variant: MatmulVariant | undefined,
-): MatmulParams {
-  const pad = MAX_BATCH_DIMS - dims.length;
-  const p: MatmulParams = {
-    M,
-    N,
-    K,
-    batch,
-    transA,
-    transB,
-    sAm: transA ? 1 : K,
-    sAk: transA ? M : 1,
-    sBk: transB ? 1 : N,
-    sBn: transB ? K : 1,
-    dims: [...Array<number>(pad).fill(1), ...dims],
-    sa: [...Array<number>(pad).fill(0), ...sa],
-    sb: [...Array<number>(pad).fill(0), ...sb],
-    hasBias,
-  };
-  if (variant) p.variant = variant;
-  return p;
+const caps = new WeakMap<Device, { subgroups: boolean }>();
+
+/** What the WGSL plan may use on this device: subgroups with at least 8 lanes (lane & 7 picks the k). */
+function capsOf(device: Device): { subgroups: boolean } {
+  let c = caps.get(device);
+  if (!c) {
+    const g = (device as Partial<GpuDevice>).gpu;
+    const min = (g as any)?.adapterInfo?.subgroupMinSize ?? 0;
+    c = { subgroups: device.backend === 'webgpu' && !!g?.features.has('subgroups') && min >= 8 };
+    caps.set(device, c);
+  }
+  return c;
 }
