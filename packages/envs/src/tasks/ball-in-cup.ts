@@ -8,7 +8,7 @@ import type { SceneGeom } from '../scene.js';
 import type { Sim } from '../physics/mujoco.js';
 import type { Rng } from '../physics/rng.js';
 import { FLOOR_TEXTURE, SKY_TEXTURE } from '../physics/scene-builder.js';
-import { RGBA, type TaskLogic, type TaskSpec } from './task.js';
+import { orbitCamera, RGBA, type TaskLogic, type TaskSpec } from './task.js';
 
 const STRING_LENGTH = 0.3;
 const BALL_RADIUS = 0.025;
@@ -28,7 +28,8 @@ export const BALL_IN_CUP_XML = `
     </default>
   </default>
   <worldbody>
-    <camera name="front" pos="0 -1.3 0.45" xyaxes="1 0 0 0 0 1" fovy="45"/>
+    <!-- Fixed: 0.85 m across, the cup's whole range (slides +-0.3 m) in frame, the ball hanging below it. -->
+    ${orbitCamera('front', { target: [0, 0, 0.6], span: 0.85, elevation: 8, fovy: 45 })}
     <geom name="ground" type="plane" size="0 0 0.1" rgba="${RGBA.floor}"/>
     <body name="cup" pos="0 0 0.6" childclass="cup" gravcomp="1">
       <joint name="cup_x" axis="1 0 0" range="-0.3 0.3"/>

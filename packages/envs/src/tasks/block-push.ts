@@ -19,7 +19,7 @@ import type { Sim } from '../physics/mujoco.js';
 import type { Rng } from '../physics/rng.js';
 import { SKY_TEXTURE } from '../physics/scene-builder.js';
 import type { Texture } from '../scene.js';
-import { RGBA, type TaskLogic, type TaskSpec } from './task.js';
+import { orbitCamera, RGBA, type TaskLogic, type TaskSpec } from './task.js';
 import { tolerance } from './tolerance.js';
 
 export const BLOCK_HALF = 0.02;
@@ -40,7 +40,9 @@ export const BLOCK_PUSH_XML = `
     <flag autoreset="disable"/>
   </option>
   <worldbody>
-    <camera name="front" pos="0 -0.75 0.55" xyaxes="1 0 0 0 0.64 0.77" fovy="45"/>
+    <!-- Looking down (60 degrees) at the table from the side opposite the arm, which leans away from the
+         camera: the spawn square, the peg's start and the middle 0.5 x 0.5 m of the workspace in frame. -->
+    ${orbitCamera('table', { target: [0, -0.03, 0], span: 0.6, elevation: 60, azimuth: 180, fovy: 35 })}
     <geom name="floor" type="plane" pos="0 0 -0.75" size="0 0 0.1" rgba="0.25 0.25 0.25 1"/>
     <geom name="table" type="box" pos="0 0 -0.025" size="0.4 0.4 0.025" friction="0.6 0.005 0.0001" rgba="0.55 0.45 0.35 1"/>
     <geom name="goal" type="cylinder" pos="0.1 0.1 0.0006" size="0.03 0.0005" contype="0" conaffinity="0" rgba="0.9 0.1 0.1 1"/>
@@ -50,7 +52,9 @@ export const BLOCK_PUSH_XML = `
     </body>
     <body name="ee" mocap="true" pos="${EE_START[0]} ${EE_START[1]} ${WORKSPACE.z[0]}">
       <geom name="peg" type="cylinder" size="${PEG_RADIUS} ${PEG_HALF}" friction="0.6 0.005 0.0001" rgba="0.8 0.8 0.8 1"/>
-      <geom name="arm" type="capsule" fromto="0 0 ${PEG_HALF} 0 0.05 0.6" size="0.025" contype="0" conaffinity="0" rgba="0.9 0.9 0.9 1"/>
+      <!-- The arm is drawn only (no contacts; a mocap body has no dynamics): it reaches in from -y, away
+           from the camera, so it does not hide the table. -->
+      <geom name="arm" type="capsule" fromto="0 0 ${PEG_HALF} 0 -0.35 0.5" size="0.025" contype="0" conaffinity="0" rgba="0.9 0.9 0.9 1"/>
     </body>
   </worldbody>
 </mujoco>`;
@@ -210,11 +214,12 @@ export const blockPush: TaskSpec = {
   ],
   actionLabels: ['dx', 'dy', 'dz'],
   visuals: {
-    camera: 'front',
+    camera: 'table',
     textures: [TABLE_TEXTURE],
     geomTextures: { table: 0 },
     background: SKY_TEXTURE,
   },
+  drRoles: { table: 'floor', goal: 'fixed' },
   frictionGeoms: ['table', 'block', 'peg'],
   create: (sim) => new BlockPushLogic(sim),
 };

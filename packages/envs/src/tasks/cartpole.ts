@@ -10,7 +10,7 @@
 import type { Sim } from '../physics/mujoco.js';
 import type { Rng } from '../physics/rng.js';
 import { FLOOR_TEXTURE, SKY_TEXTURE } from '../physics/scene-builder.js';
-import { RGBA, type TaskLogic, type TaskSpec } from './task.js';
+import { orbitCamera, RGBA, type TaskLogic, type TaskSpec } from './task.js';
 import { tolerance } from './tolerance.js';
 
 export const CARTPOLE_XML = `
@@ -20,7 +20,9 @@ export const CARTPOLE_XML = `
     <flag contact="disable" autoreset="disable"/>
   </option>
   <worldbody>
-    <camera name="fixed" pos="0 -4 1" xyaxes="1 0 0 0 0 1" fovy="45"/>
+    <!-- Fixed, in front of the track, slightly raised so the rails show: 4.1 m across at the cart, so the whole
+         cart stays in frame at the slider stops (+-1.8 m); the pole up or down is in frame anywhere. -->
+    ${orbitCamera('fixed', { target: [0, 0, 1], span: 4.1, elevation: 8, fovy: 45 })}
     <geom name="floor" type="plane" pos="0 0 -0.05" size="0 0 0.1" rgba="${RGBA.floor}"/>
     <geom name="rail_front" type="capsule" pos="0 -0.07 1" zaxis="1 0 0" size="0.02 2" rgba="${RGBA.decoration}"/>
     <geom name="rail_back" type="capsule" pos="0 0.07 1" zaxis="1 0 0" size="0.02 2" rgba="${RGBA.decoration}"/>

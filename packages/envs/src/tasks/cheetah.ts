@@ -6,7 +6,7 @@
 import type { Sim } from '../physics/mujoco.js';
 import type { Rng } from '../physics/rng.js';
 import { FLOOR_TEXTURE, SKY_TEXTURE } from '../physics/scene-builder.js';
-import { RGBA, type TaskLogic, type TaskSpec } from './task.js';
+import { orbitCamera, RGBA, type TaskLogic, type TaskSpec } from './task.js';
 import { tolerance } from './tolerance.js';
 
 export const RUN_SPEED = 10;
@@ -27,9 +27,11 @@ export const CHEETAH_XML = `
     </default>
   </default>
   <worldbody>
+    <!-- Side view 2.1 m across, framed for the torso at x = 0; the scene shifts it with the torso's x
+         (TaskSpec.cameraTrackBody), at a fixed height: the body is ~40 % of the image height. -->
+    ${orbitCamera('side', { target: [0, 0, 0.55], span: 2.1, elevation: 8, fovy: 45 })}
     <geom name="ground" type="plane" size="0 0 0.1" rgba="${RGBA.floor}"/>
     <body name="torso" pos="0 0 0.7" childclass="leg">
-      <camera name="side" pos="0 -3 0" xyaxes="1 0 0 0 0 1" mode="trackcom" fovy="45"/>
       <joint name="rootx" class="root" type="slide" axis="1 0 0"/>
       <joint name="rootz" class="root" type="slide" axis="0 0 1"/>
       <joint name="rooty" class="root" type="hinge" axis="0 1 0"/>
@@ -138,6 +140,7 @@ export const cheetahRun: TaskSpec = {
     ...JOINTS.map((j) => `${j}_vel`),
   ],
   actionLabels: JOINTS,
+  cameraTrackBody: 'torso',
   visuals: {
     camera: 'side',
     textures: [FLOOR_TEXTURE],

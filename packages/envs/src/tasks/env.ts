@@ -20,6 +20,7 @@ import type { Scene } from '../scene.js';
 import { loadPhysics, physicsModule, Sim, type Mujoco } from '../physics/mujoco.js';
 import { Rng } from '../physics/rng.js';
 import { SceneBuilder } from '../physics/scene-builder.js';
+import { ScenePresenter } from './presentation.js';
 import { getTask, type TaskName } from './registry.js';
 import type { TaskLogic, TaskSpec } from './task.js';
 
@@ -210,6 +211,7 @@ export class TwistEnv implements Env {
   private readonly sim: Sim;
   private readonly logic: TaskLogic;
   private readonly sceneBuilder: SceneBuilder;
+  private readonly presenter: ScenePresenter;
   private readonly render: ((scene: Scene) => Uint8Array) | undefined;
   private readonly friction: readonly Interval[];
   private readonly frictionGeoms: number[];
@@ -255,6 +257,7 @@ export class TwistEnv implements Env {
     const gf = this.sim.v.geom_friction;
     this.baseFriction = Float64Array.from(this.frictionGeoms, (g) => gf[3 * g]);
     this.sceneBuilder = new SceneBuilder(this.sim, spec.visuals);
+    this.presenter = new ScenePresenter(this.sim, spec);
   }
 
   reset(seed?: number): Obs {
@@ -318,6 +321,7 @@ export class TwistEnv implements Env {
 
   scene(): Scene {
     const s = this.sceneBuilder.build();
+    this.presenter.apply(s);
     if (this.logic.sceneExtras) s.geoms.push(...this.logic.sceneExtras());
     return s;
   }

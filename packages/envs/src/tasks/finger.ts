@@ -8,7 +8,7 @@
 import type { Sim } from '../physics/mujoco.js';
 import type { Rng } from '../physics/rng.js';
 import { FLOOR_TEXTURE, SKY_TEXTURE } from '../physics/scene-builder.js';
-import { RGBA, randomizeLimitedAndRotationalJoints, type TaskLogic, type TaskSpec } from './task.js';
+import { orbitCamera, RGBA, randomizeLimitedAndRotationalJoints, type TaskLogic, type TaskSpec } from './task.js';
 
 export const EASY_TARGET_RADIUS = 0.07;
 
@@ -27,7 +27,8 @@ export const FINGER_XML = `
     </default>
   </default>
   <worldbody>
-    <camera name="front" pos="0 -1 0.8" xyaxes="1 0 0 0 1 2" fovy="45"/>
+    <!-- Fixed, slightly raised: the finger's reach and the spinner with its target fill the frame (0.95 m). -->
+    ${orbitCamera('front', { target: [-0.1, 0, 0.4], span: 0.95, elevation: 15, fovy: 45 })}
     <geom name="ground" type="plane" size="0 0 0.1" rgba="${RGBA.floor}"/>
     <body name="proximal" pos="-0.2 0 0.4" childclass="finger">
       <geom name="proximal_hub" type="cylinder" fromto="0 -0.033 0 0 0.033 0" size="0.034" rgba="${RGBA.decoration}" contype="0" conaffinity="0"/>

@@ -8,7 +8,7 @@
 import type { Sim } from '../physics/mujoco.js';
 import type { Rng } from '../physics/rng.js';
 import { FLOOR_TEXTURE, SKY_TEXTURE } from '../physics/scene-builder.js';
-import { RGBA, randomizeLimitedAndRotationalJoints, type TaskLogic, type TaskSpec } from './task.js';
+import { orbitCamera, RGBA, randomizeLimitedAndRotationalJoints, type TaskLogic, type TaskSpec } from './task.js';
 import { tolerance } from './tolerance.js';
 
 export const HOPPER_STAND_HEIGHT = 0.6;
@@ -31,8 +31,10 @@ export const HOPPER_XML = `
   </default>
   <worldbody>
     <geom name="floor" type="plane" size="0 0 0.2" rgba="${RGBA.floor}"/>
+    <!-- Side view 1.7 m across, framed for the torso at x = 0; the scene shifts it with the torso's x
+         (TaskSpec.cameraTrackBody), at a fixed height that keeps the ground and a standing hopper (1.25 m) in frame. -->
+    ${orbitCamera('side', { target: [0, 0, 0.65], span: 1.7, elevation: 8, fovy: 45 })}
     <body name="torso" pos="0 0 1" childclass="hopper">
-      <camera name="side" pos="0 -2.8 0" xyaxes="1 0 0 0 0 1" mode="trackcom" fovy="45"/>
       <joint name="rootx" class="root" type="slide" axis="1 0 0"/>
       <joint name="rootz" class="root" type="slide" axis="0 0 1"/>
       <joint name="rooty" class="root" type="hinge" axis="0 1 0"/>
@@ -142,6 +144,7 @@ export const hopperStand: TaskSpec = {
     'touch_heel_log1p',
   ],
   actionLabels: JOINTS,
+  cameraTrackBody: 'torso',
   visuals: {
     camera: 'side',
     textures: [FLOOR_TEXTURE],

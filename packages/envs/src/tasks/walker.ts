@@ -10,7 +10,7 @@
 import type { Sim } from '../physics/mujoco.js';
 import type { Rng } from '../physics/rng.js';
 import { FLOOR_TEXTURE, SKY_TEXTURE } from '../physics/scene-builder.js';
-import { RGBA, randomizeLimitedAndRotationalJoints, type TaskLogic, type TaskSpec } from './task.js';
+import { orbitCamera, RGBA, randomizeLimitedAndRotationalJoints, type TaskLogic, type TaskSpec } from './task.js';
 import { tolerance } from './tolerance.js';
 
 export const STAND_HEIGHT = 1.2;
@@ -48,8 +48,10 @@ export const WALKER_XML = `
   </default>
   <worldbody>
     <geom name="floor" type="plane" size="0 0 0.2" conaffinity="1" rgba="${RGBA.floor}"/>
+    <!-- Side view 2.4 m across, framed for the torso at x = 0; the scene shifts it with the torso's x
+         (TaskSpec.cameraTrackBody), at a fixed height that keeps the ground and a standing walker (1.7 m) in frame. -->
+    ${orbitCamera('side', { target: [0, 0, 0.95], span: 2.4, elevation: 10, fovy: 45 })}
     <body name="torso" pos="0 0 1.3" childclass="walker">
-      <camera name="side" pos="0 -2 0.7" xyaxes="1 0 0 0 0.5 0.866" mode="trackcom" fovy="45"/>
       <joint name="rootz" type="slide" axis="0 0 1" limited="false" armature="0" damping="0"/>
       <joint name="rootx" type="slide" axis="1 0 0" limited="false" armature="0" damping="0"/>
       <joint name="rooty" type="hinge" axis="0 1 0" limited="false" armature="0" damping="0"/>
@@ -137,6 +139,7 @@ export const walkerWalk: TaskSpec = {
     ...JOINTS.map((j) => `${j}_vel`),
   ],
   actionLabels: JOINTS,
+  cameraTrackBody: 'torso',
   visuals: {
     camera: 'side',
     textures: [FLOOR_TEXTURE],
