@@ -6,8 +6,11 @@ import { UniformArena } from './uniforms.js';
 
 /** Dispatches recorded before an automatic submit (keeps command buffers and bind-group memory bounded). */
 const BATCH_LIMIT = 1024;
+/** Bind groups kept for reuse (FIFO eviction). */
+const BIND_GROUP_CACHE = 8192;
 
 interface Layout {
+  sig: string;
   bgl: GPUBindGroupLayout;
   pl: GPUPipelineLayout;
 }
@@ -32,6 +35,9 @@ export class GpuDevice implements Device {
   #pipelineCount = 0;
   readonly #modules = new Map<string, GPUShaderModule>();
   readonly #layouts = new Map<string, Layout>();
+  readonly #bindGroups = new Map<string, GPUBindGroup>();
+  readonly #bufferIds = new WeakMap<GPUBuffer, number>();
+  #nextBufferId = 1;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #batch = 0;
@@ -112,16 +118,31 @@ export class GpuDevice implements Device {
     }
     if (x * y * z === 0) return; // empty tensors: nothing to compute
     const fields = k.uniforms?.(params);
-    const layout = this.#layout(inputs.length, outputs.length, fields !== undefined);
-    const pipeline = this.#pipeline(k, params, inputs.length, outputs.length, fields !== undefined);
-    const entries: GPUBindGroupEntry[] = [];
-    for (const t of inputs) entries.push({ binding: entries.length, resource: this.#binding(t, name) });
-    for (const t of outputs) entries.push({ binding: entries.length, resource: this.#binding(t, name) });
-    if (fields) entries.push({ binding: entries.length, resource: this.#uniforms.push(fields) });
-    const bg = this.gpu.createBindGroup({ layout: layout.bgl, entries });
+    const uniform = fields !== undefined;
+    const layout = this.#layout(inputs.length, outputs.length, uniform);
+    const pipeline = this.#pipeline(k, params, inputs.length, outputs.length, uniform);
+    // Bind groups are cached by the identity of the buffers they bind: a training step reuses the same pooled
+    // buffers in the same order, and creating a bind group costs far more than the rest of a dispatch.
+    // Storage is bound whole (no shader uses arrayLength); the uniform slot is a dynamic offset.
+    const slot = uniform ? this.#uniforms.push(fields) : null;
+    let key = layout.sig;
+    for (const t of inputs) key += `,${this.#idOf(t.storage(name).handle as GPUBuffer)}`;
+    for (const t of outputs) key += `,${this.#idOf(t.storage(name).handle as GPUBuffer)}`;
+    if (slot) key += `,${this.#idOf(slot.buffer)}:${slot.size}`;
+    let bg = this.#bindGroups.get(key);
+    if (!bg) {
+      const entries: GPUBindGroupEntry[] = [];
+      for (const t of inputs) entries.push({ binding: entries.length, resource: { buffer: t.storage(name).handle as GPUBuffer } });
+      for (const t of outputs) entries.push({ binding: entries.length, resource: { buffer: t.storage(name).handle as GPUBuffer } });
+      if (slot) entries.push({ binding: entries.length, resource: { buffer: slot.buffer, offset: 0, size: slot.size } });
+      bg = this.gpu.createBindGroup({ layout: layout.bgl, entries });
+      if (this.#bindGroups.size >= BIND_GROUP_CACHE) this.#bindGroups.delete(this.#bindGroups.keys().next().value!);
+      this.#bindGroups.set(key, bg);
+    }
     const pass = this.#computePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
+    if (slot) pass.setBindGroup(0, bg, [slot.offset]);
+    else pass.setBindGroup(0, bg);
     pass.dispatchWorkgroups(x, y, z);
     this.#stats.dispatches++;
     if (++this.#batch >= BATCH_LIMIT) this.flush();
@@ -228,6 +249,7 @@ export class GpuDevice implements Device {
     this.#destroyed = true;
     this.#pass = null;
     this.#encoder = null;
+    this.#bindGroups.clear();
     this.#pool.destroyAll();
     this.#recent.destroyAll();
     this.#readPool.destroyAll();
@@ -235,8 +257,10 @@ export class GpuDevice implements Device {
     this.gpu.destroy();
   }
 
-  #binding(t: Tensor, op: string): GPUBufferBinding {
-    return { buffer: t.storage(op).handle as GPUBuffer, offset: 0, size: storageBytes(t.dtype, t.size) };
+  #idOf(b: GPUBuffer): number {
+    let id = this.#bufferIds.get(b);
+    if (id === undefined) this.#bufferIds.set(b, (id = this.#nextBufferId++));
+    return id;
   }
 
   #ensureEncoder(): GPUCommandEncoder {
@@ -260,9 +284,9 @@ export class GpuDevice implements Device {
       const entries: GPUBindGroupLayoutEntry[] = [];
       for (let i = 0; i < nIn; i++) entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
       for (let i = 0; i < nOut; i++) entries.push({ binding: nIn + i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } });
-      if (uniform) entries.push({ binding: nIn + nOut, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+      if (uniform) entries.push({ binding: nIn + nOut, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
       const bgl = this.gpu.createBindGroupLayout({ entries, label: sig });
-      l = { bgl, pl: this.gpu.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
+      l = { sig, bgl, pl: this.gpu.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
       this.#layouts.set(sig, l);
     }
     return l;

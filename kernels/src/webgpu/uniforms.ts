@@ -15,10 +15,14 @@ export class UniformArena {
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** Packs the fields into the next slot; returns the buffer binding for it. */
-  push(fields: readonly UniformField[]): GPUBufferBinding {
-    const size = Math.max(16, Math.ceil((fields.length * 4) / 16) * 16);
-    if (size > CHUNK) throw new Error(`uniforms: block of ${size} bytes exceeds the ${CHUNK}-byte arena chunk`);
+  /**
+   * Packs the fields into the next slot. The binding has a fixed size (the block rounded up to 256 bytes) and
+   * is addressed by a dynamic offset, so one bind group per (buffers, chunk) serves every slot of a chunk.
+   */
+  push(fields: readonly UniformField[]): { buffer: GPUBuffer; offset: number; size: number } {
+    const block = Math.max(16, Math.ceil((fields.length * 4) / 16) * 16);
+    const size = Math.ceil(block / ALIGN) * ALIGN;
+    if (size > CHUNK) throw new Error(`uniforms: block of ${block} bytes exceeds the ${CHUNK}-byte arena chunk`);
     if (this.#offset + size > CHUNK) {
       this.#chunk++;
       this.#offset = 0;
@@ -28,14 +32,14 @@ export class UniformArena {
       this.#chunks.push({ buf, mirror: new ArrayBuffer(CHUNK) });
     }
     const { buf, mirror } = this.#chunks[this.#chunk];
-    const dv = new DataView(mirror, this.#offset, size);
+    const dv = new DataView(mirror, this.#offset, block);
     fields.forEach(([type, v], i) => {
       if (type === 'f32') dv.setFloat32(i * 4, v, true);
       else if (type === 'i32') dv.setInt32(i * 4, v, true);
       else dv.setUint32(i * 4, v, true);
     });
     const binding = { buffer: buf, offset: this.#offset, size };
-    this.#offset = Math.ceil((this.#offset + size) / ALIGN) * ALIGN;
+    this.#offset += size;
     return binding;
   }
 
