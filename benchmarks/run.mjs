@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// The benchmark runner (plain ESM over the BUILT packages; `pnpm bench*` builds changed packages first).
+//
+//   node benchmarks/run.mjs [suite...] [filter...]   suites: kernels, autograd, rssm (default: all); any other
+//                                                    word keeps the cases whose name contains it
+//   node benchmarks/run.mjs --gate                   short suite, ratios vs baseline.json; exit 1 on regression
+//   node benchmarks/run.mjs --update-baseline --reason "..." [--margin 0.35]   re-record the gate baseline
+//   node benchmarks/run.mjs --write-readme           regenerate README.md from results/*.json, run nothing
+// Options: --paper (rssm paper presets too), --budget <s per implementation>, --out <results file>, --no-readme.
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SUITES = ['kernels', 'autograd', 'rssm'];
+
+const { values: opt, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    gate: { type: 'boolean', default: false },
+    'update-baseline': { type: 'boolean', default: false },
+    reason: { type: 'string' },
+    margin: { type: 'string' },
+    'write-readme': { type: 'boolean', default: false },
+    'no-readme': { type: 'boolean', default: false },
+    paper: { type: 'boolean', default: false },
+    budget: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const paths = {
+  results: join(here, 'results'),
+  latest: opt.out ? resolve(opt.out) : join(here, 'results', 'latest.json'),
+  gate: join(here, 'results', 'gate.json'),
+  baseline: join(here, 'baseline.json'),
+  readme: join(here, 'README.md'),
+};
+const log = (/** @type {string} */ s) => console.log(s);
+
+if (opt['update-baseline'] && !opt.reason) {
+  console.error('run.mjs: --update-baseline needs --reason "why the baseline changes" (it is stored in baseline.json)');
+  process.exit(2);
+}
+
+const { writeReadme, formatCase, mergeResults } = await import('./src/report.mjs');
+const { readBaseline, writeBaseline, compare, gateCases, gateRatios, GATE_MEASURE, DEFAULT_MARGIN } = await import('./src/gate.mjs');
+
+const readme = () => {
+  const b = readBaseline(paths.baseline);
+  writeReadme({ dir: paths.results, readme: paths.readme, baseline: b, margin: b?.margin ?? DEFAULT_MARGIN });
+  log(`wrote ${paths.readme}`);
+};
+if (opt['write-readme']) {
+  readme();
+  process.exit(0);
+}
+
+// navigator.gpu must exist before tfjs-backend-webgpu (and our device) are imported/created.
+const { installWebGPU, adapterLabel, machineInfo } = await import('./src/env.mjs');
+const { gpu, reason: noGpu } = await installWebGPU();
+const adapter = await adapterLabel();
+const machine = machineInfo(adapter);
+const K = await import('@twist/kernels');
+const { ourDevice } = await import('./src/ours.mjs');
+const { runCase } = await import('./src/case.mjs');
+const { peakCases } = await import('./src/suites/peaks.mjs');
+
+log(`machine: ${machine.cpu} x ${machine.cores} cores, Node ${machine.node}, load ${machine.loadavg.join(' ')}`);
+log(`adapter: ${machine.adapter}${machine.software ? ' (software Vulkan: GPU figures are CPU-bound)' : ''}`);
+const { device, reason } = gpu && adapter ? await ourDevice() : { device: null, reason: noGpu ?? 'no WebGPU adapter' };
+if (!device) {
+  console.error(`run.mjs: no WebGPU device for our kernels (${reason}); nothing to benchmark`);
+  process.exit(opt.gate ? 1 : 0);
+}
+const gating = opt.gate || opt['update-baseline'];
+const t0 = performance.now();
+
+/** @type {Partial<import('./src/measure.mjs').MeasureOptions>} */
+const measure = gating ? GATE_MEASURE : opt.budget ? { budgetMs: Number(opt.budget) * 1000 } : {};
+const words = positionals.map((p) => p.toLowerCase());
+const suites = gating ? ['gate'] : words.filter((w) => SUITES.includes(w));
+const filters = words.filter((w) => !SUITES.includes(w));
+
+/** @type {import('./src/case.mjs').Case[]} */
+let cases = [];
+if (gating) cases = gateCases({ device });
+else {
+  const want = suites.length ? suites : SUITES;
+  if (want.includes('kernels')) cases.push(...(await import('./src/suites/kernels.mjs')).kernelCases({ device }));
+  if (want.includes('autograd')) cases.push(...(await import('./src/suites/autograd.mjs')).autogradCases({ device }));
+  if (want.includes('rssm')) cases.push(...(await import('./src/suites/rssm.mjs')).rssmCases({ device, paper: opt.paper }));
+}
+if (filters.length) cases = cases.filter((c) => filters.some((f) => c.name.toLowerCase().includes(f)));
+if (!cases.length) {
+  console.error(`run.mjs: no case matches ${JSON.stringify(positionals)}`);
+  process.exit(2);
+}
+
+// Peaks first: every GPU figure is also a fraction of them.
+const results = [];
+const peaks = /** @type {{ flops?: number, bytes?: number }} */ ({});
+const ctx = { peaks, kernels: /** @type {Record<string, unknown>} */ (K), measure, log };
+for (const c of peakCases({ device }, gating ? { fmaIters: 128, copyN: 1 << 20 } : {})) {
+  const r = await runCase(c, { ...ctx, measure: gating ? GATE_MEASURE : { budgetMs: 5000 } });
+  formatCase(r).forEach((l) => log(l));
+  if (r.status === 'ok') peaks[c.unit === 'GFLOP/s' ? 'flops' : 'bytes'] = /** @type {number} */ (r.figures.ours.value) * 1e9;
+  results.push(r);
+}
+for (const c of cases) {
+  const r = await runCase(c, ctx);
+  formatCase(r).forEach((l) => log(l));
+  results.push(r);
+}
+const seconds = (performance.now() - t0) / 1000;
+log(`done in ${seconds.toFixed(0)} s`);
+const run = { id: machine.date.replace(/[-:]/g, '').slice(0, 15), machine, args: process.argv.slice(2), peaks, seconds };
+
+let code = 0;
+if (gating) {
+  mergeResults(paths.gate, run, results);
+  const ratios = gateRatios(results.filter((r) => r.suite === 'gate'));
+  if (opt['update-baseline']) {
+    const b = writeBaseline(paths.baseline, ratios, { reason: /** @type {string} */ (opt.reason), machine, margin: opt.margin ? Number(opt.margin) : undefined });
+    log(`wrote ${paths.baseline} (${Object.keys(b.ratios).length} ratios, margin ${b.margin})`);
+    if (!opt['no-readme']) readme();
+  } else {
+    const base = readBaseline(paths.baseline);
+    if (!base) {
+      console.error(`gate: no ${paths.baseline}; record one with --update-baseline --reason "..."`);
+      code = 1;
+    } else {
+      const { ok, lines } = compare(ratios, base);
+      log(`gate (margin ${base.margin ?? DEFAULT_MARGIN}, ${seconds.toFixed(0)} s):`);
+      lines.forEach((l) => log(`  ${l}`));
+      log(ok ? 'gate: passed' : 'gate: FAILED (a ratio fell below baseline x (1 - margin); if intended, re-record with --update-baseline --reason)');
+      code = ok ? 0 : 1;
+    }
+  }
+} else {
+  mergeResults(paths.latest, run, results);
+  log(`wrote ${paths.latest}`);
+  if (!opt['no-readme'] && !opt.out) readme();
+}
+device.destroy();
+process.exit(code);
