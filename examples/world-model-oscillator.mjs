@@ -43,7 +43,7 @@ function batch(B, T) {
 const model = new WorldModel(device, makeConfig('debug', { stateSize: 4, actionSize: 2, rssm: { deter: 64, hidden: 64, stoch: 8, classes: 8 }, mlpLayers: [64, 64], opt: { lr: 2e-3 }, kl: { free: 0.1 } }));
 for (let step = 1; step <= steps; step++) {
   const b = batch(8, 24);
-  const { metrics } = model.trainStep(b);
+  const { metrics } = await model.trainStep(b);
   if (step % 50 === 0) {
     const m = await readMetrics(metrics);
     console.log(`step ${step}: loss ${m.loss.toFixed(3)}  recon ${m.reconLoss.toFixed(3)}  reward ${m.rewardLoss.toFixed(3)}  KL ${m.meanKL.toFixed(3)}`);

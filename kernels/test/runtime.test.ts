@@ -47,4 +47,23 @@ describe.runIf(hasGpu)('WebGPU runtime: batching, pooling and ordering', () => {
     expect(g.stats().liveBuffers).toBe(before.liveBuffers + 2);
     expect(Number.isFinite((await read(r))[0])).toBe(true);
   });
+
+  it('throttle bounds submitted work in a loop that never reads back', async () => {
+    const g = await gpu();
+    await g.sync();
+    const x = tensor(g, new Float32Array(4096).fill(0));
+    let y = affine(x, 1, 0);
+    const s0 = g.stats();
+    for (let step = 0; step < 5; step++) {
+      for (let i = 0; i < 1500; i++) {
+        const next = affine(y, 1, 1);
+        y.dispose();
+        y = next;
+      }
+      await g.throttle(1); // at most one submitted batch unfinished after this
+    }
+    expect(g.stats().submits - s0.submits).toBeGreaterThanOrEqual(5 * 1); // batches were submitted as we went
+    expect((await read(y))[0]).toBe(7500);
+  });
 });
+

@@ -82,6 +82,12 @@ export interface Device {
   read(t: Tensor): Promise<TypedArray>;
   /** Submits recorded work without waiting. */
   flush(): void;
+  /**
+   * Backpressure for loops that never read back: flushes, then waits until at most `maxPending` submitted
+   * batches are unfinished. Recording is much faster than software execution; without this a training loop
+   * piles up submitted work without bound. Training steps call it once per step.
+   */
+  throttle(maxPending?: number): Promise<void>;
   /** Waits until all submitted work has finished; rejects with any device error since the last sync. */
   sync(): Promise<void>;
   stats(): DeviceStats;

@@ -65,6 +65,7 @@ export class CpuDevice implements Device {
   }
 
   flush(): void {}
+  async throttle(): Promise<void> {}
   async sync(): Promise<void> {}
 
   stats(): DeviceStats {

@@ -36,6 +36,8 @@ export class GpuDevice implements Device {
   readonly #modules = new Map<string, GPUShaderModule>();
   readonly #layouts = new Map<string, Layout>();
   readonly #bindGroups = new Map<string, GPUBindGroup>();
+  /** Submitted batches, oldest first, until seen finished (for throttle). */
+  #inflight: { done: boolean; promise: Promise<void> }[] = [];
   readonly #bufferIds = new WeakMap<GPUBuffer, number>();
   #nextBufferId = 1;
   #encoder: GPUCommandEncoder | null = null;
@@ -197,14 +199,25 @@ export class GpuDevice implements Device {
     this.#uniforms.upload(this.gpu.queue);
     this.gpu.queue.submit([this.#encoder.finish()]);
     this.#stats.submits++;
+    const entry = { done: false, promise: this.gpu.queue.onSubmittedWorkDone() };
+    entry.promise.then(() => (entry.done = true), () => (entry.done = true));
+    this.#inflight.push(entry);
+    while (this.#inflight.length && this.#inflight[0].done) this.#inflight.shift();
     this.#encoder = null;
     this.#batch = 0;
     this.#recent.drainInto(this.#pool);
   }
 
+  async throttle(maxPending = 1): Promise<void> {
+    this.flush();
+    while (this.#inflight.length > maxPending) await this.#inflight.shift()!.promise;
+    await this.#throwErrors('throttle');
+  }
+
   async sync(): Promise<void> {
     this.flush();
     await this.gpu.queue.onSubmittedWorkDone();
+    this.#inflight = [];
     await this.#throwErrors('sync');
   }
 

@@ -36,14 +36,15 @@ export interface WorldModelMetrics {
   stateReconLoss?: Tensor;
 }
 
-export async function readMetrics<M extends Partial<Record<string, Tensor>>>(m: M): Promise<Record<keyof M, number>> {
+/** Reads every metric tensor back (one await for all of them). */
+export async function readMetrics<M extends { [K in keyof M]?: Tensor }>(m: M): Promise<{ [K in keyof M]: number }> {
   const entries = Object.entries(m).filter(([, t]) => t) as [string, Tensor][];
   const vals = await Promise.all(entries.map(([, t]) => t.item()));
-  return Object.fromEntries(entries.map(([k], i) => [k, vals[i]])) as Record<keyof M, number>;
+  return Object.fromEntries(entries.map(([k], i) => [k, vals[i]])) as { [K in keyof M]: number };
 }
 
-export function disposeMetrics(m: Partial<Record<string, Tensor>>): void {
-  for (const t of Object.values(m)) t?.dispose();
+export function disposeMetrics<M extends { [K in keyof M]?: Tensor }>(m: M): void {
+  for (const t of Object.values(m) as (Tensor | undefined)[]) t?.dispose();
 }
 
 /**
@@ -143,10 +144,19 @@ export class WorldModel extends A.Module {
 
   /**
    * One Adam step on the world-model loss. Everything but the returned metrics is released; nothing is read
-   * back (read the metrics with readMetrics when logging). With `keepLatents`, the posterior latents (detached)
-   * are returned too, for imagination starts.
+   * back (read the metrics with readMetrics when logging), but it waits until the device has caught up to
+   * within one batch (backpressure). With `keepLatents`, the posterior latents (detached) are returned too,
+   * for imagination starts.
    */
-  trainStep(b: Batch, opts: { keepLatents?: boolean } = {}): { metrics: WorldModelMetrics; latents?: { deter: Tensor; stoch: Tensor } } {
+  async trainStep(b: Batch, opts: { keepLatents?: boolean } = {}): Promise<{ metrics: WorldModelMetrics; latents?: { deter: Tensor; stoch: Tensor } }> {
+    const out = this.#recordTrainStep(b, opts);
+    // Backpressure: recording outruns execution (especially on software Vulkan); keep at most one batch
+    // of this step unfinished so a long training loop cannot pile up work without bound.
+    await this.device.throttle(1);
+    return out;
+  }
+
+  #recordTrainStep(b: Batch, opts: { keepLatents?: boolean }): { metrics: WorldModelMetrics; latents?: { deter: Tensor; stoch: Tensor } } {
     return scope(() => {
       const { loss, latents, parts } = this.loss(b);
       const gradNorm = this.opt.apply(A.grad(loss, this.opt.params));

@@ -57,10 +57,10 @@ describe(`image world model (${dev.backend})`, () => {
     const cfg = makeConfig('debug', { modality: 'image', imageSize: 32, actionSize: 2, cnnDepth: 8, opt: { lr: 1e-3 }, seed: 4 });
     const wm = new WorldModel(dev, cfg);
     const recon: number[] = [];
-    for (let step = 0; step < 120; step++) {
+    for (let step = 0; step < 100; step++) {
       const b = movingSquares(4, 8, 100 + step);
-      const { metrics } = wm.trainStep(b);
-      if (step < 3 || step >= 117) recon.push((await readMetrics({ r: metrics.reconLoss })).r);
+      const { metrics } = await wm.trainStep(b);
+      if (step < 3 || step >= 97) recon.push((await readMetrics({ r: metrics.reconLoss })).r);
       disposeMetrics(metrics);
       for (const t of [b.obs, b.actions, b.rewards, b.isFirst]) t.dispose();
     }
@@ -73,7 +73,7 @@ describe(`image world model (${dev.backend})`, () => {
   it('saves and loads: the loaded model gives the same loss', async () => {
     const cfg = makeConfig('debug', { modality: 'image', imageSize: 32, actionSize: 2, seed: 8 });
     const wm = new WorldModel(cpu, cfg);
-    wm.trainStep(movingSquares(2, 3, 1, cpu));
+    await wm.trainStep(movingSquares(2, 3, 1, cpu));
     const dir = mkdtempSync(join(tmpdir(), 'twist-wm-'));
     await wm.save(dir, { step: 1 });
     const { model, info } = WorldModel.load(cpu, dir);
