@@ -120,6 +120,9 @@ describe.runIf(hasGpu)('matmul: WGSL equals the CPU reference', () => {
       { batchA: [70], batchB: [], M: 3, K: 5, N: 2, transA: false, transB: false, bias: true },
       { batchA: [], batchB: [70], M: 3, K: 5, N: 2, transA: true, transB: false, bias: false },
       { batchA: [5, 6], batchB: [5, 6], M: 1, K: 64, N: 129, transA: false, transB: true, bias: true },
+      // K split into several dispatches that add to C (large K and Y)
+      { batchA: [], batchB: [], M: 20, K: 777, N: 400, transA: false, transB: false, bias: true },
+      { batchA: [2], batchB: [2], M: 9, K: 1030, N: 260, transA: true, transB: true, bias: true },
     ] satisfies Case[]) {
       const { want, got } = await runBoth(c, 11);
       expectClose(got.data, want.data, tolFor(c.K), JSON.stringify(c));

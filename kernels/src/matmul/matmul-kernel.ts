@@ -57,7 +57,16 @@ export interface MatmulPlan {
   gx0: number;
   gy0: number;
   z0: number;
+  /** blocked: k range of this dispatch, and whether it adds to C (a later chunk of a split K; a uniform) */
+  kb: number;
+  ke: number;
+  acc: boolean;
+  /** blocked: K is split into dispatches of this many k (0: one dispatch) */
+  kSplit: number;
 }
+
+/** k per dispatch when K is split (a multiple of 8, the subgroup chunk). */
+export const K_CHUNK = 256;
 
 /**
  * Chooses the WGSL variant and tile for a problem. Every distinct plan is one pipeline that llvmpipe compiles
@@ -67,17 +76,20 @@ export interface MatmulPlan {
  * the last column still execute), and Y read as vec4 wherever its layout allows.
  */
 export function planMatmul(
-  p: { R: number; Cc: number; sYk: number; sYc: number; sy: number[]; ySize: number },
+  p: { R: number; Cc: number; K: number; sYk: number; sYc: number; sy: number[]; ySize: number },
   caps: { subgroups: boolean },
   force?: MatmulVariant,
 ): MatmulPlan {
-  const none = { gx0: 0, gy0: 0, z0: 0 };
+  const none = { gx0: 0, gy0: 0, z0: 0, kb: 0, ke: p.K, acc: false, kSplit: 0 };
   if (force === 'naive') return { variant: 'naive', TM: 16, TN: 16, WG: 256, sg: false, ymode: 's', ...none };
   // a vec4 binding of Y needs whole vec4s: at least one, and no partial one at the end
   const aligned = p.ySize >= 4 && p.ySize % 4 === 0 && p.sy.every((s) => s % 4 === 0);
   const ymode =
     aligned && p.sYc === 1 && p.Cc % 4 === 0 && p.sYk % 4 === 0 ? 'c4' : aligned && p.sYk === 1 && p.sYc % 4 === 0 ? 'k4' : 's';
-  return { variant: 'blocked', TM: p.R === 1 ? 1 : 8, TN: 4, WG: 16, sg: caps.subgroups, ymode, ...none };
+  const TM = p.R === 1 ? 1 : 8;
+  // Split K when several row blocks re-read a Y larger than ~1 MiB (measured on lavapipe at 1024^3: ~2x).
+  const kSplit = p.R > TM && p.K > K_CHUNK * 1.5 && p.K * p.Cc * 4 > 1 << 20 ? K_CHUNK : 0;
+  return { variant: 'blocked', TM, TN: 4, WG: 16, sg: caps.subgroups, ymode, ...none, kSplit };
 }
 
 /** Workgroups per dimension for the whole problem (before splitting at 65535). */
@@ -145,7 +157,7 @@ const uniforms = (p: MatmulParams) =>
     ['u32', p.sYc],
     ['u32', p.sCr],
     ['u32', p.sCc],
-    ['u32', p.hasBias ? 1 : 0],
+    ['u32', p.hasBias && p.plan.kb === 0 ? 1 : 0],
     ['u32', p.biasOnRows ? 1 : 0],
     ...p.dims.map((d) => ['u32', d] as const),
     ...p.sx.map((s) => ['u32', s] as const),
@@ -153,6 +165,10 @@ const uniforms = (p: MatmulParams) =>
     ['u32', p.plan.gx0],
     ['u32', p.plan.gy0],
     ['u32', p.plan.z0],
+    ['u32', p.plan.kb],
+    ['u32', p.plan.ke],
+    ['u32', p.plan.acc ? 1 : 0],
+    ['u32', p.plan.TM],
     ['u32', 0],
   ] as const;
 
@@ -173,20 +189,18 @@ export function blockedWgsl(plan: MatmulPlan): string {
       : ymode === 'k4'
         ? rep(TN, (j) => `${I}let yq${j} = (yOff + min(c0 + ${j}u, u.Cc - 1u) * u.sYc) / 4u;`)
         : rep(TN, (j) => `${I}let yc${j} = yOff + min(c0 + ${j}u, u.Cc - 1u) * u.sYc;`),
-    rep(TM, (i) => `${I}let br${i} = select(0.0, Bias[min(r0 + ${i}u, u.R - 1u)], rowBias);`),
-    rep(TN, (j) => `${I}let bc${j} = select(0.0, Bias[min(c0 + ${j}u, u.Cc - 1u)], colBias);`),
     rep(TM, (i) => rep(TN, (j) => `${I}var acc${i}_${j} = 0.0;`)),
   ]
     .filter(Boolean)
     .join('\n');
 
-  const body: string[] = [`${I}for (var k0 = 0u; k0 < u.K; k0 += ${CH}u) {`];
+  const body: string[] = [`${I}for (var k0 = u.kb; k0 < u.ke; k0 += ${CH}u) {`];
   if (sg) {
     // lane l loads X(row, k0 + l); everyone takes it from lane kk by subgroupBroadcast
     body.push(
       `${J}let ka = k0 + lane;`,
-      `${J}let xk = min(ka, u.K - 1u) * u.sXk;`,
-      rep(TM, (i) => `${J}let av${i} = select(0.0, X[xr${i} + xk], ka < u.K);`),
+      `${J}let xk = min(ka, u.ke - 1u) * u.sXk;`,
+      rep(TM, (i) => `${J}let av${i} = select(0.0, X[xr${i} + xk], ka < u.ke);`),
     );
   }
   for (let q = 0; q < CH / 4; q++) {
@@ -194,25 +208,25 @@ export function blockedWgsl(plan: MatmulPlan): string {
     body.push(`${J}{`, `${J}  let kq = k0 + ${4 * q}u;`);
     if (ymode === 'k4') {
       body.push(
-        `${J}  let okq = vec4<u32>(kq, kq + 1u, kq + 2u, kq + 3u) < vec4<u32>(u.K);`,
+        `${J}  let okq = vec4<u32>(kq, kq + 1u, kq + 2u, kq + 3u) < vec4<u32>(u.ke);`,
         rep(TN, (j) => `${J}  let yv${j} = select(vec4<f32>(0.0), Y[yq${j} + kq / 4u], okq);`),
       );
     }
     for (let e = 0; e < 4; e++) {
       const kk = 4 * q + e;
-      body.push(`${J}  {`, `${J}    let kb = kq + ${e}u;`, `${J}    let ok = kb < u.K;`);
+      body.push(`${J}  {`, `${J}    let kb = kq + ${e}u;`, `${J}    let ok = kb < u.ke;`);
       if (ymode === 'c4') {
-        body.push(`${J}    let yv = select(vec4<f32>(0.0), Y[yq + min(kb, u.K - 1u) * sYk4], ok);`);
+        body.push(`${J}    let yv = select(vec4<f32>(0.0), Y[yq + min(kb, u.ke - 1u) * sYk4], ok);`);
         body.push(rep(TN, (j) => `${J}    let b${j} = yv[${j}];`));
       } else if (ymode === 'k4') {
         body.push(rep(TN, (j) => `${J}    let b${j} = yv${j}[${e}];`));
       } else {
-        body.push(`${J}    let yk = min(kb, u.K - 1u) * u.sYk;`);
+        body.push(`${J}    let yk = min(kb, u.ke - 1u) * u.sYk;`);
         body.push(rep(TN, (j) => `${J}    let b${j} = select(0.0, Y[yc${j} + yk], ok);`));
       }
       if (sg) body.push(rep(TM, (i) => `${J}    let a${i} = subgroupBroadcast(av${i}, ${kk}u);`));
       else {
-        body.push(`${J}    let xk = min(kb, u.K - 1u) * u.sXk;`);
+        body.push(`${J}    let xk = min(kb, u.ke - 1u) * u.sXk;`);
         body.push(rep(TM, (i) => `${J}    let a${i} = select(0.0, X[xr${i} + xk], ok);`));
       }
       body.push(rep(TM, (i) => rep(TN, (j) => `${J}    acc${i}_${j} = fma(a${i}, b${j}, acc${i}_${j});`)));
@@ -222,14 +236,27 @@ export function blockedWgsl(plan: MatmulPlan): string {
   }
   body.push(`${I}}`);
 
-  const store = rep(TM, (i) =>
-    [
-      `${I}if (r0 + ${i}u < u.R) {`,
-      `${I}  let r = r0 + ${i}u;`,
-      rep(TN, (j) => `${I}  if (c0 + ${j}u < u.Cc) { C[cOff + r * u.sCr + (c0 + ${j}u) * u.sCc] = acc${i}_${j} + br${i} + bc${j}; }`),
-      `${I}}`,
-    ].join('\n'),
-  );
+  const store = [
+    rep(TM, (i) => `${I}let res${i} = vec4<f32>(${rep(TN, (j) => `acc${i}_${j}`, ', ')});`),
+    `${I}let addBias = u.hasBias != 0u;`,
+    `${I}let onRows = u.biasOnRows != 0u;`,
+    `${I}let accum = u.accum != 0u;`,
+    `${I}for (var i = 0u; i < min(u.tm, u.R - r0); i++) {`,
+    `${I}  let r = r0 + i;`,
+    `${I}  var v = res0;`,
+    rep(TM - 1, (i) => `${I}  v = select(v, res${i + 1}, i == ${i + 1}u);`),
+    rep(TN, (j) =>
+      [
+        `${I}  if (c0 + ${j}u < u.Cc) {`,
+        `${I}    let c = c0 + ${j}u;`,
+        `${I}    let o = cOff + r * u.sCr + c * u.sCc;`,
+        `${I}    let b = select(0.0, Bias[select(c, r, onRows)], addBias);`,
+        `${I}    C[o] = select(0.0, C[o], accum) + v[${j}] + b;`,
+        `${I}  }`,
+      ].join('\n'),
+    ),
+    `${I}}`,
+  ].join('\n');
   const out = blockedSource
     .replace('{{ENABLE}}', sg ? 'enable subgroups;' : '')
     .replace('{{YTYPE}}', ymode === 's' ? 'f32' : 'vec4<f32>')

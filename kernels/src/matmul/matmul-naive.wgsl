@@ -13,7 +13,8 @@ struct Params {
   d0: u32, d1: u32, d2: u32, d3: u32,
   sx0: u32, sx1: u32, sx2: u32, sx3: u32,
   sy0: u32, sy1: u32, sy2: u32, sy3: u32,
-  gx0: u32, gy0: u32, z0: u32, _pad: u32,
+  gx0: u32, gy0: u32, z0: u32, kb: u32,
+  ke: u32, accum: u32, tm: u32, _pad: u32,
 }
 
 @group(0) @binding(0) var<storage, read> X: array<f32>;

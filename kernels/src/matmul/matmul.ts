@@ -133,9 +133,13 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     a.device.run('matmul', inputs, [out], params);
     return out;
   }
-  // at most 65535 workgroups per dimension per dispatch
-  for (const { off } of splitGrid(fullGrid(params))) {
-    a.device.run('matmul', inputs, [out], { ...params, plan: { ...plan, gx0: off[0], gy0: off[1], z0: off[2] } });
+  // K in chunks (see planMatmul), and at most 65535 workgroups per dimension per dispatch
+  const step = plan.kSplit > 0 ? plan.kSplit : Math.max(K, 1);
+  for (let kb = 0; kb === 0 || kb < K; kb += step) {
+    const chunk = { ...plan, kb, ke: Math.min(K, kb + step), acc: kb > 0 };
+    for (const { off } of splitGrid(fullGrid(params))) {
+      a.device.run('matmul', inputs, [out], { ...params, plan: { ...chunk, gx0: off[0], gy0: off[1], z0: off[2] } });
+    }
   }
   return out;
 }

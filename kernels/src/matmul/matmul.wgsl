@@ -20,6 +20,12 @@
 // No workgroup memory and no barriers (slow on llvmpipe). Out-of-range rows/columns are clamped for loading and
 // skipped when storing, so control flow stays uniform around subgroupBroadcast. No grid loops either: the op
 // splits a grid beyond 65535 groups per dimension into several dispatches with group offsets gx0, gy0, z0.
+// One dispatch covers k in [kb, ke). For a large K the op splits K into chunks of a few hundred, one dispatch
+// each, so that the slice of Y a workgroup streams stays in the CPU's L2 cache while the next row blocks reuse
+// it; dispatches after the first add to C (accum = 1; the bias goes with the first).
+// The results are stored in a loop over rows whose trip count comes from the uniform tm (= TM): LLVM cannot
+// unroll it, which keeps the number of memory access sites small (each one becomes a per-lane loop in
+// llvmpipe's code; an unrolled store phase made compiling ~3x slower).
 //
 // Template markers (double braces, filled by blockedWgsl in matmul-kernel.ts since the unrolled blocks depend
 // on TM, TN and the Y layout): ENABLE, YTYPE, TM, TN, SGI, DECL (offsets, bias, accumulators), LOOP (the k
@@ -33,7 +39,8 @@ struct Params {
   d0: u32, d1: u32, d2: u32, d3: u32,
   sx0: u32, sx1: u32, sx2: u32, sx3: u32,
   sy0: u32, sy1: u32, sy2: u32, sy3: u32,
-  gx0: u32, gy0: u32, z0: u32, _pad: u32,
+  gx0: u32, gy0: u32, z0: u32, kb: u32,
+  ke: u32, accum: u32, tm: u32, _pad: u32,
 }
 
 @group(0) @binding(0) var<storage, read> X: array<f32>;
@@ -58,9 +65,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let cOff = z * u.R * u.Cc;
   let r0 = (wid.y + u.gy0) * TM;
   let c0 = ((wid.x + u.gx0) * WG + lid.x) * TN;
-  // Bias, loaded once (with a clamped index; where it does not apply it is zero, which adds exactly nothing).
-  let colBias = u.hasBias != 0u && u.biasOnRows == 0u;
-  let rowBias = u.hasBias != 0u && u.biasOnRows != 0u;
 {{DECL}}
 {{LOOP}}
 {{STORE}}
