@@ -1,0 +1,718 @@
+/**
+ * The conv kernels: CPU references (plain loops, f64 accumulation) and WGSL specs. See geometry.ts for the
+ * B / S / F relation that all of them share, and the .wgsl files for the register-blocking scheme.
+ *
+ *   conv_down         inputs [B, F, bias|F]  outputs [S]        S = conv(B, F) + bias
+ *   conv_up           inputs [S, F, bias|F]  outputs [B]        B = conv^T(S, F) + bias
+ *   conv_filter       inputs [B, S]          outputs [Out]      Out[g] = filter gradient summed over pixel chunk g
+ *   conv_sum_partials inputs [P]             outputs [Out]      Out[i] = sum_g P[g, i]
+ *   conv_bias_grad    inputs [Dy]            outputs [Out]      Out[g, c] = sum over row chunk g of Dy[m, c]
+ *
+ * The WGSL shaders are templates: tile sizes (pixels and channels per invocation) fix how many registers an
+ * invocation uses, so the per-tile statements are generated here and substituted for {{MARKERS}}.
+ */
+import { registerKernel, type Device, type UniformField } from '../core/registry.js';
+import { ceilDiv, grid1d, MAX_GROUPS } from '../webgpu/grid.js';
+import type { ConvGeom } from './geometry.js';
+import downSource from './conv-down.wgsl';
+import upSource from './conv-up.wgsl';
+import filterSource from './conv-filter.wgsl';
+import sumSource from './conv-sum.wgsl';
+import biasGradSource from './bias-grad.wgsl';
+
+export interface ConvParams {
+  g: ConvGeom;
+  hasBias: boolean;
+  /** The device runs subgroups of >= 8 invocations (WGSL kernels may share loads with subgroupBroadcast). */
+  sg: boolean;
+}
+
+export interface FilterParams {
+  g: ConvGeom;
+  /** As in ConvParams. */
+  sg: boolean;
+  /** Pixels (n, oh, ow) per partial sum; G = ceil(N*HS*WS / chunk) partials. */
+  chunk: number;
+  G: number;
+}
+
+export interface SumParams {
+  /** Elements per partial. */
+  L: number;
+  G: number;
+}
+
+export interface BiasGradParams {
+  /** Rows (all dims but the last) and channels. */
+  M: number;
+  C: number;
+  chunk: number;
+  G: number;
+}
+
+const sgCache = new WeakMap<Device, boolean>();
+
+/**
+ * Whether a device runs WGSL subgroups of at least 8 invocations (the kernels then share filter loads across a
+ * subgroup with subgroupBroadcast). False on the CPU backend and on adapters without the 'subgroups' feature.
+ */
+export function deviceSubgroups8(device: Device): boolean {
+  let v = sgCache.get(device);
+  if (v === undefined) {
+    const gpu = (device as { gpu?: GPUDevice }).gpu;
+    const min = (gpu as { adapterInfo?: { subgroupMinSize?: number } } | undefined)?.adapterInfo?.subgroupMinSize;
+    v = device.backend === 'webgpu' && !!gpu?.features?.has('subgroups') && typeof min === 'number' && min >= 8;
+    sgCache.set(device, v);
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CPU references
+
+registerKernel({
+  name: 'conv_down',
+  backend: 'cpu',
+  run([X, F, Bias], [Y], p: ConvParams) {
+    const { N, HB, WB, CB, HS, WS, CS, KH, KW, sH, sW, pT, pL } = p.g;
+    const acc = new Float64Array(CS);
+    for (let n = 0; n < N; n++) {
+      for (let oh = 0; oh < HS; oh++) {
+        for (let ow = 0; ow < WS; ow++) {
+          for (let cs = 0; cs < CS; cs++) acc[cs] = p.hasBias ? Bias[cs] : 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = oh * sH + kh - pT;
+            if (ih < 0 || ih >= HB) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = ow * sW + kw - pL;
+              if (iw < 0 || iw >= WB) continue;
+              const xb = ((n * HB + ih) * WB + iw) * CB;
+              const fb = (kh * KW + kw) * CB * CS;
+              for (let cb = 0; cb < CB; cb++) {
+                const xv = X[xb + cb];
+                const fr = fb + cb * CS;
+                for (let cs = 0; cs < CS; cs++) acc[cs] += xv * F[fr + cs];
+              }
+            }
+          }
+          const yb = ((n * HS + oh) * WS + ow) * CS;
+          for (let cs = 0; cs < CS; cs++) Y[yb + cs] = acc[cs];
+        }
+      }
+    }
+  },
+});
+
+registerKernel({
+  name: 'conv_up',
+  backend: 'cpu',
+  run([S, F, Bias], [Y], p: ConvParams) {
+    const { N, HB, WB, CB, HS, WS, CS, KH, KW, sH, sW, pT, pL } = p.g;
+    const acc = new Float64Array(CB);
+    for (let n = 0; n < N; n++) {
+      for (let ih = 0; ih < HB; ih++) {
+        for (let iw = 0; iw < WB; iw++) {
+          for (let cb = 0; cb < CB; cb++) acc[cb] = p.hasBias ? Bias[cb] : 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const th = ih + pT - kh;
+            if (th < 0 || th % sH !== 0 || th / sH >= HS) continue;
+            const oh = th / sH;
+            for (let kw = 0; kw < KW; kw++) {
+              const tw = iw + pL - kw;
+              if (tw < 0 || tw % sW !== 0 || tw / sW >= WS) continue;
+              const ow = tw / sW;
+              const sb = ((n * HS + oh) * WS + ow) * CS;
+              const fb = (kh * KW + kw) * CB * CS;
+              for (let cb = 0; cb < CB; cb++) {
+                const fr = fb + cb * CS;
+                let s = 0;
+                for (let cs = 0; cs < CS; cs++) s += S[sb + cs] * F[fr + cs];
+                acc[cb] += s;
+              }
+            }
+          }
+          const yb = ((n * HB + ih) * WB + iw) * CB;
+          for (let cb = 0; cb < CB; cb++) Y[yb + cb] = acc[cb];
+        }
+      }
+    }
+  },
+});
+
+registerKernel({
+  name: 'conv_filter',
+  backend: 'cpu',
+  run([X, S], [Out], p: FilterParams) {
+    const { N, HB, WB, CB, HS, WS, CS, KH, KW, sH, sW, pT, pL } = p.g;
+    const L = KH * KW * CB * CS;
+    const M = N * HS * WS;
+    const acc = new Float64Array(L);
+    for (let g = 0; g < p.G; g++) {
+      acc.fill(0);
+      const mEnd = Math.min((g + 1) * p.chunk, M);
+      for (let m = g * p.chunk; m < mEnd; m++) {
+        const ow = m % WS;
+        const oh = Math.floor(m / WS) % HS;
+        const n = Math.floor(m / (WS * HS));
+        const sb = m * CS;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * sH + kh - pT;
+          if (ih < 0 || ih >= HB) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * sW + kw - pL;
+            if (iw < 0 || iw >= WB) continue;
+            const xb = ((n * HB + ih) * WB + iw) * CB;
+            const fb = (kh * KW + kw) * CB * CS;
+            for (let cb = 0; cb < CB; cb++) {
+              const xv = X[xb + cb];
+              const fr = fb + cb * CS;
+              for (let cs = 0; cs < CS; cs++) acc[fr + cs] += xv * S[sb + cs];
+            }
+          }
+        }
+      }
+      Out.set(acc, g * L);
+    }
+  },
+});
+
+registerKernel({
+  name: 'conv_sum_partials',
+  backend: 'cpu',
+  run([P], [Out], p: SumParams) {
+    for (let i = 0; i < p.L; i++) {
+      let s = 0;
+      for (let g = 0; g < p.G; g++) s += P[g * p.L + i];
+      Out[i] = s;
+    }
+  },
+});
+
+registerKernel({
+  name: 'conv_bias_grad',
+  backend: 'cpu',
+  run([Dy], [Out], p: BiasGradParams) {
+    const acc = new Float64Array(p.C);
+    for (let g = 0; g < p.G; g++) {
+      acc.fill(0);
+      const mEnd = Math.min((g + 1) * p.chunk, p.M);
+      for (let m = g * p.chunk; m < mEnd; m++) for (let c = 0; c < p.C; c++) acc[c] += Dy[m * p.C + c];
+      Out.set(acc, g * p.C);
+    }
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tiling (WGSL only; the results do not depend on it beyond f32 rounding)
+
+/** Tile of one down/up/filter dispatch: P pixels (or filter rows) x C channels per invocation, WG invocations. */
+export interface Tile {
+  P: number;
+  C: number;
+  WG: number;
+}
+
+/**
+ * Tile overrides for benchmarks and tests (undefined: chosen by shape). Not part of the public API.
+ * @internal
+ */
+export const convTuning: {
+  down?: Partial<Tile & { SG: boolean }>;
+  up?: Partial<Tile & { SG: boolean }>;
+  filter?: Partial<Tile & { SG: boolean; U: number }>;
+} = {};
+
+const vecWidth = (c: number): 1 | 4 => (c % 4 === 0 ? 4 : 1);
+const elemType = (v: number) => (v === 4 ? 'vec4<f32>' : 'f32');
+const range = (n: number) => [...Array(n).keys()];
+const comp = (v: number, j: number) => (v === 4 ? `.${'xyzw'[j]}` : '');
+const indent = (lines: string[], n: number) => lines.map((l) => ' '.repeat(n) + l).join('\n');
+
+/**
+ * Workgroup size: 64 lanes (8 SIMD rows on llvmpipe). One size for every shape on purpose: each distinct
+ * override value is a separate pipeline, i.e. a separate (slow, seconds) LLVM compile of the unrolled shader.
+ */
+const WG = 64;
+
+/** Splits a 1-D count of workgroups over x and z (each <= 65535); shaders use wid.x + wid.z * nwg.x. */
+function foldXZ(groups: number, y: number): [number, number, number] {
+  if (groups <= MAX_GROUPS) return [groups, y, 1];
+  const z = Math.ceil(groups / MAX_GROUPS);
+  return [Math.ceil(groups / z), y, z];
+}
+
+function geomUniforms(g: ConvGeom): UniformField[] {
+  return [
+    ['u32', g.HB],
+    ['u32', g.WB],
+    ['u32', g.CB],
+    ['u32', g.HS],
+    ['u32', g.WS],
+    ['u32', g.CS],
+    ['u32', g.KH],
+    ['u32', g.KW],
+    ['u32', g.sH],
+    ['u32', g.sW],
+    ['u32', g.pT],
+    ['u32', g.pL],
+  ];
+}
+
+function fill(src: string, marks: Record<string, string | number>): string {
+  let out = src;
+  for (const [k, v] of Object.entries(marks)) out = out.replaceAll(`{{${k}}}`, String(v));
+  return out;
+}
+
+// --- down ---------------------------------------------------------------------------------------------------------
+
+interface DownCfg extends Tile {
+  XV: 1 | 4;
+  FV: 1 | 4;
+  /** Filter rows loaded cooperatively by the 8 lanes of a subgroup and shared with subgroupBroadcast. */
+  SG: boolean;
+}
+
+/** Rounds a channel block up to a multiple of 4 (vec4 paths). */
+const up4 = (c: number) => Math.max(4, Math.ceil(c / 4) * 4);
+
+/**
+ * Pixels per invocation for a channel block of C: about 32 accumulators per invocation. Measured on llvmpipe,
+ * throughput saturates around 32-64 accumulators while LLVM's compile time grows linearly with them.
+ */
+const pixelsFor = (C: number) => (C >= 16 ? 2 : C >= 8 ? 4 : 8);
+
+function downCfg(g: ConvGeom, sg: boolean): DownCfg {
+  const XV = vecWidth(g.CB);
+  const FV = vecWidth(g.CS);
+  const t = convTuning.down ?? {};
+  const SG = (t.SG ?? sg) && FV === 4;
+  // With scalar B loads (CB % 4 != 0, e.g. RGB input) each gathered value is reused over more channels.
+  let C = t.C ?? (FV === 4 ? Math.min(XV === 4 ? 16 : 48, g.CS) : Math.min(8, g.CS));
+  if (FV === 4) C = up4(C);
+  C = Math.max(1, C);
+  const P = t.P ?? pixelsFor(C);
+  return { XV, FV, C, P, SG, WG: t.WG ?? WG };
+}
+
+/**
+ * Cooperative loads of a block of `rows` x `n4` vec4s (row r, column k at `base(r) + k`) by the 8 lanes of a
+ * subgroup: gather q has lane l load element q * 8 + l (lanes past the block load a valid duplicate), and element
+ * (r, k) is subgroupBroadcast(g_q, l). Returns the per-lane offset lines (loop invariant), the load lines and the
+ * expression for each element.
+ */
+function coopLoads(
+  name: string,
+  rows: number,
+  n4: number,
+  rowOff: (r: string) => string,
+  load: (off: string) => string,
+): { pre: string[]; loads: string[]; elem: (r: number, k: number) => string } {
+  const total = rows * n4;
+  const nq = Math.ceil(total / 8);
+  const pre: string[] = [];
+  const loads: string[] = [];
+  for (let q = 0; q < nq; q++) {
+    pre.push(`let ${name}i${q} = min(${q * 8}u + sgl, ${total - 1}u);`);
+    pre.push(`let ${name}o${q} = ${rowOff(`(${name}i${q} / ${n4}u)`)} + ${name}i${q} % ${n4}u;`);
+    loads.push(`let ${name}g${q} = ${load(`${name}o${q}`)};`);
+  }
+  const elem = (r: number, k: number) => {
+    const idx = r * n4 + k;
+    return `subgroupBroadcast(${name}g${Math.floor(idx / 8)}, ${idx % 8}u)`;
+  };
+  return { pre, loads, elem };
+}
+
+const SG_ENABLE = 'enable subgroups;\n';
+const SG_ARG = ', @builtin(subgroup_invocation_id) sgid: u32';
+
+function downGen(c: DownCfg): string {
+  const XT = elemType(c.XV);
+  const FT = elemType(c.FV);
+  const NC = c.C / c.FV;
+  const Ps = range(c.P);
+  const Cs = range(NC);
+  const coop = c.SG ? coopLoads('w', c.XV, NC, (r) => `${r} * CSv`, (o) => `F[fi + ${o}]`) : null;
+  const setup = [
+    ...(coop ? ['let sgl = sgid % 8u;', ...coop.pre] : []),
+    ...Ps.flatMap((p) => [
+      `let m${p} = min(mBase + ${p}u * WG, u.M - 1u);`,
+      `let ow${p} = m${p} % u.WS;`,
+      `let q${p} = m${p} / u.WS;`,
+      `let nb${p} = (q${p} / u.HS) * u.HB;`,
+      `let ih0${p} = i32((q${p} % u.HS) * u.sH) - i32(u.pT);`,
+      `let iw0${p} = i32(ow${p} * u.sW) - i32(u.pL);`,
+      ...Cs.map((k) => `var a${p}_${k} = ${FT}(0.0);`),
+    ]),
+  ];
+  const row = Ps.flatMap((p) => [
+    `let ih${p} = ih0${p} + i32(kh);`,
+    `let okh${p} = ih${p} >= 0 && ih${p} < i32(u.HB);`,
+    `let rb${p} = (nb${p} + u32(ih${p})) * u.WB;`,
+  ]);
+  const col = Ps.flatMap((p) => [
+    `let iw${p} = iw0${p} + i32(kw);`,
+    `let ok${p} = okh${p} && iw${p} >= 0 && iw${p} < i32(u.WB);`,
+    `let xb${p} = select(0u, (rb${p} + u32(iw${p})) * CBv, ok${p});`,
+  ]);
+  const body = [
+    ...Ps.map((p) => `let x${p} = select(${XT}(0.0), X[xb${p} + cb], ok${p});`),
+    ...(coop ? coop.loads : []),
+    ...range(c.XV).flatMap((j) => [
+      ...Cs.map((k) => `let w${j}_${k} = ${coop ? coop.elem(j, k) : `F[fi${j ? ` + ${j}u * CSv` : ''} + ${k}u]`};`),
+      ...Ps.flatMap((p) => Cs.map((k) => `a${p}_${k} = fma(${FT}(x${p}${comp(c.XV, j)}), w${j}_${k}, a${p}_${k});`)),
+    ]),
+  ];
+  const store = [
+    // bias of the channel block, loaded once (Bias is F again when there is none: read, then discarded)
+    ...Cs.map((k) => `let bb${k} = select(${FT}(0.0), Bias[cs0 + ${k}u], u.hasBias != 0u);`),
+    ...Ps.flatMap((p) => [
+      `if (mBase + ${p}u * WG < u.M) {`,
+      `  let yb = (mBase + ${p}u * WG) * CSv + cs0;`,
+      ...Cs.map((k) => `  if (cs0 + ${k}u < CSv) { Y[yb + ${k}u] = a${p}_${k} + bb${k}; }`),
+      `}`,
+    ]),
+  ];
+  return fill(downSource, {
+    ENABLE: c.SG ? SG_ENABLE : '',
+    SGARG: c.SG ? SG_ARG : '',
+    XT,
+    FT,
+    XV: c.XV,
+    FV: c.FV,
+    C: c.C,
+    P: c.P,
+    SETUP: indent(setup, 2),
+    ROW: indent(row, 4),
+    COL: indent(col, 6),
+    BODY: indent(body, 8),
+    STORE: indent(store, 2),
+  });
+}
+
+registerKernel({
+  name: 'conv_down',
+  backend: 'webgpu',
+  source: (p: ConvParams) => downGen(downCfg(p.g, p.sg)),
+  variant: (p: ConvParams) => {
+    const c = downCfg(p.g, p.sg);
+    return `x${c.XV}f${c.FV}c${c.C}p${c.P}${c.SG ? 'sg' : ''}`;
+  },
+  constants: (p: ConvParams) => ({ WG: downCfg(p.g, p.sg).WG }),
+  uniforms: (p: ConvParams) => [...geomUniforms(p.g), ['u32', p.g.N * p.g.HS * p.g.WS], ['u32', p.hasBias ? 1 : 0], ['u32', 0], ['u32', 0]],
+  dispatch: (p: ConvParams) => {
+    const c = downCfg(p.g, p.sg);
+    return foldXZ(ceilDiv(p.g.N * p.g.HS * p.g.WS, c.WG * c.P), ceilDiv(p.g.CS, c.C));
+  },
+});
+
+// --- up -----------------------------------------------------------------------------------------------------------
+
+interface UpCfg extends Tile {
+  SV: 1 | 4;
+  /** Width of the stores (and bias loads) along cb: 4 when CB and C are multiples of 4. */
+  YV: 1 | 4;
+  SG: boolean;
+}
+
+function upCfg(g: ConvGeom, sg: boolean): UpCfg {
+  const SV = vecWidth(g.CS);
+  const t = convTuning.up ?? {};
+  const SG = (t.SG ?? sg) && SV === 4;
+  const C = Math.max(1, t.C ?? (g.CB >= 16 ? 16 : g.CB % 4 === 0 ? g.CB : Math.min(8, g.CB)));
+  const P = t.P ?? pixelsFor(C);
+  const YV = g.CB % 4 === 0 && C % 4 === 0 ? 4 : 1;
+  return { SV, YV, C, P, SG, WG: t.WG ?? WG };
+}
+
+function upGen(c: UpCfg): string {
+  const ST = elemType(c.SV);
+  const Ps = range(c.P);
+  const Cs = range(c.C);
+  // The C filter vectors F[kh,kw,cb0+k,cs] (k < C) of one step, shared over the subgroup.
+  const coop = c.SG ? coopLoads('f', c.C, 1, (r) => `${r} * CSv`, (o) => `F[fi + ${o} + cs]`) : null;
+  const setup = [
+    ...(coop ? ['let sgl = sgid % 8u;', ...coop.pre] : []),
+    ...Ps.flatMap((p) => [
+      `let m${p} = min(mBase + ${p}u * WG, Mp - 1u);`,
+      `let j${p} = m${p} % nw;`,
+      `let q${p} = m${p} / nw;`,
+      `let i${p} = q${p} % nh;`,
+      `let n${p} = q${p} / nh;`,
+      `let ohb${p} = qh + i32(i${p});`,
+      `let owb${p} = qw + i32(j${p});`,
+      ...Cs.map((k) => `var a${p}_${k} = 0.0;`),
+    ]),
+  ];
+  const row = Ps.flatMap((p) => [
+    `let oh${p} = ohb${p} - th;`,
+    `let okh${p} = oh${p} >= 0 && oh${p} < i32(u.HS);`,
+    `let rb${p} = (n${p} * u.HS + u32(oh${p})) * u.WS;`,
+  ]);
+  const col = Ps.flatMap((p) => [
+    `let ow${p} = owb${p} - tw;`,
+    `let ok${p} = okh${p} && ow${p} >= 0 && ow${p} < i32(u.WS);`,
+    `let sb${p} = select(0u, (rb${p} + u32(ow${p})) * CSv, ok${p});`,
+  ]);
+  const mac = c.SV === 4 ? (a: string, s: string, f: string) => `${a} += dot(${s}, ${f});` : (a: string, s: string, f: string) => `${a} = fma(${s}, ${f}, ${a});`;
+  const body = [
+    ...Ps.map((p) => `let s${p} = select(${ST}(0.0), S[sb${p} + cs], ok${p});`),
+    ...(coop ? coop.loads : []),
+    ...Cs.map((k) => `let f${k} = ${coop ? coop.elem(k, 0) : `F[fi${k ? ` + ${k}u * CSv` : ''} + cs]`};`),
+    ...Ps.flatMap((p) => Cs.map((k) => mac(`a${p}_${k}`, `s${p}`, `f${k}`))),
+  ];
+  // Stores (and the bias) as vec4 along cb when the block allows it.
+  const YV = c.YV;
+  const Ks = range(c.C / YV);
+  const packed = (p: number, k: number) => (YV === 4 ? `vec4<f32>(${range(4).map((i) => `a${p}_${4 * k + i}`).join(', ')})` : `a${p}_${k}`);
+  const YT = elemType(YV);
+  const store = [
+    ...Ks.map((k) => `let bb${k} = select(${YT}(0.0), Bias[cb0 / ${YV}u + ${k}u], u.hasBias != 0u);`),
+    ...Ps.flatMap((p) => [
+      `if (mBase + ${p}u * WG < Mp) {`,
+      `  let yb = (((n${p} * u.HB + ph + u.sH * i${p}) * u.WB + pw + u.sW * j${p}) * u.CB + cb0) / ${YV}u;`,
+      ...Ks.map((k) => `  if (cb0 + ${k * YV}u < u.CB) { Y[yb + ${k}u] = ${packed(p, k)} + bb${k}; }`),
+      `}`,
+    ]),
+  ];
+  return fill(upSource, {
+    YT,
+    ENABLE: c.SG ? SG_ENABLE : '',
+    SGARG: c.SG ? SG_ARG : '',
+    ST,
+    SV: c.SV,
+    C: c.C,
+    P: c.P,
+    SETUP: indent(setup, 2),
+    ROW: indent(row, 4),
+    COL: indent(col, 6),
+    BODY: indent(body, 8),
+    STORE: indent(store, 2),
+  });
+}
+
+registerKernel({
+  name: 'conv_up',
+  backend: 'webgpu',
+  source: (p: ConvParams) => upGen(upCfg(p.g, p.sg)),
+  variant: (p: ConvParams) => {
+    const c = upCfg(p.g, p.sg);
+    return `s${c.SV}y${c.YV}c${c.C}p${c.P}${c.SG ? 'sg' : ''}`;
+  },
+  constants: (p: ConvParams) => ({ WG: upCfg(p.g, p.sg).WG }),
+  uniforms: (p: ConvParams) => [...geomUniforms(p.g), ['u32', p.g.N], ['u32', p.hasBias ? 1 : 0], ['u32', 0], ['u32', 0]],
+  dispatch: (p: ConvParams) => {
+    const { g } = p;
+    const c = upCfg(g, p.sg);
+    const perPhase = g.N * ceilDiv(g.HB, g.sH) * ceilDiv(g.WB, g.sW);
+    return foldXZ(ceilDiv(perPhase, c.WG * c.P), g.sH * g.sW * ceilDiv(g.CB, c.C));
+  },
+});
+
+// --- filter gradient ------------------------------------------------------------------------------------------------
+
+interface FilterCfg extends Tile {
+  XV: 1 | 4;
+  SV: 1 | 4;
+  SG: boolean;
+  /** Pixels per iteration of the pixel loop (amortizes the per-iteration accumulator updates). */
+  U: number;
+  rows: number;
+}
+
+function filterCfg(g: ConvGeom, sg: boolean): FilterCfg {
+  const XV = vecWidth(g.CB);
+  const SV = vecWidth(g.CS);
+  const t = convTuning.filter ?? {};
+  const SG = (t.SG ?? sg) && SV === 4;
+  let C = t.C ?? (SV === 4 ? Math.min(XV === 4 ? 16 : 48, g.CS) : Math.min(4, g.CS));
+  if (SV === 4) C = up4(C);
+  C = Math.max(1, C);
+  const P = t.P ?? (XV * C >= 32 ? 1 : 2);
+  const U = t.U ?? 1;
+  const rows = (g.KH * g.KW * g.CB) / XV;
+  return { XV, SV, C, P, SG, U, rows, WG: t.WG ?? WG };
+}
+
+/**
+ * How many pixel chunks the filter gradient is split into: enough workgroups to keep the device busy
+ * (>= 32 on top of the row x channel blocks), chunks of >= 64 pixels, and at most 16 Mi floats of partials.
+ */
+export function filterSplit(g: ConvGeom): { chunk: number; G: number } {
+  const M = g.N * g.HS * g.WS;
+  const L = g.KH * g.KW * g.CB * g.CS;
+  if (M === 0) return { chunk: 1, G: 0 };
+  const c = filterCfg(g, false);
+  const groups = ceilDiv(c.rows, c.WG * c.P) * ceilDiv(g.CS, c.C);
+  let G = Math.min(ceilDiv(32, groups), Math.max(1, Math.floor(M / 64)), Math.max(1, Math.floor(2 ** 24 / Math.max(1, L))), MAX_GROUPS);
+  G = Math.max(1, G);
+  const chunk = ceilDiv(M, G);
+  return { chunk, G: ceilDiv(M, chunk) };
+}
+
+function filterGen(c: FilterCfg): string {
+  const XT = elemType(c.XV);
+  const ST = elemType(c.SV);
+  const NC = c.C / c.SV;
+  const Ps = range(c.P);
+  const Js = range(c.XV);
+  const Cs = range(NC);
+  const Us = range(c.U);
+  // S[m, cs0 .. cs0 + C) of one pixel, shared over the subgroup.
+  const coop = c.SG ? coopLoads('c', 1, NC, () => '0u', (o) => o) : null;
+  const nq = Math.ceil(NC / 8);
+  const setup = [
+    ...(coop ? ['let sgl = sgid % 8u;', ...coop.pre] : []),
+    ...Ps.flatMap((p) => [
+      `let r${p} = min(rBase + ${p}u * WG, u.rows - 1u);`,
+      `let cbv${p} = r${p} % CBv;`,
+      `let kk${p} = r${p} / CBv;`,
+      `let dh${p} = i32(kk${p} / u.KW) - i32(u.pT);`,
+      `let dw${p} = i32(kk${p} % u.KW) - i32(u.pL);`,
+      ...Js.flatMap((j) => Cs.map((k) => `var a${p}_${j}_${k} = ${ST}(0.0);`)),
+    ]),
+  ];
+  const body: string[] = [];
+  for (const v of Us) {
+    // Pixel m + v: its position (ow, oh, nb), then advance the position by one pixel (select, no branches).
+    body.push(
+      `let okm${v} = m + ${v}u < mEnd;`,
+      `let ihb${v} = i32(oh * u.sH);`,
+      `let iwb${v} = i32(ow * u.sW);`,
+      `let nb${v} = nb;`,
+    );
+    if (v < c.U - 1) {
+      body.push(
+        `ow += 1u;`,
+        `let wrap${v} = ow == u.WS;`,
+        `ow = select(ow, 0u, wrap${v});`,
+        `oh = select(oh, oh + 1u, wrap${v});`,
+        `let wrapb${v} = oh == u.HS;`,
+        `oh = select(oh, 0u, wrapb${v});`,
+        `nb = select(nb, nb + u.HB, wrapb${v});`,
+      );
+    }
+    for (const p of Ps) {
+      body.push(
+        `let ih${p}_${v} = ihb${v} + dh${p};`,
+        `let iw${p}_${v} = iwb${v} + dw${p};`,
+        `let ok${p}_${v} = okm${v} && ih${p}_${v} >= 0 && ih${p}_${v} < i32(u.HB) && iw${p}_${v} >= 0 && iw${p}_${v} < i32(u.WB);`,
+        `let x${p}_${v} = select(${XT}(0.0), X[select(0u, ((nb${v} + u32(ih${p}_${v})) * u.WB + u32(iw${p}_${v})) * CBv + cbv${p}, ok${p}_${v})], ok${p}_${v});`,
+      );
+    }
+    // The S index of pixel m + v is clamped to the last pixel (its x is 0 past the chunk end).
+    body.push(`let si${v} = min(si + ${v}u * CSv, sMax);`);
+    if (coop) for (let q = 0; q < nq; q++) body.push(`let cg${q}_${v} = S[si${v} + co${q}];`);
+    for (const k of Cs) body.push(`let s${k}_${v} = ${coop ? coop.elem(0, k).replace(/cg(\d+)/, `cg$1_${v}`) : `S[si${v} + ${k}u]`};`);
+    for (const p of Ps) for (const j of Js) for (const k of Cs) body.push(`a${p}_${j}_${k} = fma(${ST}(x${p}_${v}${comp(c.XV, j)}), s${k}_${v}, a${p}_${j}_${k});`);
+  }
+  body.push(
+    `ow += 1u;`,
+    `let wrapE = ow == u.WS;`,
+    `ow = select(ow, 0u, wrapE);`,
+    `oh = select(oh, oh + 1u, wrapE);`,
+    `let wrapbE = oh == u.HS;`,
+    `oh = select(oh, 0u, wrapbE);`,
+    `nb = select(nb, nb + u.HB, wrapbE);`,
+  );
+  const store = Ps.flatMap((p) => [
+    `if (rBase + ${p}u * WG < u.rows) {`,
+    `  let ob${p} = ob + (kk${p} * u.CB + cbv${p} * ${c.XV}u) * CSv + cs0;`,
+    ...Cs.flatMap((k) => [
+      `  if (cs0 + ${k}u < CSv) {`,
+      ...Js.map((j) => `    Out[ob${p}${j ? ` + ${j}u * CSv` : ''} + ${k}u] = a${p}_${j}_${k};`),
+      `  }`,
+    ]),
+    `}`,
+  ]);
+  return fill(filterSource, {
+    ENABLE: c.SG ? SG_ENABLE : '',
+    SGARG: c.SG ? SG_ARG : '',
+    XT,
+    ST,
+    XV: c.XV,
+    SV: c.SV,
+    C: c.C,
+    P: c.P,
+    U: c.U,
+    SETUP: indent(setup, 2),
+    BODY: indent(body, 4),
+    STORE: indent(store, 2),
+  });
+}
+
+registerKernel({
+  name: 'conv_filter',
+  backend: 'webgpu',
+  source: (p: FilterParams) => filterGen(filterCfg(p.g, p.sg)),
+  variant: (p: FilterParams) => {
+    const c = filterCfg(p.g, p.sg);
+    return `x${c.XV}s${c.SV}c${c.C}p${c.P}u${c.U}${c.SG ? 'sg' : ''}`;
+  },
+  constants: (p: FilterParams) => ({ WG: filterCfg(p.g, p.sg).WG }),
+  uniforms: (p: FilterParams) => {
+    const { g } = p;
+    const c = filterCfg(g, p.sg);
+    return [...geomUniforms(g), ['u32', g.N * g.HS * g.WS], ['u32', p.chunk], ['u32', c.rows], ['u32', g.KH * g.KW * g.CB * g.CS]];
+  },
+  dispatch: (p: FilterParams) => {
+    const c = filterCfg(p.g, p.sg);
+    const x = ceilDiv(c.rows, c.WG * c.P);
+    const y = ceilDiv(p.g.CS, c.C);
+    if (x > MAX_GROUPS || y > MAX_GROUPS) throw new Error(`conv_filter: filter too large for one dispatch (${x} x ${y} workgroups)`);
+    return [x, y, p.G];
+  },
+});
+
+// --- partial sums and bias gradient -------------------------------------------------------------------------------
+
+const SUM_WG = 256;
+
+registerKernel({
+  name: 'conv_sum_partials',
+  backend: 'webgpu',
+  source: (p: SumParams) => fill(sumSource, { T: elemType(vecWidth(p.L)) }),
+  variant: (p: SumParams) => `v${vecWidth(p.L)}`,
+  constants: () => ({ WG: SUM_WG }),
+  uniforms: (p: SumParams) => [
+    ['u32', p.L / vecWidth(p.L)],
+    ['u32', p.G],
+    ['u32', 0],
+    ['u32', 0],
+  ],
+  dispatch: (p: SumParams) => grid1d(p.L / vecWidth(p.L), SUM_WG),
+});
+
+/**
+ * Row chunks for the bias gradient: about 256 rows per chunk, at least ~256 (chunk, channel) invocations while
+ * chunks stay >= 32 rows.
+ */
+export function biasGradSplit(M: number, C: number): { chunk: number; G: number } {
+  if (M === 0) return { chunk: 1, G: 0 };
+  const Cv = C / vecWidth(C);
+  let G = Math.max(ceilDiv(M, 1024), ceilDiv(256, Math.max(1, Cv)));
+  G = Math.max(1, Math.min(G, Math.floor(M / 32) || 1, 65535));
+  const chunk = ceilDiv(M, G);
+  return { chunk, G: ceilDiv(M, chunk) };
+}
+
+const BIAS_WG = 64;
+
+registerKernel({
+  name: 'conv_bias_grad',
+  backend: 'webgpu',
+  source: (p: BiasGradParams) => fill(biasGradSource, { T: elemType(vecWidth(p.C)), V: vecWidth(p.C) }),
+  variant: (p: BiasGradParams) => `v${vecWidth(p.C)}`,
+  constants: () => ({ WG: BIAS_WG }),
+  uniforms: (p: BiasGradParams) => {
+    const Cv = p.C / vecWidth(p.C);
+    return [
+      ['u32', p.M],
+      ['u32', Cv],
+      ['u32', p.chunk],
+      ['u32', p.G * Cv],
+    ];
+  },
+  dispatch: (p: BiasGradParams) => grid1d(p.G * (p.C / vecWidth(p.C)), BIAS_WG),
+});
