@@ -23,7 +23,7 @@ function regressionData(n: number): { x: Float32Array; y: Float32Array } {
 }
 
 describe(`learning on ${dev.backend}`, () => {
-  it('an MLP fits a nonlinear regression to MSE < 0.01 (the target variance is ~0.25)', async () => {
+  it('an MLP fits a nonlinear regression to MSE < 0.01 (the target variance is ~0.25)', { timeout: 900_000 }, async () => {
     const { x, y } = regressionData(256);
     const X = A.constant(tensor(dev, x, [256, 2]));
     const Y = A.constant(tensor(dev, y, [256, 1]));
@@ -42,7 +42,7 @@ describe(`learning on ${dev.backend}`, () => {
     expect(last).toBeLessThan(0.01);
   });
 
-  it('a small conv autoencoder reduces reconstruction error on synthetic 32x32 images by 4x', async () => {
+  it('a small conv autoencoder reduces reconstruction error on synthetic 32x32 images by 4x', { timeout: 900_000 }, async () => {
     // Images: a bright square at a random position on a dark background, 3 channels, pixels/255 - 0.5.
     const N = 8;
     const img = new Float32Array(N * 32 * 32 * 3).fill(-0.4);

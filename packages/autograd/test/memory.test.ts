@@ -26,7 +26,7 @@ async function flatOver(steps: number, step: () => void): Promise<void> {
 }
 
 describe(`memory stays flat over 500 training steps (${dev.backend})`, () => {
-  it('MLP', async () => {
+  it('MLP', { timeout: 900_000 }, async () => {
     const ctx = { device: dev, seed: 3 };
     const mlp = new A.MLP(ctx, 8, { hidden: [32, 32], out: 4 });
     const opt = new A.Adam(mlp.parameters(), { lr: 1e-3, clip: 100 });
@@ -38,7 +38,7 @@ describe(`memory stays flat over 500 training steps (${dev.backend})`, () => {
     });
   });
 
-  it('small conv net', async () => {
+  it('small conv net', { timeout: 900_000 }, async () => {
     const ctx = { device: dev, seed: 4 };
     const c1 = new A.Conv2d(ctx, 3, 4, 3, { stride: 2 });
     const c2 = new A.ConvTranspose2d(ctx, 4, 3, 3, { stride: 2 });

@@ -53,7 +53,7 @@ function movingSquares(B: number, T: number, seed: number, on: Device = dev): Ba
 }
 
 describe(`image world model (${dev.backend})`, () => {
-  it('reduces reconstruction error on moving shapes by 3x', async () => {
+  it('reduces reconstruction error on moving shapes by 3x', { timeout: 900_000 }, async () => {
     const cfg = makeConfig('debug', { modality: 'image', imageSize: 32, actionSize: 2, cnnDepth: 8, opt: { lr: 1e-3 }, seed: 4 });
     const wm = new WorldModel(dev, cfg);
     const recon: number[] = [];

@@ -8,7 +8,8 @@ import { cpu, gpuOrNull } from './harness.js';
 const dev: Device = (await gpuOrNull()) ?? cpu;
 
 describe(`state world model learns a known stochastic system (${dev.backend})`, () => {
-  it('15-step open-loop prediction error falls below 35% of the error of predicting the mean', async () => {
+  // Learning tests run hundreds of training steps on software Vulkan: minutes when the machine is busy.
+  it('15-step open-loop prediction error falls below 35% of the error of predicting the mean', { timeout: 900_000 }, async () => {
     const T = 24;
     const data = oscillator(64, T, 7);
     const cfg = makeConfig('debug', { stateSize: 4, actionSize: 2, rssm: { deter: 64, hidden: 64, stoch: 8, classes: 8 }, mlpLayers: [64, 64], rewardLayers: [64], opt: { lr: 2e-3 }, kl: { free: 0.1 }, seed: 1 });
