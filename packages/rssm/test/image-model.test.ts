@@ -1,8 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tensor, type Device } from '@twist/kernels';
+import * as A from '@twist/autograd';
+import { cast, scope, tensor, type Device } from '@twist/kernels';
+import { makeEnv, renderScenes, writeContactSheet, type Scene } from '@twist/envs';
 import { disposeMetrics, makeConfig, readMetrics, WorldModel, type Batch } from '../src/index.js';
 import { cpu, gpuOrNull } from './harness.js';
 
@@ -52,13 +54,67 @@ function movingSquares(B: number, T: number, seed: number, on: Device = dev): Ba
   };
 }
 
+/**
+ * Frames of cartpole-swingup rendered by @twist/envs (MuJoCo physics, the batched WGSL renderer) at 32x32,
+ * random actions: 8 episodes x 24 steps, rendered once in one batch.
+ */
+async function cartpoleFrames(E: number, L: number): Promise<{ pixels: Uint8Array; actions: Float32Array; rewards: Float32Array }> {
+  const env = await makeEnv('cartpole-swingup', { seed: 5 });
+  const scenes: Scene[] = [];
+  const actions = new Float32Array(E * L);
+  const rewards = new Float32Array(E * L);
+  let s = 17;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  for (let e = 0; e < E; e++) {
+    env.reset(100 + e);
+    for (let t = 0; t < L; t++) {
+      if (t > 0) {
+        const a = u();
+        actions[e * L + t] = a;
+        rewards[e * L + t] = env.step([a]).reward;
+      }
+      scenes.push(env.scene());
+    }
+  }
+  env.close();
+  const img = renderScenes(dev, scenes, { width: 32, height: 32 });
+  const pixels = (await img.toArray()) as Uint8Array;
+  img.dispose();
+  return { pixels, actions, rewards };
+}
+
+function windowBatch(f: { pixels: Uint8Array; actions: Float32Array; rewards: Float32Array }, L: number, eps: number[], t0: number, T: number): Batch {
+  const B = eps.length;
+  const P = 32 * 32 * 3;
+  const px = new Uint8Array(B * T * P);
+  const act = new Float32Array(B * T);
+  const rew = new Float32Array(B * T);
+  const first = new Float32Array(B * T);
+  eps.forEach((e, b) => {
+    px.set(f.pixels.subarray((e * L + t0) * P, (e * L + t0 + T) * P), b * T * P);
+    act.set(f.actions.subarray(e * L + t0, e * L + t0 + T), b * T);
+    rew.set(f.rewards.subarray(e * L + t0, e * L + t0 + T), b * T);
+    if (t0 === 0) first[b * T] = 1;
+  });
+  return {
+    obs: tensor(dev, px, [B, T, 32, 32, 3]),
+    actions: tensor(dev, act, [B, T, 1]),
+    rewards: tensor(dev, rew, [B, T]),
+    isFirst: tensor(dev, first, [B, T]),
+  };
+}
+
 describe(`image world model (${dev.backend})`, () => {
-  it('reduces reconstruction error on moving shapes by 3x', { timeout: 900_000 }, async () => {
-    const cfg = makeConfig('debug', { modality: 'image', imageSize: 32, actionSize: 2, cnnDepth: 8, opt: { lr: 1e-3 }, seed: 4 });
+  it('reduces reconstruction error on rendered cartpole frames by 3x and writes reconstructions as PNG', { timeout: 900_000 }, async () => {
+    const [E, L, T] = [8, 24, 8];
+    const frames = await cartpoleFrames(E, L);
+    const cfg = makeConfig('debug', { modality: 'image', imageSize: 32, actionSize: 1, cnnDepth: 8, opt: { lr: 1e-3 }, seed: 4 });
     const wm = new WorldModel(dev, cfg);
     const recon: number[] = [];
+    let s = 9;
+    const pick = (n: number) => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % n;
     for (let step = 0; step < 100; step++) {
-      const b = movingSquares(4, 8, 100 + step);
+      const b = windowBatch(frames, L, [pick(E), pick(E), pick(E), pick(E)], pick(L - T + 1), T);
       const { metrics } = await wm.trainStep(b);
       if (step < 3 || step >= 97) recon.push((await readMetrics({ r: metrics.reconLoss })).r);
       disposeMetrics(metrics);
@@ -67,6 +123,23 @@ describe(`image world model (${dev.backend})`, () => {
     const first = (recon[0] + recon[1] + recon[2]) / 3;
     const last = (recon[3] + recon[4] + recon[5]) / 3;
     expect(last).toBeLessThan(first / 3);
+
+    // Originals (top row) and posterior reconstructions (bottom row) of one episode, as a PNG.
+    const b = windowBatch(frames, L, [0], 0, T);
+    const rec = await scope(() =>
+      A.noGrad(() => {
+        const lat = wm.observe(b);
+        const mean = wm.decoder.forward(wm.rssm.feature(lat)); // pixels/255 - 0.5
+        return cast(mean.value, 'u8', 255, 127.5);
+      }),
+    ).toArray();
+    const P = 32 * 32 * 3;
+    const tiles: Uint8Array[] = [];
+    for (let t = 0; t < T; t++) tiles.push(frames.pixels.subarray(t * P, (t + 1) * P));
+    for (let t = 0; t < T; t++) tiles.push((rec as Uint8Array).subarray(t * P, (t + 1) * P));
+    const path = join(process.cwd(), 'out', 'rssm-image-reconstructions.png');
+    writeContactSheet(path, tiles, { width: 32, height: 32, columns: T });
+    expect(existsSync(path)).toBe(true);
     wm.dispose();
   });
 
