@@ -193,6 +193,8 @@ describe('matmul on the CPU reference', () => {
     const y = matmul(tensor(cpu, new Float32Array(0), [2, 0]), tensor(cpu, new Float32Array(0), [0, 3]), { bias: t([1, 2, 3], [3]) });
     expect(Array.from(await read(y))).toEqual([1, 2, 3, 1, 2, 3]);
     expect(matmul(tensor(cpu, new Float32Array(0), [0, 4]), t([1, 2, 3, 4], [4, 1])).shape).toEqual([0, 1]);
+    // a size-0 batch dim broadcasts against size 1 to size 0
+    expect(matmul(tensor(cpu, new Float32Array(0), [0, 2, 3]), tensor(cpu, new Float32Array(12), [1, 3, 4])).shape).toEqual([0, 2, 4]);
   });
 
   it('rejects bad input naming the op, expected and actual', () => {

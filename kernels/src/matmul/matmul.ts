@@ -69,7 +69,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     if (da(i) !== db(i) && da(i) !== 1 && db(i) !== 1) {
       throw new Error(`${op}: batch dims do not broadcast: a is ${fmt(a.shape)}, b is ${fmt(b.shape)} (${fmt(ba)} vs ${fmt(bb)})`);
     }
-    outBatch.push(Math.max(da(i), db(i)) === 1 ? 1 : da(i) === 1 ? db(i) : da(i));
+    outBatch.push(da(i) === 1 ? db(i) : da(i)); // a size-1 dim takes the other's size, 0 included
   }
   // innermost to outermost
   for (let i = nb - 1; i >= 0; i--) {
@@ -126,7 +126,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       };
   const internal = opts as MatmulInternalOptions;
   const devCaps = capsOf(a.device);
-  const plan = planMatmul({ ...base, ySize: (swap ? a : b).size }, { subgroups: devCaps.subgroups && internal.subgroups !== false }, internal.variant);
+  const useSubgroups = devCaps.subgroups && internal.subgroups !== false;
+  const plan = planMatmul({ ...base, ySize: (swap ? a : b).size }, { subgroups: useSubgroups }, internal.variant);
   const params: MatmulParams = { ...base, plan };
   const inputs = swap ? [b, a, bias ?? a] : [a, b, bias ?? a];
   if (a.device.backend !== 'webgpu') {
