@@ -478,6 +478,18 @@ describe.runIf(hasGpu)('conv kernels: WGSL equals the CPU reference', () => {
     for (const c of cases) await compareCase(c, `Dreamer ${describeCase(c)}`);
   });
 
+  it('dense-folded shapes (the window covers the whole unpadded input): conv to 1x1, conv-transpose from 1x1', async () => {
+    const cases: Case[] = [
+      { transpose: false, N: 3, H: 4, W: 3, Cin: 5, Cout: 8, KH: 4, KW: 3, stride: [2, 2], padding: 'valid', outputPadding: 0, seed: 61 },
+      { transpose: true, N: 3, H: 1, W: 1, Cin: 12, Cout: 3, KH: 3, KW: 4, stride: [2, 2], padding: 'valid', outputPadding: 0, seed: 62 },
+    ];
+    for (const c of cases) {
+      const { d, got } = await compareCase(c, `dense ${describeCase(c)}`);
+      const ref = c.transpose ? refConvT2d(d.x, d.w, d.b, d.geo) : refConv2d(d.x, d.w, d.b, d.geo);
+      expectClose(got.y, ref, tolK(d.K.fwd), `dense ${describeCase(c)} forward vs direct reference`);
+    }
+  });
+
   it('extreme magnitudes: no overflow or loss beyond relative rounding', async () => {
     // |x|, |w| up to 1e15: products up to 1e30, sums far below f32's 3.4e38; errors scale with the magnitude.
     const c: Case = { transpose: false, N: 2, H: 9, W: 9, Cin: 8, Cout: 16, KH: 3, KW: 3, stride: [2, 2], padding: 'same', outputPadding: 0, seed: 5 };
@@ -506,5 +518,30 @@ describe.runIf(hasGpu)('conv kernels: WGSL equals the CPU reference', () => {
     // thousands of pixels per element (several partial chunks).
     const c: Case = { transpose: false, N: 4, H: 33, W: 33, Cin: 3, Cout: 3, KH: 1, KW: 1, stride: [1, 1], padding: 'valid', outputPadding: 0, seed: 77 };
     await compareCase(c, 'long reductions');
+  });
+});
+
+describe.runIf(hasGpu)('conv-transpose from a 1x1 input with bias (the Dreamer decoder\'s first layer)', () => {
+  it('adds the per-channel bias at every output position, on both backends', async () => {
+    // [N,1,1,Cin] -> kernel 5 stride 2 -> [N,5,5,Cout]; this shape is folded into a dense product internally.
+    const g = await gpu();
+    const [N, Cin, Cout, K] = [3, 24, 8, 5];
+    const x = randomArray(N * Cin, 1);
+    const w = randomArray(K * K * Cout * Cin, 2, -0.2, 0.2);
+    const b = randomArray(Cout, 3, -1, 1);
+    const want = new Float32Array(N * K * K * Cout);
+    for (let n = 0; n < N; n++)
+      for (let kh = 0; kh < K; kh++)
+        for (let kw = 0; kw < K; kw++)
+          for (let co = 0; co < Cout; co++) {
+            let s = b[co];
+            for (let ci = 0; ci < Cin; ci++) s += x[n * Cin + ci] * w[((kh * K + kw) * Cout + co) * Cin + ci];
+            want[((n * K + kh) * K + kw) * Cout + co] = s;
+          }
+    for (const dev of [cpu, g]) {
+      const y = convTranspose2d(tensor(dev, x, [N, 1, 1, Cin]), tensor(dev, w, [K, K, Cout, Cin]), tensor(dev, b, [Cout]), { stride: 2 });
+      expect(y.shape).toEqual([N, K, K, Cout]);
+      expectClose(await read(y), want, { atol: 1e-5, rtol: 1e-5 }, `${dev.backend} convTranspose2d 1x1 + bias`);
+    }
   });
 });

@@ -2,22 +2,23 @@
 //   S[n,oh,ow,cs] = bias[cs] + sum_{kh,kw,cb} B[n, oh*sH + kh - pT, ow*sW + kw - pL, cb] * F[kh,kw,cb,cs]
 // Used by conv2d (B = x, F = w [KH,KW,Cin,Cout]) and by conv-transpose2d's backward-input (B = dy).
 //
-// Register blocking for software Vulkan (llvmpipe runs 8 invocations as one SIMD vector): each invocation computes
-// {{P}} output pixels x {{C}} output channels. All invocations of a workgroup share the channel block (wid.y), so the
-// filter index depends only on workgroup id and loop counters: llvmpipe's divergence analysis turns those loads
-// into one scalar load + broadcast, and the only per-lane gathers are the {{P}} loads of B per input channel
-// (vec4 over channels when CB % 4 == 0). Control flow is uniform: out-of-image taps read index 0 and are masked
-// with select, tail pixels are clamped to the last pixel and not stored.
-// Template markers (tile sizes fix the number of registers, so they cannot be override constants):
-//   {{XT}} / {{FT}} element types of B / F and S (vec4<f32> or f32); {{XV}} / {{FV}} their widths;
-//   SETUP, ROW, COL, BODY, STORE the markers for the unrolled per-pixel / per-channel statements (conv-kernels.ts).
-
+// Costs on llvmpipe (software Vulkan; 8 invocations run as one SIMD vector and every storage-buffer load is a
+// bounds-checked scalar load per lane, whatever its address): each invocation computes {{P}} output pixels x
+// {{C}} output channels, so a gathered value of B feeds {{C}} multiply-adds and a filter value {{P}}. All
+// invocations of a workgroup share the channel block (wid.y); with subgroups the filter rows of one step are
+// loaded cooperatively (lane l of a subgroup loads vector l) and handed to every lane with subgroupBroadcast (a
+// register move), instead of being loaded by all 8 lanes. Control flow is uniform: out-of-image taps read index 0
+// and are masked with select, tail pixels are clamped to the last pixel and not stored. The stores run in a loop
+// with an opaque trip count (u.tileP = P): LLVM keeps one copy of the store code (compile time).
+// Template markers (tile sizes fix the number of registers, so they cannot be override constants): ENABLE / SGARG
+// (subgroups), XT / FT element types of B / F and S (vec4<f32> or f32), XV / FV their widths, C, P, and the
+// generated statements SETUP, ROW, COL, BODY, STORE (conv-kernels.ts).
 {{ENABLE}}
 struct Params {
   HB: u32, WB: u32, CB: u32, HS: u32,
   WS: u32, CS: u32, KH: u32, KW: u32,
   sH: u32, sW: u32, pT: u32, pL: u32,
-  M: u32, hasBias: u32, _pad0: u32, _pad1: u32,
+  M: u32, hasBias: u32, tileP: u32, _pad0: u32, // tileP = P (an opaque trip count for the store loop)
 }
 
 @group(0) @binding(0) var<storage, read> X: array<{{XT}}>;   // B [N,HB,WB,CB]

@@ -3,19 +3,22 @@
 // chunk g covers m in [g * chunk, min((g + 1) * chunk, M)), M = N*HS*WS; conv_sum_partials adds the chunks up
 // (with one chunk this kernel writes the gradient itself). conv2d: B = x, S = dy; conv-transpose2d: B = dy, S = x.
 //
-// An implicit GEMM F = im2col(B)^T S with the reduction over pixels: each invocation owns {{P}} rows (kh,kw,cb-group
-// of {{XV}} channels) x {{C}} output channels cs. The channel block (wid.y) and the chunk (wid.z) are uniform over
-// the workgroup and so is the pixel loop, so the S loads are scalar loads + broadcasts on llvmpipe and the per-lane
-// gathers are the {{P}} loads of B per pixel. Out-of-image taps read index 0 and are masked with select.
-// Markers: {{XT}} B element type (vec4<f32> along cb or f32), {{ST}} S / Out element type (vec4 along cs or f32),
-// {{XV}}, {{SV}} their widths; SETUP, BODY, STORE the markers for the unrolled statements (conv-kernels.ts).
-
+// An implicit GEMM F = im2col(B)^T S with the reduction over pixels. Each invocation owns {{P}} filter rows
+// (kh, kw and a group of {{XV}} input channels cb) x {{C}} output channels cs; the channel block (wid.y), the chunk
+// (wid.z) and the pixel loop are uniform over the workgroup. Per pixel an invocation gathers its B vectors and,
+// with subgroups, S[m, cs0 ..] is loaded cooperatively (lane l of a subgroup loads vector l) and handed to every
+// lane by subgroupBroadcast (see conv-down.wgsl for why that matters on llvmpipe). {{U}} pixels per iteration
+// (the accumulator updates are masked stores once per iteration on llvmpipe). Out-of-image taps and pixels past
+// the chunk read index 0 / the last pixel and are masked with select. Stores in a loop with an opaque trip count.
+// Markers: ENABLE / SGARG (subgroups), XT (B element type, vec4<f32> along cb or f32), ST (S and Out element type,
+// vec4<f32> along cs or f32), XV / SV their widths, C, P, U, and the generated SETUP, BODY, STORE (conv-kernels.ts).
 {{ENABLE}}
 struct Params {
   HB: u32, WB: u32, CB: u32, HS: u32,
   WS: u32, CS: u32, KH: u32, KW: u32,
   sH: u32, sW: u32, pT: u32, pL: u32,
   M: u32, chunk: u32, rows: u32, L: u32,
+  tileP: u32, _pad0: u32, _pad1: u32, _pad2: u32, // tileP = P (an opaque trip count for the store loop)
 }
 
 @group(0) @binding(0) var<storage, read> X: array<{{XT}}>;       // B [N,HB,WB,CB]

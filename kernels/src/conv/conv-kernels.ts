@@ -228,12 +228,6 @@ const range = (n: number) => [...Array(n).keys()];
 const comp = (v: number, j: number) => (v === 4 ? `.${'xyzw'[j]}` : '');
 const indent = (lines: string[], n: number) => lines.map((l) => ' '.repeat(n) + l).join('\n');
 
-/**
- * Workgroup size: 64 lanes (8 SIMD rows on llvmpipe). One size for every shape on purpose: each distinct
- * override value is a separate pipeline, i.e. a separate (slow, seconds) LLVM compile of the unrolled shader.
- */
-const WG = 64;
-
 /** Splits a 1-D count of workgroups over x and z (each <= 65535); shaders use wid.x + wid.z * nwg.x. */
 function foldXZ(groups: number, y: number): [number, number, number] {
   if (groups <= MAX_GROUPS) return [groups, y, 1];
@@ -273,6 +267,14 @@ interface DownCfg extends Tile {
   SG: boolean;
 }
 
+/**
+ * Workgroup size: 64 lanes (8 SIMD rows on llvmpipe), 16 when a dispatch has at most 16 pixels / rows (a dense
+ * layer at small batch). Few distinct sizes on purpose: each override value is a separate pipeline, i.e. a
+ * separate (slow, seconds) LLVM compile of the unrolled shader.
+ */
+const WG = 64;
+const wgFor = (rows: number) => (rows <= 16 ? 16 : WG);
+
 /** Rounds a channel block up to a multiple of 4 (vec4 paths). */
 const up4 = (c: number) => Math.max(4, Math.ceil(c / 4) * 4);
 
@@ -280,7 +282,7 @@ const up4 = (c: number) => Math.max(4, Math.ceil(c / 4) * 4);
  * Pixels per invocation for a channel block of C: about 32 accumulators per invocation. Measured on llvmpipe,
  * throughput saturates around 32-64 accumulators while LLVM's compile time grows linearly with them.
  */
-const pixelsFor = (C: number) => (C >= 16 ? 2 : C >= 8 ? 4 : 8);
+const pixelsFor = (C: number, pixels: number) => Math.max(1, Math.min(C >= 16 ? 2 : C >= 8 ? 4 : 8, Math.ceil(pixels / WG)));
 
 function downCfg(g: ConvGeom, sg: boolean): DownCfg {
   const XV = vecWidth(g.CB);
@@ -291,8 +293,10 @@ function downCfg(g: ConvGeom, sg: boolean): DownCfg {
   let C = t.C ?? (FV === 4 ? Math.min(XV === 4 ? 16 : 48, g.CS) : Math.min(8, g.CS));
   if (FV === 4) C = up4(C);
   C = Math.max(1, C);
-  const P = t.P ?? pixelsFor(C);
-  return { XV, FV, C, P, SG, WG: t.WG ?? WG };
+  // (fewer pixels per invocation when there are few pixels: idle lanes cost as much as busy ones)
+  const M = g.N * g.HS * g.WS;
+  const P = t.P ?? pixelsFor(C, M);
+  return { XV, FV, C, P, SG, WG: t.WG ?? wgFor(M) };
 }
 
 /**
@@ -325,6 +329,11 @@ function coopLoads(
 }
 
 const SG_ENABLE = 'enable subgroups;\n';
+/**
+ * conv_up's tap loops run over subgroupMin/subgroupMax bounds: uniform within each subgroup (which is all that
+ * subgroupBroadcast needs) but not provably workgroup-uniform, which WGSL's uniformity analysis would reject.
+ */
+const SG_DIAG = 'diagnostic(off, subgroup_uniformity);\n';
 const SG_ARG = ', @builtin(subgroup_invocation_id) sgid: u32';
 
 function downGen(c: DownCfg): string {
@@ -364,15 +373,20 @@ function downGen(c: DownCfg): string {
       ...Ps.flatMap((p) => Cs.map((k) => `a${p}_${k} = fma(${FT}(x${p}${comp(c.XV, j)}), w${j}_${k}, a${p}_${k});`)),
     ]),
   ];
+  // Stores: a loop over the P pixels whose trip count is a uniform (tileP = P), so LLVM keeps one copy of the
+  // store code (every memory access site is a per-lane loop on llvmpipe; unrolled stores compile ~3x slower).
+  // The pixel's accumulators are picked with select chains (register moves).
   const store = [
     // bias of the channel block, loaded once (Bias is F again when there is none: read, then discarded)
     ...Cs.map((k) => `let bb${k} = select(${FT}(0.0), Bias[cs0 + ${k}u], u.hasBias != 0u);`),
-    ...Ps.flatMap((p) => [
-      `if (mBase + ${p}u * WG < u.M) {`,
-      `  let yb = (mBase + ${p}u * WG) * CSv + cs0;`,
-      ...Cs.map((k) => `  if (cs0 + ${k}u < CSv) { Y[yb + ${k}u] = a${p}_${k} + bb${k}; }`),
-      `}`,
-    ]),
+    `for (var p = 0u; p < u.tileP; p++) {`,
+    ...Cs.flatMap((k) => [`  var v${k} = a0_${k};`, ...Ps.slice(1).map((q) => `  v${k} = select(v${k}, a${q}_${k}, p == ${q}u);`)]),
+    `  let m = mBase + p * WG;`,
+    `  if (m < u.M) {`,
+    `    let yb = m * CSv + cs0;`,
+    ...Cs.map((k) => `    if (cs0 + ${k}u < CSv) { Y[yb + ${k}u] = v${k} + bb${k}; }`),
+    `  }`,
+    `}`,
   ];
   return fill(downSource, {
     ENABLE: c.SG ? SG_ENABLE : '',
@@ -400,7 +414,7 @@ registerKernel({
     return `x${c.XV}f${c.FV}c${c.C}p${c.P}${c.SG ? 'sg' : ''}`;
   },
   constants: (p: ConvParams) => ({ WG: downCfg(p.g, p.sg).WG }),
-  uniforms: (p: ConvParams) => [...geomUniforms(p.g), ['u32', p.g.N * p.g.HS * p.g.WS], ['u32', p.hasBias ? 1 : 0], ['u32', 0], ['u32', 0]],
+  uniforms: (p: ConvParams) => [...geomUniforms(p.g), ['u32', p.g.N * p.g.HS * p.g.WS], ['u32', p.hasBias ? 1 : 0], ['u32', downCfg(p.g, p.sg).P], ['u32', 0]],
   dispatch: (p: ConvParams) => {
     const c = downCfg(p.g, p.sg);
     return foldXZ(ceilDiv(p.g.N * p.g.HS * p.g.WS, c.WG * c.P), ceilDiv(p.g.CS, c.C));
@@ -421,9 +435,10 @@ function upCfg(g: ConvGeom, sg: boolean): UpCfg {
   const t = convTuning.up ?? {};
   const SG = (t.SG ?? sg) && SV === 4;
   const C = Math.max(1, t.C ?? (g.CB >= 16 ? 16 : g.CB % 4 === 0 ? g.CB : Math.min(8, g.CB)));
-  const P = t.P ?? pixelsFor(C);
+  const perPhase = g.N * ceilDiv(g.HB, g.sH) * ceilDiv(g.WB, g.sW);
+  const P = t.P ?? pixelsFor(C, perPhase);
   const YV = g.CB % 4 === 0 && C % 4 === 0 ? 4 : 1;
-  return { SV, YV, C, P, SG, WG: t.WG ?? WG };
+  return { SV, YV, C, P, SG, WG: t.WG ?? wgFor(perPhase) };
 }
 
 function upGen(c: UpCfg): string {
@@ -435,16 +450,27 @@ function upGen(c: UpCfg): string {
   const setup = [
     ...(coop ? ['let sgl = sgid % 8u;', ...coop.pre] : []),
     ...Ps.flatMap((p) => [
+      // pixel m of the phase, batch-fastest: n = m % N, (i, j) = (q / nw, q % nw) with q = m / N
       `let m${p} = min(mBase + ${p}u * WG, Mp - 1u);`,
-      `let j${p} = m${p} % nw;`,
-      `let q${p} = m${p} / nw;`,
-      `let i${p} = q${p} % nh;`,
-      `let n${p} = q${p} / nh;`,
-      `let ohb${p} = qh + i32(i${p});`,
-      `let owb${p} = qw + i32(j${p});`,
+      `let n${p} = m${p} % u.N;`,
+      `let q${p} = m${p} / u.N;`,
+      `let ohb${p} = qh + i32(q${p} / nw);`,
+      `let owb${p} = qw + i32(q${p} % nw);`,
       ...Cs.map((k) => `var a${p}_${k} = 0.0;`),
     ]),
   ];
+  // Tap ranges: oh = ohb - th must lie in [0, HS), i.e. th in [ohb - HS + 1, ohb] (and within [0, nTh)).
+  const range2 = (v: 'h' | 'w', base: string, lim: string) =>
+    c.SG
+      ? [
+          `var t${v}L = n${v === 'h' ? 'Th' : 'Tw'};`,
+          `var t${v}H = -1;`,
+          ...Ps.flatMap((p) => [`t${v}L = min(t${v}L, max(0, ${base}${p} - i32(${lim}) + 1));`, `t${v}H = max(t${v}H, min(n${v === 'h' ? 'Th' : 'Tw'} - 1, ${base}${p}));`]),
+          `let t${v}Lo = subgroupMin(t${v}L);`,
+          `let t${v}Hi = subgroupMax(t${v}H);`,
+        ]
+      : [`let t${v}Lo = 0;`, `let t${v}Hi = n${v === 'h' ? 'Th' : 'Tw'} - 1;`];
+  const taps = [...range2('h', 'ohb', 'u.HS'), ...range2('w', 'owb', 'u.WS')];
   const row = Ps.flatMap((p) => [
     `let oh${p} = ohb${p} - th;`,
     `let okh${p} = oh${p} >= 0 && oh${p} < i32(u.HS);`,
@@ -467,17 +493,23 @@ function upGen(c: UpCfg): string {
   const Ks = range(c.C / YV);
   const packed = (p: number, k: number) => (YV === 4 ? `vec4<f32>(${range(4).map((i) => `a${p}_${4 * k + i}`).join(', ')})` : `a${p}_${k}`);
   const YT = elemType(YV);
+  // Stores in a loop with an opaque trip count (tileP = P), as in conv_down.
   const store = [
     ...Ks.map((k) => `let bb${k} = select(${YT}(0.0), Bias[cb0 / ${YV}u + ${k}u], u.hasBias != 0u);`),
-    ...Ps.flatMap((p) => [
-      `if (mBase + ${p}u * WG < Mp) {`,
-      `  let yb = (((n${p} * u.HB + ph + u.sH * i${p}) * u.WB + pw + u.sW * j${p}) * u.CB + cb0) / ${YV}u;`,
-      ...Ks.map((k) => `  if (cb0 + ${k * YV}u < u.CB) { Y[yb + ${k}u] = ${packed(p, k)} + bb${k}; }`),
-      `}`,
-    ]),
+    `for (var p = 0u; p < u.tileP; p++) {`,
+    ...Cs.flatMap((k) => [`  var v0_${k} = a0_${k};`, ...Ps.slice(1).map((q) => `  v0_${k} = select(v0_${k}, a${q}_${k}, p == ${q}u);`)]),
+    `  let m = mBase + p * WG;`,
+    `  if (m < Mp) {`,
+    `    let q = m / u.N;`,
+    `    let yb = (((m % u.N) * u.HB + ph + u.sH * (q / nw)) * u.WB + pw + u.sW * (q % nw)) * u.CB + cb0;`,
+    ...Ks.map((k) => `    if (cb0 + ${k * YV}u < u.CB) { Y[yb / ${YV}u + ${k}u] = ${packed(0, k).replace(/a0_/g, 'v0_')} + bb${k}; }`),
+    `  }`,
+    `}`,
   ];
   return fill(upSource, {
     YT,
+    DIAG: c.SG ? SG_DIAG : '',
+    TAPS: indent(taps, 2),
     ENABLE: c.SG ? SG_ENABLE : '',
     SGARG: c.SG ? SG_ARG : '',
     ST,
@@ -501,7 +533,7 @@ registerKernel({
     return `s${c.SV}y${c.YV}c${c.C}p${c.P}${c.SG ? 'sg' : ''}`;
   },
   constants: (p: ConvParams) => ({ WG: upCfg(p.g, p.sg).WG }),
-  uniforms: (p: ConvParams) => [...geomUniforms(p.g), ['u32', p.g.N], ['u32', p.hasBias ? 1 : 0], ['u32', 0], ['u32', 0]],
+  uniforms: (p: ConvParams) => [...geomUniforms(p.g), ['u32', p.g.N], ['u32', p.hasBias ? 1 : 0], ['u32', upCfg(p.g, p.sg).P], ['u32', 0]],
   dispatch: (p: ConvParams) => {
     const { g } = p;
     const c = upCfg(g, p.sg);
@@ -616,16 +648,23 @@ function filterGen(c: FilterCfg): string {
     `oh = select(oh, 0u, wrapbE);`,
     `nb = select(nb, nb + u.HB, wrapbE);`,
   );
-  const store = Ps.flatMap((p) => [
-    `if (rBase + ${p}u * WG < u.rows) {`,
-    `  let ob${p} = ob + (kk${p} * u.CB + cbv${p} * ${c.XV}u) * CSv + cs0;`,
+  // Stores in a loop with an opaque trip count (tileP = P), as in conv_down.
+  const store = [
+    `for (var p = 0u; p < u.tileP; p++) {`,
+    ...Js.flatMap((j) =>
+      Cs.flatMap((k) => [`  var v${j}_${k} = a0_${j}_${k};`, ...Ps.slice(1).map((q) => `  v${j}_${k} = select(v${j}_${k}, a${q}_${j}_${k}, p == ${q}u);`)]),
+    ),
+    `  let r = rBase + p * WG;`,
+    `  if (r < u.rows) {`,
+    `    let o = ob + ((r / CBv) * u.CB + (r % CBv) * ${c.XV}u) * CSv + cs0;`,
     ...Cs.flatMap((k) => [
-      `  if (cs0 + ${k}u < CSv) {`,
-      ...Js.map((j) => `    Out[ob${p}${j ? ` + ${j}u * CSv` : ''} + ${k}u] = a${p}_${j}_${k};`),
-      `  }`,
+      `    if (cs0 + ${k}u < CSv) {`,
+      ...Js.map((j) => `      Out[o${j ? ` + ${j}u * CSv` : ''} + ${k}u] = v${j}_${k};`),
+      `    }`,
     ]),
+    `  }`,
     `}`,
-  ]);
+  ];
   return fill(filterSource, {
     ENABLE: c.SG ? SG_ENABLE : '',
     SGARG: c.SG ? SG_ARG : '',
@@ -654,7 +693,17 @@ registerKernel({
   uniforms: (p: FilterParams) => {
     const { g } = p;
     const c = filterCfg(g, p.sg);
-    return [...geomUniforms(g), ['u32', g.N * g.HS * g.WS], ['u32', p.chunk], ['u32', c.rows], ['u32', g.KH * g.KW * g.CB * g.CS]];
+    return [
+      ...geomUniforms(g),
+      ['u32', g.N * g.HS * g.WS],
+      ['u32', p.chunk],
+      ['u32', c.rows],
+      ['u32', g.KH * g.KW * g.CB * g.CS],
+      ['u32', c.P],
+      ['u32', 0],
+      ['u32', 0],
+      ['u32', 0],
+    ];
   },
   dispatch: (p: FilterParams) => {
     const c = filterCfg(p.g, p.sg);

@@ -4,6 +4,7 @@
  * (conv_down, conv_up, conv_filter; see geometry.ts): conv-transpose2d forward is conv2d's backward-input and
  * vice versa.
  */
+import { add } from '../binary/index.js';
 import { assertDType } from '../core/dtype.js';
 import { fmt, sameShape } from '../core/shape.js';
 import { empty, type Tensor } from '../core/tensor.js';
@@ -13,6 +14,7 @@ import {
   conv2dGeom,
   convTranspose2dGeom,
   filterShapeOf,
+  foldDense,
   smallShape,
   type Conv2dOptions,
   type ConvGeom,
@@ -43,16 +45,23 @@ function checkBias(op: string, bias: Tensor | null | undefined, channels: number
 
 function down(B: Tensor, F: Tensor, bias: Tensor | null | undefined, g: ConvGeom): Tensor {
   const y = empty(B.device, smallShape(g), 'f32');
-  const p: ConvParams = { g, hasBias: !!bias, sg: deviceSubgroups8(B.device) };
+  const p: ConvParams = { g: foldDense(g), hasBias: !!bias, sg: deviceSubgroups8(B.device) };
   B.device.run('conv_down', [B, F, bias ?? F], [y], p);
   return y;
 }
 
 function up(S: Tensor, F: Tensor, bias: Tensor | null | undefined, g: ConvGeom): Tensor {
+  const fg = foldDense(g);
+  // Folding a 1x1 input into a dense product moves the kernel taps into the channel axis (CB = KH*KW*Cout),
+  // so a per-channel bias no longer lines up with it: run the folded kernel without bias, then add the bias.
+  const biasInKernel = bias && fg === g ? bias : null;
   const y = empty(S.device, bigShape(g), 'f32');
-  const p: ConvParams = { g, hasBias: !!bias, sg: deviceSubgroups8(S.device) };
-  S.device.run('conv_up', [S, F, bias ?? F], [y], p);
-  return y;
+  const p: ConvParams = { g: fg, hasBias: !!biasInKernel, sg: deviceSubgroups8(S.device) };
+  S.device.run('conv_up', [S, F, biasInKernel ?? F], [y], p);
+  if (!bias || biasInKernel) return y;
+  const out = add(y, bias);
+  y.dispose();
+  return out;
 }
 
 /** Sums G partials [G, L] into a new tensor of `shape` (size L); takes ownership of `partials`. */
@@ -71,11 +80,12 @@ function sumPartials(partials: Tensor, G: number, shape: readonly number[]): Ten
 
 function filterGrad(B: Tensor, S: Tensor, g: ConvGeom): Tensor {
   const shape = filterShapeOf(g);
-  const { chunk, G } = filterSplit(g);
+  const fg = foldDense(g);
+  const { chunk, G } = filterSplit(fg);
   if (G === 0) return zeros(B.device, shape);
   const L = g.KH * g.KW * g.CB * g.CS;
   const partials = empty(B.device, [G, L], 'f32');
-  const p: FilterParams = { g, chunk, G, sg: deviceSubgroups8(B.device) };
+  const p: FilterParams = { g: fg, chunk, G, sg: deviceSubgroups8(B.device) };
   B.device.run('conv_filter', [B, S], [partials], p);
   return sumPartials(partials, G, shape);
 }

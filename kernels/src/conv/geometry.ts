@@ -180,6 +180,19 @@ export function convTranspose2dOutputShape(
   return [g.N, g.HB, g.WB, g.CB];
 }
 
+/**
+ * The same computation with the spatial dims folded into channels, when the small side is a single pixel
+ * covering the whole unpadded big side (HS = WS = 1, HB = KH, WB = KW, no padding): then every big pixel meets
+ * exactly one tap and the conv is a dense layer, B [N, KH*KW*CB] x F [KH*KW*CB, CS] (the Dreamer decoder's first
+ * conv-transpose: 1x1 -> 5x5). Layouts are unchanged (a reshape), but the kernels no longer loop over taps that
+ * are masked for most pixels. Returns g itself otherwise.
+ */
+export function foldDense(g: ConvGeom): ConvGeom {
+  if (g.HS !== 1 || g.WS !== 1 || g.HB !== g.KH || g.WB !== g.KW || g.pT !== 0 || g.pL !== 0) return g;
+  if (g.KH === 1 && g.KW === 1) return g;
+  return { N: g.N, HB: 1, WB: 1, CB: g.KH * g.KW * g.CB, HS: 1, WS: 1, CS: g.CS, KH: 1, KW: 1, sH: 1, sW: 1, pT: 0, pL: 0 };
+}
+
 export const bigShape = (g: ConvGeom) => [g.N, g.HB, g.WB, g.CB];
 export const smallShape = (g: ConvGeom) => [g.N, g.HS, g.WS, g.CS];
 export const filterShapeOf = (g: ConvGeom) => [g.KH, g.KW, g.CB, g.CS];
