@@ -11,8 +11,12 @@ import { cpu, randomArray } from './harness.js';
 // that still catches any wrong rule (a wrong rule is off by O(1)).
 describe('every gradient rule matches central finite differences (CPU)', () => {
   for (const c of CASES) {
-    test.prop([fc.integer({ min: 1, max: 2 ** 30 })], { numRuns: 2 })(c.name, async (seed) => {
-      const inputs = c.shapes.map((s, i) => ({ data: randomArray(s.reduce((a, d) => a * d, 1), seed + i, c.lo ?? -1.5, c.hi ?? 1.5), shape: s }));
+    test.prop([fc.integer({ min: 1, max: 2 ** 30 })], { numRuns: c.gen ? 4 : 2 })(c.name, async (seed) => {
+      // Random shapes (where the case has a generator) and values, both from the property's seed.
+      let st = seed >>> 0;
+      const dim = () => ((st = (Math.imul(st, 1664525) + 1013904223) >>> 0) % 4) + 1;
+      const shapes = c.gen ? c.gen(dim) : c.shapes;
+      const inputs = shapes.map((s, i) => ({ data: randomArray(s.reduce((a, d) => a * d, 1), seed + i, c.lo ?? -1.5, c.hi ?? 1.5), shape: s }));
       const r = await A.gradcheck(c.f, inputs, { device: cpu, ...c.tol });
       expect(r.checked).toBe(inputs.reduce((n, x) => n + x.data.length, 0));
     });

@@ -1,6 +1,6 @@
 import type { Var } from '../var.js';
-import { add as addVar, addScalar, scale, square, sub } from './elementwise.js';
-import { mean, sum } from './reduce.js';
+import { add as addVar, addScalar, mul, scale, square, sub } from './elementwise.js';
+import { logSoftmax, mean, sum } from './reduce.js';
 
 /**
  * Squared error summed over the last `eventDims` axes and averaged over the rest: with eventDims = 3 on
@@ -34,4 +34,15 @@ export function weightedSum(terms: readonly [Var, number][]): Var {
   }
   if (!acc) throw new Error('weightedSum: needs at least one term');
   return acc;
+}
+
+/**
+ * log p(onehot) of categoricals given logits over the last axis: sum(onehot * logSoftmax(logits)) over the
+ * last axis (and the `eventDims` axes before it, e.g. 1 for [.., vars, classes] latents).
+ */
+export function categoricalLogProb(logits: Var, onehot: Var, eventDims = 0): Var {
+  const r = logits.shape.length;
+  if (eventDims < 0 || eventDims >= r) throw new Error(`categoricalLogProb: eventDims must be in 0..${r - 1}, got ${eventDims}`);
+  const axes = [...Array(eventDims + 1).keys()].map((i) => r - 1 - i);
+  return sum(mul(onehot, logSoftmax(logits)), axes);
 }

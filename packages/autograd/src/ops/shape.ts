@@ -100,3 +100,19 @@ export function gather(x: Var, indices: Var | K.Tensor, axis = 0): Var {
   const [ax] = normAxes('gather', axis, x.shape.length);
   return gatherOp([x, idx], { axis: ax });
 }
+
+/** Splits x along an axis into pieces of the given sizes (they must add up to the axis length). */
+export function split(x: Var, sizes: readonly number[], axis = -1): Var[] {
+  const [ax] = normAxes('split', axis, x.shape.length);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (!sizes.every((n) => Number.isInteger(n) && n >= 0) || total !== x.shape[ax]) {
+    throw new Error(`split: sizes [${sizes.join(',')}] must be non-negative integers adding up to dim ${ax} of ${fmt(x.shape)} (${x.shape[ax]}), got ${total}`);
+  }
+  let off = 0;
+  return sizes.map((n) => {
+    const begin = x.shape.map((_, k) => (k === ax ? off : 0));
+    const size = x.shape.map((d, k) => (k === ax ? n : d));
+    off += n;
+    return slice(x, begin, size);
+  });
+}
