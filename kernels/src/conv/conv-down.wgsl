@@ -5,7 +5,7 @@
 // Costs on llvmpipe (software Vulkan; 8 invocations run as one SIMD vector and every storage-buffer load is a
 // bounds-checked scalar load per lane, whatever its address): each invocation computes {{P}} output pixels x
 // {{C}} output channels, so a gathered value of B feeds {{C}} multiply-adds and a filter value {{P}}. All
-// invocations of a workgroup share the channel block (wid.y); with subgroups the filter rows of one step are
+// invocations of a workgroup share the channel block (wid.x); with subgroups the filter rows of one step are
 // loaded cooperatively (lane l of a subgroup loads vector l) and handed to every lane with subgroupBroadcast (a
 // register move), instead of being loaded by all 8 lanes. Control flow is uniform: out-of-image taps read index 0
 // and are masked with select, tail pixels are clamped to the last pixel and not stored. The stores run in a loop
@@ -34,8 +34,10 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         @builtin(num_workgroups) nwg: vec3<u32>{{SGARG}}) {
   let CBv = u.CB / {{XV}}u;          // a B pixel in units of XT
   let CSv = u.CS / {{FV}}u;          // an F row / S pixel in units of FT
-  let cs0 = wid.y * ({{C}}u / {{FV}}u); // first channel of this block, in units of FT
-  let mBase = (wid.x + wid.z * nwg.x) * (WG * {{P}}u) + lid.x;
+  // Channel blocks vary fastest over the grid: the workgroups that read one block of pixels run back to back and
+  // find it in cache (batches of hundreds of images do not fit). Pixel blocks: wid.y + wid.z * nwg.y.
+  let cs0 = wid.x * ({{C}}u / {{FV}}u); // first channel of this block, in units of FT
+  let mBase = (wid.y + wid.z * nwg.y) * (WG * {{P}}u) + lid.x;
   let rowStep = {{XV}}u * CSv;
 {{SETUP}}
   for (var kh = 0u; kh < u.KH; kh++) {

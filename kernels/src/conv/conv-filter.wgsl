@@ -4,7 +4,7 @@
 // (with one chunk this kernel writes the gradient itself). conv2d: B = x, S = dy; conv-transpose2d: B = dy, S = x.
 //
 // An implicit GEMM F = im2col(B)^T S with the reduction over pixels. Each invocation owns {{P}} filter rows
-// (kh, kw and a group of {{XV}} input channels cb) x {{C}} output channels cs; the channel block (wid.y), the chunk
+// (kh, kw and a group of {{XV}} input channels cb) x {{C}} output channels cs; the channel block (wid.x), the chunk
 // (wid.z) and the pixel loop are uniform over the workgroup. Per pixel an invocation gathers its B vectors and,
 // with subgroups, S[m, cs0 ..] is loaded cooperatively (lane l of a subgroup loads vector l) and handed to every
 // lane by subgroupBroadcast (see conv-down.wgsl for why that matters on llvmpipe). {{U}} pixels per iteration
@@ -32,9 +32,11 @@ override WG: u32 = 64;
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>{{SGARG}}) {
   let CBv = u.CB / {{XV}}u;
   let CSv = u.CS / {{SV}}u;
-  let cs0 = wid.y * ({{C}}u / {{SV}}u); // in units of ST
+  // Channel blocks vary fastest over the grid (then row blocks, then chunks): the workgroups that read one block
+  // of rows of B run back to back and find it in cache.
+  let cs0 = wid.x * ({{C}}u / {{SV}}u); // in units of ST
   let g = wid.z;
-  let rBase = wid.x * (WG * {{P}}u) + lid.x; // row = (kh * KW + kw) * CBv + cbv
+  let rBase = wid.y * (WG * {{P}}u) + lid.x; // row = (kh * KW + kw) * CBv + cbv
 {{SETUP}}
   let mStart = g * u.chunk;
   let mEnd = min(mStart + u.chunk, u.M);

@@ -228,11 +228,15 @@ const range = (n: number) => [...Array(n).keys()];
 const comp = (v: number, j: number) => (v === 4 ? `.${'xyzw'[j]}` : '');
 const indent = (lines: string[], n: number) => lines.map((l) => ' '.repeat(n) + l).join('\n');
 
-/** Splits a 1-D count of workgroups over x and z (each <= 65535); shaders use wid.x + wid.z * nwg.x. */
-function foldXZ(groups: number, y: number): [number, number, number] {
-  if (groups <= MAX_GROUPS) return [groups, y, 1];
+/**
+ * Grid [x, pixel groups split over y and z (each <= 65535)]; shaders use wid.y + wid.z * nwg.y. x (the channel
+ * blocks) varies fastest, so workgroups that read the same pixels run back to back.
+ */
+function gridXYZ(x: number, groups: number): [number, number, number] {
+  if (x > MAX_GROUPS) throw new Error(`conv: ${x} channel blocks exceed ${MAX_GROUPS} workgroups per dimension`);
+  if (groups <= MAX_GROUPS) return [x, groups, 1];
   const z = Math.ceil(groups / MAX_GROUPS);
-  return [Math.ceil(groups / z), y, z];
+  return [x, Math.ceil(groups / z), z];
 }
 
 function geomUniforms(g: ConvGeom): UniformField[] {
@@ -417,7 +421,7 @@ registerKernel({
   uniforms: (p: ConvParams) => [...geomUniforms(p.g), ['u32', p.g.N * p.g.HS * p.g.WS], ['u32', p.hasBias ? 1 : 0], ['u32', downCfg(p.g, p.sg).P], ['u32', 0]],
   dispatch: (p: ConvParams) => {
     const c = downCfg(p.g, p.sg);
-    return foldXZ(ceilDiv(p.g.N * p.g.HS * p.g.WS, c.WG * c.P), ceilDiv(p.g.CS, c.C));
+    return gridXYZ(ceilDiv(p.g.CS, c.C), ceilDiv(p.g.N * p.g.HS * p.g.WS, c.WG * c.P));
   },
 });
 
@@ -538,7 +542,7 @@ registerKernel({
     const { g } = p;
     const c = upCfg(g, p.sg);
     const perPhase = g.N * ceilDiv(g.HB, g.sH) * ceilDiv(g.WB, g.sW);
-    return foldXZ(ceilDiv(perPhase, c.WG * c.P), g.sH * g.sW * ceilDiv(g.CB, c.C));
+    return gridXYZ(g.sH * g.sW * ceilDiv(g.CB, c.C), ceilDiv(perPhase, c.WG * c.P));
   },
 });
 
@@ -568,8 +572,10 @@ function filterCfg(g: ConvGeom, sg: boolean): FilterCfg {
 }
 
 /**
- * How many pixel chunks the filter gradient is split into: enough workgroups to keep the device busy
- * (>= 32 on top of the row x channel blocks), chunks of >= 64 pixels, and at most 16 Mi floats of partials.
+ * How many pixel chunks the filter gradient is split into. Chunks of about 1024 pixels: all (row, channel)
+ * blocks of one chunk run back to back (the chunk is the grid's slowest dimension) and find its slice of B and S
+ * in cache, which matters once a batch no longer fits (hundreds of images); at least ~32 workgroups in all; at
+ * most 8 Mi floats of partial sums (then longer chunks).
  */
 export function filterSplit(g: ConvGeom): { chunk: number; G: number } {
   const M = g.N * g.HS * g.WS;
@@ -577,7 +583,8 @@ export function filterSplit(g: ConvGeom): { chunk: number; G: number } {
   if (M === 0) return { chunk: 1, G: 0 };
   const c = filterCfg(g, false);
   const groups = ceilDiv(c.rows, c.WG * c.P) * ceilDiv(g.CS, c.C);
-  let G = Math.min(ceilDiv(32, groups), Math.max(1, Math.floor(M / 64)), Math.max(1, Math.floor(2 ** 24 / Math.max(1, L))), MAX_GROUPS);
+  let G = Math.max(ceilDiv(M, 1024), ceilDiv(32, groups));
+  G = Math.min(G, Math.max(1, Math.floor(M / 64)), Math.max(1, Math.floor(2 ** 23 / Math.max(1, L))), MAX_GROUPS);
   G = Math.max(1, G);
   const chunk = ceilDiv(M, G);
   return { chunk, G: ceilDiv(M, chunk) };
@@ -707,8 +714,8 @@ registerKernel({
   },
   dispatch: (p: FilterParams) => {
     const c = filterCfg(p.g, p.sg);
-    const x = ceilDiv(c.rows, c.WG * c.P);
-    const y = ceilDiv(p.g.CS, c.C);
+    const x = ceilDiv(p.g.CS, c.C);
+    const y = ceilDiv(c.rows, c.WG * c.P);
     if (x > MAX_GROUPS || y > MAX_GROUPS) throw new Error(`conv_filter: filter too large for one dispatch (${x} x ${y} workgroups)`);
     return [x, y, p.G];
   },

@@ -5,7 +5,8 @@
 //
 // Phase decomposition: the output pixels with ih % sH == ph, iw % sW == pw (one "phase") all use the taps
 // kh = kh0 + th * sH, kw = kw0 + tw * sW (kh0 = (ph + pT) % sH), with oh = qh + i - th for output row ih = ph + sH * i,
-// so no invocation loops over taps it never uses. The phase and the block of C output channels come from wid.y.
+// so no invocation loops over taps it never uses. The phase and the block of C output channels come from wid.x (they
+// vary fastest over the grid, so the workgroups reading one block of S run back to back and find it in cache).
 // Pixels of a phase are numbered batch-fastest (m = (i * nw + j) * N + n), so neighbouring lanes usually share
 // (i, j) and hence the same valid taps; with subgroups the tap loops run over the union of the subgroup's valid
 // taps (subgroupMin / subgroupMax, the same for every lane of a subgroup), which skips the all-masked taps at
@@ -42,8 +43,8 @@ override WG: u32 = 64;
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>{{SGARG}}) {
   let nPh = u.sH * u.sW;
-  let phase = wid.y % nPh;
-  let cb0 = (wid.y / nPh) * {{C}}u;
+  let phase = wid.x % nPh;
+  let cb0 = (wid.x / nPh) * {{C}}u;
   let ph = phase / u.sW;
   let pw = phase % u.sW;
   // Output rows ih = ph + sH * i, i < nh (and columns likewise); the phase may be empty for tiny outputs.
@@ -58,7 +59,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let qh = i32((ph + u.pT) / u.sH);
   let qw = i32((pw + u.pL) / u.sW);
   let CSv = u.CS / {{SV}}u;
-  let mBase = (wid.x + wid.z * nwg.x) * (WG * {{P}}u) + lid.x;
+  let mBase = (wid.y + wid.z * nwg.y) * (WG * {{P}}u) + lid.x;
 {{SETUP}}
 {{TAPS}}
   for (var th = thLo; th <= thHi; th++) {
