@@ -1,6 +1,20 @@
 import * as A from '@twist/autograd';
 import type { Var } from '@twist/autograd';
-import { decoderKernels, encoderSizes, type WorldModelConfig } from './config.js';
+import { decoderKernels, decoderSizes, encoderSizes, type WorldModelConfig } from './config.js';
+
+/**
+ * Runs f over row chunks of x (axis 0) when its largest activation would exceed the device's storage-buffer
+ * limit (a 16 x 50 batch of 64x64 images at the paper's depth does on software Vulkan's 128 MiB), then
+ * concatenates: gradients flow through split and concat unchanged.
+ */
+function inChunks(x: Var, bytesPerRow: number, f: (x: Var) => Var): Var {
+  const rows = x.shape[0];
+  const maxRows = Math.max(1, Math.floor(x.device.limits().maxBufferBytes / Math.max(1, bytesPerRow)));
+  if (rows <= maxRows) return f(x);
+  const sizes: number[] = [];
+  for (let r = 0; r < rows; r += maxRows) sizes.push(Math.min(maxRows, rows - r));
+  return A.concat(A.split(x, sizes, 0).map(f), 0);
+}
 
 /** MLP encoder of the privileged state (the paper's teacher: 3 x 512 ELU); optional symlog squashing. */
 export class StateEncoder extends A.Module {
@@ -37,9 +51,21 @@ export class ImageEncoder extends A.Module {
   /** image [..., H, W, C] (pixels/255 - 0.5) -> embed [..., E] */
   forward(image: Var): Var {
     const lead = image.shape.slice(0, -3);
-    let x = A.reshape(image, [-1, ...image.shape.slice(-3)]);
-    for (const c of this.convs) x = A.activation(c.forward(x), this.cfg.rssm.act);
-    return A.reshape(x, [...lead, this.outSize]);
+    const x = A.reshape(image, [-1, ...image.shape.slice(-3)]);
+    const y = inChunks(x, this.#largestRowBytes(), (xs) => {
+      let h = xs;
+      for (const c of this.convs) h = A.activation(c.forward(h), this.cfg.rssm.act);
+      return A.reshape(h, [xs.shape[0], this.outSize]);
+    });
+    return A.reshape(y, [...lead, this.outSize]);
+  }
+
+  /** Bytes per image of the largest activation (input or any conv output). */
+  #largestRowBytes(): number {
+    const sizes = encoderSizes(this.cfg.imageSize);
+    let m = sizes[0] * sizes[0] * this.cfg.imageChannels;
+    for (let i = 1; i < sizes.length; i++) m = Math.max(m, sizes[i] * sizes[i] * 2 ** (i - 1) * this.cfg.cnnDepth);
+    return 4 * m;
   }
 }
 
@@ -75,12 +101,24 @@ export class ImageDecoder extends A.Module {
   /** feature [..., F] -> image mean [..., H, W, C] */
   forward(feature: Var): Var {
     const lead = feature.shape.slice(0, -1);
-    let x = A.reshape(this.dense.forward(feature), [-1, 1, 1, 32 * this.cfg.cnnDepth]);
-    this.deconvs.forEach((c, i) => {
-      x = c.forward(x);
-      if (i < this.deconvs.length - 1) x = A.activation(x, this.cfg.rssm.act);
+    const flat = A.reshape(feature, [-1, feature.shape[feature.shape.length - 1]]);
+    const y = inChunks(flat, this.#largestRowBytes(), (f) => {
+      let x = A.reshape(this.dense.forward(f), [-1, 1, 1, 32 * this.cfg.cnnDepth]);
+      this.deconvs.forEach((c, i) => {
+        x = c.forward(x);
+        if (i < this.deconvs.length - 1) x = A.activation(x, this.cfg.rssm.act);
+      });
+      return x;
     });
-    return A.reshape(x, [...lead, ...x.shape.slice(1)]);
+    return A.reshape(y, [...lead, ...y.shape.slice(1)]);
+  }
+
+  /** Bytes per image of the largest conv-transpose output. */
+  #largestRowBytes(): number {
+    const sizes = decoderSizes(this.cfg.imageSize);
+    let m = 32 * this.cfg.cnnDepth;
+    this.deconvs.forEach((c, i) => (m = Math.max(m, sizes[i + 1] * sizes[i + 1] * c.outChannels)));
+    return 4 * m;
   }
 }
 
