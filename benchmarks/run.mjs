@@ -4,8 +4,11 @@
 //   node benchmarks/run.mjs [suite...] [filter...]   suites: kernels, autograd, rssm (default: all); any other
 //                                                    word keeps the cases whose name contains it
 //   node benchmarks/run.mjs --gate                   short suite, ratios vs baseline.json; exit 1 on regression
-//   node benchmarks/run.mjs --update-baseline --reason "..." [--margin 0.35]   re-record the gate baseline
+//   node benchmarks/run.mjs --update-baseline --reason "..." [--runs 3] [--margin 0.35]   re-record the gate
+//                                                    baseline: per-ratio median of --runs gate runs
 //   node benchmarks/run.mjs --write-readme           regenerate README.md from results/*.json, run nothing
+//   node benchmarks/run.mjs --import <file> --as <name>   merge results made elsewhere (run-on-gpu.sh) into
+//                                                    results/<name>.json, then regenerate README.md
 // Options: --paper (rssm paper presets too), --budget <s per implementation>, --out <results file>, --no-readme.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +29,9 @@ const { values: opt, positionals } = parseArgs({
     paper: { type: 'boolean', default: false },
     budget: { type: 'string' },
     out: { type: 'string' },
+    import: { type: 'string' },
+    as: { type: 'string', default: 'gpu' },
+    runs: { type: 'string' },
   },
 });
 const paths = {
@@ -42,15 +48,25 @@ if (opt['update-baseline'] && !opt.reason) {
   process.exit(2);
 }
 
-const { writeReadme, formatCase, mergeResults } = await import('./src/report.mjs');
-const { readBaseline, writeBaseline, compare, gateCases, gateRatios, GATE_MEASURE, DEFAULT_MARGIN } = await import('./src/gate.mjs');
+const { writeReadme, formatCase, mergeResults, readResults, writeResults } = await import('./src/report.mjs');
+const { readBaseline, writeBaseline, compare, gateCases, gateRatios, medianRatios, GATE_MEASURE, DEFAULT_MARGIN } = await import('./src/gate.mjs');
 
 const readme = () => {
   const b = readBaseline(paths.baseline);
   writeReadme({ dir: paths.results, readme: paths.readme, baseline: b, margin: b?.margin ?? DEFAULT_MARGIN });
   log(`wrote ${paths.readme}`);
 };
-if (opt['write-readme']) {
+if (opt.import) {
+  if (!/^[\w.-]+$/.test(opt.as ?? '') || opt.as === 'latest' || opt.as === 'gate') {
+    console.error(`run.mjs: --as must be a plain name other than latest/gate, got '${opt.as}'`);
+    process.exit(2);
+  }
+  const incoming = readResults(resolve(opt.import));
+  const dest = join(paths.results, `${opt.as}.json`);
+  for (const run of incoming.runs) mergeResults(dest, run, incoming.cases.filter((c) => c.run === run.id));
+  log(`merged ${incoming.cases.length} cases from ${opt.import} into ${dest}`);
+}
+if (opt['write-readme'] || opt.import) {
   readme();
   process.exit(0);
 }
@@ -103,43 +119,71 @@ const ctx = { peaks, kernels: /** @type {Record<string, unknown>} */ (K), measur
 for (const c of peakCases({ device }, gating ? { fmaIters: 128, copyN: 1 << 20 } : {})) {
   const r = await runCase(c, { ...ctx, measure: gating ? GATE_MEASURE : { budgetMs: 5000 } });
   formatCase(r).forEach((l) => log(l));
-  if (r.status === 'ok') peaks[c.unit === 'GFLOP/s' ? 'flops' : 'bytes'] = /** @type {number} */ (r.figures.ours.value) * 1e9;
+  // The peak is the fast end (p90 throughput) of the probe: interference only ever slows a sample down.
+  if (r.status === 'ok') peaks[c.unit === 'GFLOP/s' ? 'flops' : 'bytes'] = /** @type {number} */ (r.figures.ours.valueP90) * 1e9;
   results.push(r);
 }
-for (const c of cases) {
-  const r = await runCase(c, ctx);
-  formatCase(r).forEach((l) => log(l));
-  results.push(r);
+/** Runs cases in order, printing each. */
+async function runAll(/** @type {import('./src/case.mjs').Case[]} */ list) {
+  const out = [];
+  for (const c of list) {
+    const r = await runCase(c, ctx);
+    formatCase(r).forEach((l) => log(l));
+    out.push(r);
+  }
+  return out;
 }
-const seconds = (performance.now() - t0) / 1000;
-log(`done in ${seconds.toFixed(0)} s`);
-const run = { id: machine.date.replace(/[-:]/g, '').slice(0, 15), machine, args: process.argv.slice(2), peaks, seconds };
 
 let code = 0;
-if (gating) {
-  mergeResults(paths.gate, run, results);
-  const ratios = gateRatios(results.filter((r) => r.suite === 'gate'));
-  if (opt['update-baseline']) {
-    const b = writeBaseline(paths.baseline, ratios, { reason: /** @type {string} */ (opt.reason), machine, margin: opt.margin ? Number(opt.margin) : undefined });
-    log(`wrote ${paths.baseline} (${Object.keys(b.ratios).length} ratios, margin ${b.margin})`);
-    if (!opt['no-readme']) readme();
-  } else {
-    const base = readBaseline(paths.baseline);
-    if (!base) {
-      console.error(`gate: no ${paths.baseline}; record one with --update-baseline --reason "..."`);
-      code = 1;
-    } else {
-      const { ok, lines } = compare(ratios, base);
-      log(`gate (margin ${base.margin ?? DEFAULT_MARGIN}, ${seconds.toFixed(0)} s):`);
-      lines.forEach((l) => log(`  ${l}`));
-      log(ok ? 'gate: passed' : 'gate: FAILED (a ratio fell below baseline x (1 - margin); if intended, re-record with --update-baseline --reason)');
-      code = ok ? 0 : 1;
-    }
-  }
-} else {
+if (!gating) {
+  results.push(...(await runAll(cases)));
+  const run = { id: machine.date.replace(/[-:]/g, '').slice(0, 15), machine, args: process.argv.slice(2), peaks, seconds: (performance.now() - t0) / 1000 };
+  log(`done in ${run.seconds.toFixed(0)} s`);
   mergeResults(paths.latest, run, results);
   log(`wrote ${paths.latest}`);
   if (!opt['no-readme'] && !opt.out) readme();
+} else if (opt['update-baseline']) {
+  // The baseline is the per-ratio median of several gate runs (--runs, default 3), so one lucky or unlucky
+  // run does not set the bar.
+  const n = Math.max(1, Number(opt.runs ?? 3));
+  /** @type {Record<string, number>[]} */
+  const all = [];
+  for (let i = 0; i < n; i++) {
+    log(`baseline run ${i + 1}/${n}`);
+    const rs = await runAll(cases);
+    all.push(gateRatios(rs));
+    if (i === n - 1) results.push(...rs);
+  }
+  const b = writeBaseline(paths.baseline, medianRatios(all), { reason: /** @type {string} */ (opt.reason), machine, runs: all, margin: opt.margin ? Number(opt.margin) : undefined });
+  log(`wrote ${paths.baseline} (${Object.keys(b.ratios).length} ratios, median of ${n} runs, margin ${b.margin}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  if (!opt['no-readme']) readme();
+} else {
+  const base = readBaseline(paths.baseline);
+  if (!base) {
+    console.error(`gate: no ${paths.baseline}; record one with --update-baseline --reason "..."`);
+    code = 1;
+  } else {
+    const rs = await runAll(cases);
+    results.push(...rs);
+    let ratios = gateRatios(rs);
+    let verdict = compare(ratios, base);
+    if (!verdict.ok) {
+      // A real regression persists; a load spike rarely hits the same case twice. Re-measure the failing cases
+      // once and keep each ratio's better value.
+      const again = cases.filter((c) => verdict.failed.some((k) => k.startsWith(`${c.name}: `)));
+      log(`gate: ${verdict.failed.length} ratio(s) below the floor; measuring ${again.map((c) => c.name).join(', ')} again`);
+      const second = gateRatios(await runAll(again));
+      ratios = Object.fromEntries(Object.entries({ ...ratios, ...second }).map(([k, v]) => [k, Math.max(v, ratios[k] ?? -Infinity)]));
+      verdict = compare(ratios, base);
+    }
+    const secs = (performance.now() - t0) / 1000;
+    log(`gate (margin ${base.margin ?? DEFAULT_MARGIN}, ${secs.toFixed(0)} s):`);
+    verdict.lines.forEach((l) => log(`  ${l}`));
+    log(verdict.ok ? 'gate: passed' : 'gate: FAILED (a ratio fell below baseline x (1 - margin) twice; if intended, re-record with --update-baseline --reason)');
+    code = verdict.ok ? 0 : 1;
+  }
+  const run = { id: machine.date.replace(/[-:]/g, '').slice(0, 15), machine, args: process.argv.slice(2), peaks, seconds: (performance.now() - t0) / 1000 };
+  writeResults(paths.gate, { runs: [run], cases: results.map((r) => ({ ...r, run: run.id })) });
 }
 device.destroy();
 process.exit(code);

@@ -25,6 +25,7 @@ import { measureInterleaved, pairedSpeedup } from './measure.mjs';
  * @property {string[]} [needs]        @twist/kernels exports the case needs (missing: 'not available yet')
  * @property {Record<string, Impl>} impls   'ours' first
  * @property {string} [note]
+ * @property {{ peer?: string, speedup?: number, maxDispatches?: number }} [target]  what the issue asks of ours
  * @property {Partial<import('./measure.mjs').MeasureOptions>} [measure]
  * @property {() => (void | Promise<void>)} [before]  runs once before the implementations are set up
  *
@@ -57,6 +58,7 @@ import { measureInterleaved, pairedSpeedup } from './measure.mjs';
  * @property {'ok' | 'skipped' | 'failed'} status
  * @property {string} [reason]
  * @property {string} [note]
+ * @property {{ peer?: string, speedup?: number, maxDispatches?: number }} [target]
  * @property {Record<string, Figure>} figures
  * @property {Record<string, number>} speedups   ours / impl (> 1: ours is faster): median of per-round ratios
  * @property {Record<string, number>} fastSpeedups  ours / impl from each side's fast end (p10 time): on a loaded
@@ -77,7 +79,7 @@ export function toUnit(/** @type {Unit} */ unit, /** @type {number} */ work, /**
  */
 export async function runCase(c, ctx) {
   /** @type {CaseResult} */
-  const res = { name: c.name, suite: c.suite, unit: c.unit, status: 'ok', note: c.note, figures: {}, speedups: {}, fastSpeedups: {} };
+  const res = { name: c.name, suite: c.suite, unit: c.unit, status: 'ok', note: c.note, target: c.target, figures: {}, speedups: {}, fastSpeedups: {} };
   const missing = (c.needs ?? []).filter((n) => typeof ctx.kernels[n] !== 'function');
   if (missing.length) {
     res.status = 'skipped';

@@ -25,6 +25,8 @@ const times = (/** @type {number | undefined} */ r) => (r == null || !Number.isF
 export function formatCase(/** @type {CaseResult} */ r) {
   const lines = [`${r.name}  [${r.unit}: median (p10-p90)]${r.note ? `  (${r.note})` : ''}`];
   if (r.status !== 'ok') return [...lines, `  ${r.status}: ${r.reason}`];
+  const t = targetCheck(r);
+  if (t) lines[0] += `  target ${t.what}: ${t.met ? 'met' : 'NOT met'} (${t.got})`;
   for (const [name, f] of Object.entries(r.figures)) {
     if (f.status !== 'ok') {
       lines.push(`  ${name.padEnd(14)} unavailable: ${f.reason}`);
@@ -47,10 +49,28 @@ export function formatCase(/** @type {CaseResult} */ r) {
   return lines;
 }
 
+/** Whether a case meets its target (ours >= k x a peer, or at most n dispatches per op); null without one. */
+export function targetCheck(/** @type {CaseResult} */ r) {
+  const t = r.target;
+  if (!t || r.status !== 'ok') return null;
+  if (t.maxDispatches != null) {
+    const d = r.figures.ours?.dispatchesPerOp;
+    return { what: `<= ${t.maxDispatches} dispatches/op`, met: d != null && d <= t.maxDispatches, got: `${num(d)}` };
+  }
+  const s = t.peer ? r.speedups[t.peer] : undefined;
+  return { what: `ours >= ${t.speedup}x ${t.peer}`, met: s != null && s >= /** @type {number} */ (t.speedup), got: times(s) };
+}
+
 /** @returns {Results} */
 export function readResults(/** @type {string} */ file) {
   if (!existsSync(file)) return { runs: [], cases: [] };
   return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** @param {string} file @param {Results} res */
+export function writeResults(file, res) {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(res, null, 1) + '\n');
 }
 
 /**
@@ -66,8 +86,7 @@ export function mergeResults(file, run, cases) {
   const used = new Set(all.map((c) => c.run));
   /** @type {Results} */
   const res = { runs: [...old.runs.filter((r) => used.has(r.id) && r.id !== run.id), run], cases: all };
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(res, null, 1) + '\n');
+  writeResults(file, res);
   return res;
 }
 
@@ -126,10 +145,10 @@ export function resultTables(/** @type {Results} */ res) {
 
 /** World-model steps: steps/s, dispatches, and where the time goes (parts timed in isolation). */
 function rssmTable(/** @type {CaseResult[]} */ cases) {
-  const out = ['| model | trainStep/s, median [p10-p90] | ms/step | dispatches/step | % of peak (model FLOPs) | breakdown (ms, share of a step; parts timed alone) |', '|---|---|---|---|---|---|'];
+  const out = ['| model | trainStep/s, median [p10-p90] | ms/step | dispatches/step | breakdown: ms (share of a step), each part timed alone |', '|---|---|---|---|---|'];
   for (const c of cases) {
     if (c.status !== 'ok') {
-      out.push(`| ${c.name} | ${c.status}: ${c.reason} | | | | |`);
+      out.push(`| ${c.name} | ${c.status}: ${c.reason} | | | |`);
       continue;
     }
     const o = c.figures.ours;
@@ -137,7 +156,7 @@ function rssmTable(/** @type {CaseResult[]} */ cases) {
       .filter(([n]) => n !== 'ours')
       .map(([n, f]) => (f.status === 'ok' ? `${n} ${num(f.ms)} (${pct(/** @type {number} */ (f.ms) / /** @type {number} */ (o.ms))})` : `${n} n/a`))
       .join('; ');
-    out.push(`| ${c.name} | ${num(o.value)} [${num(o.valueP10)}-${num(o.valueP90)}] | ${num(o.ms)} | ${num(o.dispatchesPerOp)} | ${pct(o.fractionOfPeak)} | ${parts} |`);
+    out.push(`| ${c.name} | ${num(o.value)} [${num(o.valueP10)}-${num(o.valueP90)}] | ${num(o.ms)} | ${num(o.dispatchesPerOp)} | ${parts} |`);
   }
   return out;
 }
@@ -185,7 +204,8 @@ export function writeReadme(o) {
     'them alike, until the last 5 samples agree within 8% or a time budget is spent. GPU samples record k ops and',
     'wait once (`device.sync()`; tfjs: submit + `onSubmittedWorkDone`), never a readback per op. Figures are the',
     'median with p10-p90 across samples; ratios are the median over rounds of the per-round ratio. "% of peak" is',
-    'the figure over the measured `peakFma` (FLOP/s) or `peakCopy` (bytes/s) of the same device. Dispatches/op come',
+    'the figure over the measured `peakFma` (FLOP/s) or `peakCopy` (bytes/s) of the same device (their fast end,',
+    'p90 throughput: load only slows a probe down; training steps use model FLOPs). Dispatches/op come',
     'from `device.stats().dispatches` (ours) and from counting tfjs-webgpu program submissions (tfjs).',
     '',
   ];
@@ -199,18 +219,21 @@ export function writeReadme(o) {
       '',
     );
     md.push(...resultTables(res));
-    const notes = res.cases.filter((c) => c.status === 'ok' && Object.values(c.figures).some((x) => x.note));
-    if (notes.length) {
+    /** @type {Map<string, Set<string>>} note -> "impl (case)" */
+    const notes = new Map();
+    for (const c of res.cases)
+      for (const [n, x] of Object.entries(c.figures))
+        if (x.note && n !== 'ours') notes.set(`${n}: ${x.note}`, (notes.get(`${n}: ${x.note}`) ?? new Set()).add(c.name));
+    if (notes.size) {
       md.push('Notes on peers:', '');
-      const seen = new Set();
-      for (const c of notes)
-        for (const [n, x] of Object.entries(c.figures)) {
-          const line = `- ${n}: ${x.note}`;
-          if (x.note && !seen.has(line) && n !== 'ours') {
-            seen.add(line);
-            md.push(`${line} (${c.name}${notes.filter((d) => d.figures[n]?.note === x.note).length > 1 ? ', and others' : ''})`);
-          }
-        }
+      for (const [note, cases] of notes) md.push(`- ${note} (${[...cases].join('; ')})`);
+      md.push('');
+    }
+    const targets = res.cases.map((c) => [c, targetCheck(c)]).filter(([, t]) => t);
+    if (targets.length) {
+      md.push('Targets (from the issue):', '');
+      for (const [c, t] of /** @type {[CaseResult, NonNullable<ReturnType<typeof targetCheck>>][]} */ (targets))
+        md.push(`- ${c.name}: ${t.what}: **${t.met ? 'met' : 'not met'}** (${t.got})`);
       md.push('');
     }
     const unavailable = new Map();

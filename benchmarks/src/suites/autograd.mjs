@@ -78,7 +78,7 @@ export function mlpStepCase(/** @type {Ctx} */ ctx, B = 800, inF = 1224, hidden 
     work: 1,
     flops: 6 * B * macs,
     peak: 'flops',
-    note: 'target: ours >= 2x tfjs-webgpu',
+    target: { peer: 'tfjs-webgpu', speedup: 2 },
     impls: Object.fromEntries(Object.entries({ ours: oursImpl, 'tfjs-webgpu': tfImpl }).filter(([n]) => n === 'ours' || (ctx.peers ?? ['tfjs-webgpu']).includes(n))),
   });
 }
@@ -144,7 +144,7 @@ export function encoderStepCase(/** @type {Ctx} */ ctx, N = 16, S = 64, depth = 
     flops: 3 * fwd,
     peak: 'flops',
     needs: ['conv2d'],
-    note: 'target: ours >= 2x tfjs-webgpu',
+    target: { peer: 'tfjs-webgpu', speedup: 2 },
     impls: Object.fromEntries(Object.entries({ ours: oursImpl, 'tfjs-webgpu': tfImpl }).filter(([n]) => n === 'ours' || (ctx.peers ?? ['tfjs-webgpu']).includes(n))),
   });
 }

@@ -40,6 +40,7 @@ export function matmulCase(/** @type {Ctx} */ ctx, /** @type {number} */ n) {
       'ort-cpu': ortImpl('cpu', () => matmulModel(n, n, n), ins),
     }),
   };
+  if (n >= 512) c.target = { peer: 'tfjs-webgpu', speedup: 2 };
   if (ctx.reference) c.impls['peak-fma'] = peakFmaImpl(ctx.device, 1 << 14, 256);
   return c;
 }
@@ -68,7 +69,7 @@ export function gruCase(/** @type {Ctx} */ ctx, B = 800, I = 200, H = 200) {
     work: 2 * B * (I + H) * 3 * H,
     peak: 'flops',
     needs: ['gruCell'],
-    note: 'target: <= 4 dispatches per step',
+    target: { maxDispatches: 4 },
     impls: pick(ctx, {
       ours: ours(ctx.device, ins, (t) => K.gruCell(t.x, t.h, t.wx, t.wh, t.gamma, t.beta)),
       'tfjs-webgpu': tfImpl('webgpu', ins, tfGru, 'same cell in tfjs ops'),
