@@ -48,7 +48,10 @@ export const CASES: RuleCase[] = [
   { name: 'slice', shapes: [[4, 5]], f: (x) => A.slice(x, [1, 2], [2, -1]) },
   { name: 'stack/unstack', shapes: [[2, 3], [2, 3]], f: (a, b) => A.unstack(A.stack([a, b], 1), 2)[1] },
   { name: 'broadcastTo', shapes: [[3, 1]], f: (x) => A.broadcastTo(x, [2, 3, 4]) },
-  { name: 'layerNorm', shapes: [[3, 7], [7], [7]], gen: (r) => { const c = r() + 2; return [[r(), c], [c], [c]]; }, f: (x, g, b) => A.layerNorm(x, g, b, 1e-3) },
+  { name: 'layerNorm', shapes: [[3, 7], [7], [7]], gen: (r) => { const c = r() + 2; return [[r(), c], [c], [c]]; }, f: (x, g, b) => A.layerNorm(x, g, b, 1e-3),
+    // A short row with a small spread (std ~0.05) is sharply curved: h = 1e-2 would be 20% of it. f32 rounding at
+    // h = 1e-3 stays ~1e-4 relative.
+    tol: { eps: 1e-3 } },
   {
     name: 'gruCell',
     shapes: [[2, 3], [2, 4], [3, 12], [4, 12], [12], [12]],
