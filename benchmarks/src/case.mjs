@@ -27,7 +27,6 @@ import { measureInterleaved, pairedSpeedup } from './measure.mjs';
  * @property {string} [note]
  * @property {{ peer?: string, speedup?: number, maxDispatches?: number }} [target]  what the issue asks of ours
  * @property {Partial<import('./measure.mjs').MeasureOptions>} [measure]
- * @property {() => (void | Promise<void>)} [before]  runs once before the implementations are set up
  *
  * @typedef {object} Figure
  * @property {'ok' | 'unavailable'} status
@@ -84,13 +83,6 @@ export async function runCase(c, ctx) {
   if (missing.length) {
     res.status = 'skipped';
     res.reason = `not available yet: @twist/kernels does not export ${missing.join(', ')}`;
-    return res;
-  }
-  try {
-    await c.before?.();
-  } catch (e) {
-    res.status = 'failed';
-    res.reason = `setup failed: ${errText(e)}`;
     return res;
   }
   /** @type {Record<string, import('./measure.mjs').Runner>} */
