@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -17,15 +17,20 @@ const withOrt = process.argv.includes('--with-ort');
 const stage = mkdtempSync(join(tmpdir(), 'twist-gpu-'));
 const nm = join(stage, 'benchmarks', 'node_modules');
 
-// Files no run needs: sources maps, type declarations, tests, other platforms' binaries, browser bundles.
+// Files no run needs, matched on "<package name>/<path in the package>": source maps, type declarations, tests,
+// other platforms' binaries, TypeScript sources and browser bundles of tfjs.
 const SKIP = [
-  /\.map$/, /\.d\.ts$/, /_test\.js$/, /(^|\/)(test|tests|__tests__|docs?|examples?|src)\//,
-  /webgpu\/dist\/(?!linux-x64)/, /webgpu\/(build|third_party)\//,
-  /onnxruntime-node\/bin\/napi-v\d+\/(?!linux\/x64)/,
-  /tfjs-[a-z-]+\/dist\/(tf-[a-z-]+\.(min\.js|js|esm\.js|fesm\.js|fesm\.min\.js|es2017\.js|es2017\.min\.js))$/,
-  /tfjs-[a-z-]+\/dist\/(miniprogram|[a-z_]+\.tgz)/, /gpu\.js\/dist\//,
+  /\.map$/, /\.d\.ts$/, /_test\.js$/, /\/(test|tests|__tests__|docs|examples)\//,
+  /^webgpu\/dist\/(?!linux-x64)/, /^webgpu\/(build|third_party)\//,
+  /^onnxruntime-node\/bin\/napi-v\d+\/(?!linux\/x64)/,
+  /^@tensorflow\/tfjs-[a-z-]+\/src\//,
+  /^@tensorflow\/tfjs-[a-z-]+\/dist\/(tf-[a-z-]+\.(min\.js|js|esm\.js|fesm\.js|fesm\.min\.js|es2017\.js|es2017\.min\.js))$/,
+  /^@tensorflow\/tfjs-[a-z-]+\/dist\/miniprogram\//, /^gpu\.js\/dist\//,
 ];
-const keep = (/** @type {string} */ p) => !SKIP.some((re) => re.test(p.replaceAll('\\', '/')));
+const keep = (/** @type {string} */ name, /** @type {string} */ dir, /** @type {string} */ src) => {
+  const rel = `${name}/${relative(dir, src).replaceAll('\\', '/')}`;
+  return !SKIP.some((re) => re.test(rel));
+};
 
 /** Node's lookup: the nearest node_modules/<name> above `from` (pnpm's layout puts a package's deps beside it). */
 function findPkg(/** @type {string} */ from, /** @type {string} */ name) {
@@ -45,7 +50,7 @@ function copyPkg(/** @type {string} */ name, /** @type {string} */ dir) {
     return;
   }
   copied.set(name, pj.version);
-  cpSync(dir, join(nm, name), { recursive: true, dereference: true, filter: (src) => keep(src) });
+  cpSync(dir, join(nm, name), { recursive: true, dereference: true, filter: (src) => keep(name, dir, src) });
   // Optional dependencies are left out: the one here is gpu.js' headless-gl (a native build we do not use).
   for (const dep of Object.keys(pj.dependencies ?? {})) {
     if (dep.startsWith('@types/') || dep === '@webgpu/types' || copied.has(dep)) continue;
