@@ -165,7 +165,7 @@ function rssmTable(/** @type {CaseResult[]} */ cases) {
 function runLines(/** @type {Results} */ res) {
   return res.runs.map((r) => {
     const m = r.machine;
-    return `- run \`${r.id}\` (\`${['node benchmarks/run.mjs', ...r.args].join(' ')}\`): ${m.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpu} x ${m.cores} cores, ${m.memoryGiB} GiB, GPU adapter **${m.adapter}**${m.software ? ' (software Vulkan: GPU figures are CPU-bound)' : ''}, Node ${m.node}; load average at start ${m.loadavg.join(' / ')}${r.seconds ? `; took ${Math.round(r.seconds)} s` : ''}`;
+    return `- run \`${r.id}\` (\`${['node benchmarks/run.mjs', ...r.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a))].join(' ')}\`): ${m.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpu} x ${m.cores} cores, ${m.memoryGiB} GiB, GPU adapter **${m.adapter}**${m.software ? ' (software Vulkan: GPU figures are CPU-bound)' : ''}, Node ${m.node}; load average at start ${m.loadavg.join(' / ')}${r.seconds ? `; took ${Math.round(r.seconds)} s` : ''}`;
   });
 }
 
@@ -250,13 +250,14 @@ export function writeReadme(o) {
     md.push(
       '## Gate (`pnpm bench:gate`)',
       '',
-      'A short suite (about 30 s on the idle 2-core machine, about 75 s under parallel test load; CI runs it after',
-      '`npm test`) measures ratios within one run: ours / tfjs-webgpu on the same adapter, and ours / an in-run',
+      'A short suite (25-35 s on the idle 2-core machine, 55-75 s with other test suites running beside it; CI runs',
+      'it after `npm test`) measures ratios within one run: ours / tfjs-webgpu on the same adapter, and ours / an in-run',
       "reference kernel (peakFma, peakCopy). Each ratio is taken from the two sides' fast ends (p10 times): on a",
       'loaded machine interference only adds time, and this moved least from run to run. The gate fails when a',
       `ratio falls below baseline x (1 - ${o.margin}) twice (a failing case is measured once more). The margin comes`,
       'from the run-to-run spread observed on this machine under load (see `DEFAULT_MARGIN` in src/gate.mjs).',
-      'Absolute times are never gated.',
+      'Absolute times are never gated. The baseline belongs to the machine kind it was recorded on: re-record it',
+      '(with the reason) when CI moves to a different CPU or GPU.',
       '',
       `Baseline: recorded ${String(b.date).slice(0, 16).replace('T', ' ')} UTC on ${b.machine?.adapter} (${b.machine?.cpu}, load ${b.machine?.loadavg?.join(' / ')}),`,
       `the median of ${Object.values(b.runs ?? {})[0]?.length ?? 1} gate runs; reason: "${b.reason}".`,
