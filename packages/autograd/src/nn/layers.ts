@@ -1,4 +1,4 @@
-import type { Conv2dOptions, Device } from '@twist/kernels';
+import type { Conv2dOptions } from '@twist/kernels';
 import { activation, ACTIVATIONS, type ActivationName } from '../ops/elementwise.js';
 import { conv2d, convTranspose2d, gruCell, layerNorm } from '../ops/fused.js';
 import { matmul } from '../ops/linalg.js';
@@ -185,4 +185,3 @@ export class GRUCell extends Module {
   }
 }
 
-export type { Device };

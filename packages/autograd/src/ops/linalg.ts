@@ -1,5 +1,4 @@
 import * as K from '@twist/kernels';
-import type { Tensor } from '@twist/kernels';
 import { defineOp } from '../op.js';
 import type { Var } from '../var.js';
 import { reduceTo } from './elementwise.js';
@@ -46,4 +45,3 @@ export function matmul(a: Var, b: Var, opts: { transA?: boolean; transB?: boolea
   return matmulOp(opts.bias ? [a, b, opts.bias] : [a, b], p);
 }
 
-export type { Tensor };
