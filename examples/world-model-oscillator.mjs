@@ -3,7 +3,7 @@
 // predicts 15 steps open-loop. Run after `npm run build`:  node examples/world-model-oscillator.mjs [steps]
 import { createDevice, tensor, scope } from '@twist/kernels';
 import { constant, noGrad, reshape, slice } from '@twist/autograd';
-import { WorldModel, makeConfig, readMetrics, disposeMetrics } from '@twist/rssm';
+import { WorldModel, WorldModelTrainer, makeConfig, readMetrics, disposeMetrics } from '@twist/rssm';
 
 const steps = Number(process.argv[2] ?? 300);
 const device = await createDevice();
@@ -41,9 +41,10 @@ function batch(B, T) {
 }
 
 const model = new WorldModel(device, makeConfig('debug', { stateSize: 4, actionSize: 2, rssm: { deter: 64, hidden: 64, stoch: 8, classes: 8 }, mlpLayers: [64, 64], opt: { lr: 2e-3 }, kl: { free: 0.1 } }));
+const trainer = new WorldModelTrainer(model); // the trainer owns the optimiser; the model only its parameters
 for (let step = 1; step <= steps; step++) {
   const b = batch(8, 24);
-  const { metrics } = await model.trainStep(b);
+  const { metrics } = await trainer.trainStep(b);
   if (step % 50 === 0) {
     const m = await readMetrics(metrics);
     console.log(`step ${step}: loss ${m.loss.toFixed(3)}  recon ${m.reconLoss.toFixed(3)}  reward ${m.rewardLoss.toFixed(3)}  KL ${m.meanKL.toFixed(3)}`);

@@ -5,6 +5,7 @@ import {
   cast,
   concat,
   copy,
+  copyInto,
   gather,
   gatherBackward,
   oneHot,
@@ -470,6 +471,16 @@ describe.runIf(hasGpu)('layout kernels: WGSL equals the CPU reference', () => {
   test.prop([dtypeArb, fc.integer({ min: 1, max: 5000 }), seedArb], { numRuns: 10 })('copy', async (dtype, n, seed) => {
     const x = makeData(dtype, n, seed);
     await eq((d) => copy(tensor(d, x)), `copy ${dtype} n=${n}`);
+  });
+
+  test.prop([dtypeArb, fc.integer({ min: 1, max: 3000 }), seedArb], { numRuns: 6 })('copyInto an existing tensor', async (dtype, n, seed) => {
+    const x = makeData(dtype, n, seed);
+    await eq((d) => {
+      const dst = tensor(d, makeData(dtype, n, seed + 1));
+      copyInto(dst, tensor(d, x));
+      return dst;
+    }, `copyInto ${dtype} n=${n}`);
+    expect(() => copyInto(tensor(cpu, new Float32Array(3)), tensor(cpu, new Float32Array(4)))).toThrow(/copyInto: dst has shape \[3\], src has \[4\]/);
   });
 
   it('gathers u8 frames by index (replay sampling) on a non-multiple-of-4 frame size', async () => {

@@ -186,6 +186,23 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
 }
 
 /** A new tensor with x's shape, dtype and data (one dispatch). */
+/**
+ * Copies src's elements into the existing tensor dst (same shape and dtype), e.g. a slow target network's
+ * parameters from the online network's. One dispatch, recorded like any op (no wait).
+ */
+export function copyInto(dst: Tensor, src: Tensor): void {
+  live('copyInto', src);
+  live('copyInto', dst);
+  if (dst.device !== src.device) throw new Error(`copyInto: dst is on ${dst.device.label}, src on ${src.device.label}`);
+  if (dst.dtype !== src.dtype) throw new Error(`copyInto: dst has dtype ${dst.dtype}, src has ${src.dtype}`);
+  if (dst.shape.length !== src.shape.length || dst.shape.some((d, i) => d !== src.shape[i])) {
+    throw new Error(`copyInto: dst has shape [${dst.shape.join(',')}], src has [${src.shape.join(',')}]`);
+  }
+  if (src.size === 0) return;
+  const p: CopyParams = { n: src.size, words: storageBytes(src.dtype, src.size) / 4 };
+  src.device.run('layout_copy', [src], [dst], p);
+}
+
 export function copy(x: Tensor): Tensor {
   live('copy', x);
   const y = empty(x.device, x.shape, x.dtype);

@@ -29,13 +29,20 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
     for (const inp of v.node?.inputs ?? []) if (inp.requiresGrad && !seen.has(inp)) stack.push([inp, false]);
   }
   const wanted = new Set(params);
+  // Only Vars from which a requested parameter can be reached need a gradient: `order` lists inputs before
+  // outputs, so one forward pass marks them. Rules skip the other inputs' gradients entirely.
+  const leads = new Set<Var>();
+  for (const v of order) if (wanted.has(v) || v.node?.inputs.some((inp) => leads.has(inp))) leads.add(v);
   const grads = new Map<Var, Tensor>();
   grads.set(loss, dy ?? ones(loss.device, loss.shape));
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i];
     const g = grads.get(v);
     if (!g || !v.node) continue;
-    const ins = v.node.backward(g);
+    const ins = v.node.backward(
+      g,
+      v.node.inputs.map((inp) => leads.has(inp)),
+    );
     if (!wanted.has(v)) {
       grads.delete(v);
       if (g !== dy) g.dispose();
@@ -43,7 +50,7 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
     v.node.inputs.forEach((inp, j) => {
       const gi = ins[j];
       if (!gi) return;
-      if (!inp.requiresGrad) {
+      if (!inp.requiresGrad || !leads.has(inp)) {
         gi.dispose();
         return;
       }

@@ -31,6 +31,8 @@ function apply<P, S>(name: string, rule: Rule<P, S>, inputs: Var[], params: P): 
   return new Var(y, true, {
     op: name,
     inputs,
-    backward: (dy) => rule.backward(dy, { inputs: xs, y, saved: saved as S, params, needs }),
+    // `want` (from grad) narrows `needs` to the inputs that lead to a requested parameter, so e.g. an actor
+    // loss differentiated through a frozen world model computes no gradients for the model's weights.
+    backward: (dy, want) => rule.backward(dy, { inputs: xs, y, saved: saved as S, params, needs: want ? needs.map((n, i) => n && want[i]) : needs }),
   });
 }

@@ -7,7 +7,8 @@ import { OWNED_TENSORS, type Device, type DType, type Tensor } from '@twist/kern
 export interface GradNode {
   op: string;
   inputs: readonly Var[];
-  backward(dy: Tensor): (Tensor | null)[];
+  /** dL/dinputs from dL/dy; `want[i]` false skips input i's gradient (null), whatever it requires. */
+  backward(dy: Tensor, want?: readonly boolean[]): (Tensor | null)[];
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as A from '@twist/autograd';
 import type { Var } from '@twist/autograd';
-import { cast, scope, type Device, type Tensor } from '@twist/kernels';
+import { cast, type Device, type Tensor } from '@twist/kernels';
 import { validateConfig, type WorldModelConfig } from './config.js';
 import { ImageDecoder, ImageEncoder, ScalarHead, StateDecoder, StateEncoder } from './networks.js';
 import { RSSM, type SequenceLatents } from './rssm.js';
@@ -61,7 +61,6 @@ export class WorldModel extends A.Module {
   readonly reward: ScalarHead;
   readonly cont: ScalarHead | null;
   readonly stateDecoder: StateDecoder | null;
-  readonly opt: A.Adam;
 
   constructor(
     readonly device: Device,
@@ -77,7 +76,6 @@ export class WorldModel extends A.Module {
     this.reward = this.child('reward', new ScalarHead(ctx, cfg.rewardLayers, F, cfg.rssm.act, 'reward'));
     this.cont = cfg.continueHead ? this.child('cont', new ScalarHead(ctx, cfg.rewardLayers, F, cfg.rssm.act, 'cont')) : null;
     this.stateDecoder = cfg.stateRecon ? this.child('stateDecoder', new StateDecoder(ctx, cfg, F, 'stateDecoder')) : null;
-    this.opt = new A.Adam(this.parameters(), { lr: cfg.opt.lr, eps: cfg.opt.eps, clip: cfg.opt.clip, weightDecay: cfg.opt.weightDecay });
   }
 
   /** The observation as the network sees it: f32 state, or images as pixels/255 - 0.5. */
@@ -143,61 +141,41 @@ export class WorldModel extends A.Module {
   }
 
   /**
-   * One Adam step on the world-model loss. Everything but the returned metrics is released; nothing is read
-   * back (read the metrics with readMetrics when logging), but it waits until the device has caught up to
-   * within one batch (backpressure). With `keepLatents`, the posterior latents (detached) are returned too,
-   * for imagination starts.
+   * Saves the parameters and config atomically to dir (see @twist/autograd checkpoints). A model carries no
+   * optimiser state: a trainer saves its own (WorldModelTrainer.save), a frozen teacher has none.
    */
-  async trainStep(b: Batch, opts: { keepLatents?: boolean } = {}): Promise<{ metrics: WorldModelMetrics; latents?: { deter: Tensor; stoch: Tensor } }> {
-    const out = this.#recordTrainStep(b, opts);
-    // Backpressure: recording outruns execution (especially on software Vulkan); keep at most one batch
-    // of this step unfinished so a long training loop cannot pile up work without bound.
-    await this.device.throttle(1);
-    return out;
-  }
-
-  #recordTrainStep(b: Batch, opts: { keepLatents?: boolean }): { metrics: WorldModelMetrics; latents?: { deter: Tensor; stoch: Tensor } } {
-    return scope(() => {
-      const { loss, latents, parts } = this.loss(b);
-      const gradNorm = this.opt.apply(A.grad(loss, this.opt.params));
-      const { unimix } = this.cfg.rssm;
-      const metrics: WorldModelMetrics = A.noGrad(() => ({
-        loss: loss.value,
-        klLoss: parts.klLoss.value,
-        meanKL: parts.meanKL.value,
-        reconLoss: parts.reconLoss.value,
-        rewardLoss: parts.rewardLoss.value,
-        priorEntropy: A.mean(A.categoricalEntropy(A.stopGradient(latents.priorLogits), unimix)).value,
-        postEntropy: A.mean(A.categoricalEntropy(A.stopGradient(latents.postLogits), unimix)).value,
-        gradNorm,
-        ...(parts.contLoss ? { contLoss: parts.contLoss.value } : {}),
-        ...(parts.stateReconLoss ? { stateReconLoss: parts.stateReconLoss.value } : {}),
-      }));
-      return opts.keepLatents ? { metrics, latents: { deter: latents.deter.value, stoch: latents.stoch.value } } : { metrics };
-    });
-  }
-
-  /** Saves parameters, optimiser state and config atomically to dir (see @twist/autograd checkpoints). */
   save(dir: string, info: Record<string, unknown> = {}): Promise<void> {
     // The RNG counter is state too: a resumed run must draw the samples the uninterrupted run would have.
-    const rng = { rssmRngOffset: this.rssm.rngOffset };
-    return A.saveCheckpoint(dir, { modules: { model: this }, optimizers: { model: this.opt } }, this.cfg, { ...info, ...rng });
+    return A.saveCheckpoint(dir, { modules: { model: this } }, this.cfg, { ...info, rssmRngOffset: this.rssm.rngOffset });
   }
 
-  /** Rebuilds a model from a checkpoint directory (config from its JSON), with its optimiser state. */
+  /** Rebuilds a model from a checkpoint directory written by save (config from its JSON). */
   static load(device: Device, dir: string): { model: WorldModel; info: Record<string, unknown> } {
-    const meta = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8'));
-    const model = new WorldModel(device, meta.config as WorldModelConfig);
-    const { info } = A.loadCheckpoint(dir, { modules: { model }, optimizers: { model: model.opt } });
-    const { rssmRngOffset, ...rest } = info as { rssmRngOffset?: number };
-    model.rssm.rngOffset = Number(rssmRngOffset ?? 0);
-    return { model, info: rest };
+    const model = new WorldModel(device, readCheckpointConfig(dir) as WorldModelConfig);
+    const { info } = A.loadCheckpoint(dir, { modules: { model } });
+    return { model, info: model.takeRngState(info) };
   }
 
-  /** Frees parameters and optimiser state. */
-  override dispose(): void {
-    super.dispose();
-    this.opt.dispose();
+  /** Restores the RSSM's RNG counter from checkpoint info; returns the info without it. */
+  takeRngState(info: Record<string, unknown>): Record<string, unknown> {
+    const { rssmRngOffset, ...rest } = info as { rssmRngOffset?: number };
+    this.rssm.rngOffset = Number(rssmRngOffset ?? 0);
+    return rest;
   }
 }
 
+/** The config stored in a checkpoint's JSON, with errors that name the file. */
+export function readCheckpointConfig(dir: string): unknown {
+  const path = join(dir, 'checkpoint.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new Error(`checkpoint: ${path} does not exist or cannot be read (no checkpoint in ${dir})`);
+  }
+  try {
+    return JSON.parse(text).config;
+  } catch {
+    throw new Error(`checkpoint: ${path} is not valid JSON (a truncated or foreign file)`);
+  }
+}

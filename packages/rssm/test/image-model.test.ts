@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
 import { cast, scope, tensor, type Device } from '@twist/kernels';
 import { makeEnv, renderScenes, writeContactSheet, type Scene } from '@twist/envs';
-import { disposeMetrics, makeConfig, readMetrics, WorldModel, type Batch } from '../src/index.js';
+import { disposeMetrics, makeConfig, readMetrics, WorldModel, WorldModelTrainer, type Batch } from '../src/index.js';
 import { cpu, gpuOrNull } from './harness.js';
 
 const dev: Device = (await gpuOrNull()) ?? cpu;
@@ -110,12 +110,13 @@ describe(`image world model (${dev.backend})`, () => {
     const frames = await cartpoleFrames(E, L);
     const cfg = makeConfig('debug', { modality: 'image', imageSize: 32, actionSize: 1, cnnDepth: 8, opt: { lr: 1e-3 }, seed: 4 });
     const wm = new WorldModel(dev, cfg);
+    const trainer = new WorldModelTrainer(wm);
     const recon: number[] = [];
     let s = 9;
     const pick = (n: number) => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % n;
     for (let step = 0; step < 100; step++) {
       const b = windowBatch(frames, L, [pick(E), pick(E), pick(E), pick(E)], pick(L - T + 1), T);
-      const { metrics } = await wm.trainStep(b);
+      const { metrics } = await trainer.trainStep(b);
       if (step < 3 || step >= 97) recon.push((await readMetrics({ r: metrics.reconLoss })).r);
       disposeMetrics(metrics);
       for (const t of [b.obs, b.actions, b.rewards, b.isFirst]) t.dispose();
@@ -146,15 +147,24 @@ describe(`image world model (${dev.backend})`, () => {
   it('saves and loads: the loaded model gives the same loss', async () => {
     const cfg = makeConfig('debug', { modality: 'image', imageSize: 32, actionSize: 2, seed: 8 });
     const wm = new WorldModel(cpu, cfg);
-    await wm.trainStep(movingSquares(2, 3, 1, cpu));
+    const trainer = new WorldModelTrainer(wm);
+    await trainer.trainStep(movingSquares(2, 3, 1, cpu));
     const dir = mkdtempSync(join(tmpdir(), 'twist-wm-'));
-    await wm.save(dir, { step: 1 });
-    const { model, info } = WorldModel.load(cpu, dir);
+    await trainer.save(dir, { step: 1 });
+    const { model, trainer: loaded, info } = WorldModelTrainer.load(cpu, dir);
     expect(info).toEqual({ step: 1 });
-    expect(model.opt.step).toBe(1);
+    expect(loaded.opt.step).toBe(1);
+    expect(model.rssm.rngOffset).toBe(wm.rssm.rngOffset);
+    // A model alone (a frozen teacher) saves and loads without optimiser state.
+    const dir2 = mkdtempSync(join(tmpdir(), 'twist-wm-'));
+    await wm.save(dir2, { step: 1 });
+    const { model: bare } = WorldModel.load(cpu, dir2);
+    expect(Object.keys(bare)).not.toContain('opt');
+    expect(() => WorldModelTrainer.load(cpu, dir2)).toThrow(/missing 'model\/m\.0'/);
     const b = movingSquares(2, 3, 2, cpu);
     const l1 = await wm.loss(b).loss.item();
     const l2 = await model.loss(b).loss.item();
     expect(l2).toBeCloseTo(l1, 5);
+    expect(await bare.loss(b).loss.item()).toBeCloseTo(l1, 5);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
 import { scope, tensor, type Device } from '@twist/kernels';
-import { makeConfig, readMetrics, disposeMetrics, WorldModel } from '../src/index.js';
+import { makeConfig, readMetrics, disposeMetrics, WorldModel, WorldModelTrainer } from '../src/index.js';
 import { batchOf, oscillator } from './data.js';
 import { cpu, gpuOrNull } from './harness.js';
 
@@ -14,6 +14,7 @@ describe(`state world model learns a known stochastic system (${dev.backend})`, 
     const data = oscillator(64, T, 7);
     const cfg = makeConfig('debug', { stateSize: 4, actionSize: 2, rssm: { deter: 64, hidden: 64, stoch: 8, classes: 8 }, mlpLayers: [64, 64], rewardLayers: [64], opt: { lr: 2e-3 }, kl: { free: 0.1 }, seed: 1 });
     const wm = new WorldModel(dev, cfg);
+    const trainer = new WorldModelTrainer(wm);
     let rng = 3;
     const pick = () => (rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) % 48; // episodes 0..47 train, 48..63 test
     // Train on 12-step windows at random offsets (isFirst only where a window starts an episode).
@@ -21,7 +22,7 @@ describe(`state world model learns a known stochastic system (${dev.backend})`, 
     for (let step = 0; step < 250; step++) {
       const t0 = step % 3 === 0 ? 0 : pick() % (T - W + 1);
       const b = batchOf(dev, data, Array.from({ length: 8 }, pick), t0, W);
-      const { metrics } = await wm.trainStep(b);
+      const { metrics } = await trainer.trainStep(b);
       for (const t of Object.values(b)) t?.dispose();
       disposeMetrics(metrics);
     }
@@ -66,9 +67,10 @@ describe('world model contracts', () => {
     const run = async () => {
       const data = oscillator(8, 10, 5);
       const wm = new WorldModel(cpu, makeConfig('debug', { stateSize: 4, actionSize: 2, seed: 9 }));
+      const trainer = new WorldModelTrainer(wm);
       const out: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const { metrics } = await wm.trainStep(batchOf(cpu, data, [0, 1, 2, 3], 0, 10));
+        const { metrics } = await trainer.trainStep(batchOf(cpu, data, [0, 1, 2, 3], 0, 10));
         out.push((await readMetrics(metrics)).loss);
       }
       return out;
@@ -82,7 +84,8 @@ describe('world model contracts', () => {
   it('klLoss is max(mean KL, free nats) and the scalars are finite', async () => {
     const data = oscillator(4, 6, 2);
     const wm = new WorldModel(cpu, makeConfig('debug', { stateSize: 4, actionSize: 2, kl: { free: 1.0 } }));
-    const { metrics } = await wm.trainStep(batchOf(cpu, data, [0, 1], 0, 6));
+    const trainer = new WorldModelTrainer(wm);
+    const { metrics } = await trainer.trainStep(batchOf(cpu, data, [0, 1], 0, 6));
     const m = await readMetrics(metrics);
     expect(m.klLoss).toBeCloseTo(Math.max(m.meanKL, 1.0), 5);
     for (const v of Object.values(m)) expect(Number.isFinite(v)).toBe(true);
@@ -96,8 +99,9 @@ describe('world model contracts', () => {
     expect(() => makeConfig('debug', { nope: 1 } as any)).toThrow(/unknown key 'nope'; valid keys here: modality/);
     expect(() => makeConfig('huge' as any)).toThrow(/unknown preset 'huge'; valid presets: paper, quick, debug/);
     const wm = new WorldModel(cpu, makeConfig('debug', { stateSize: 4, actionSize: 2 }));
+    const trainer = new WorldModelTrainer(wm);
     expect(() => wm.rssm.imagine(wm.rssm.initial(cpu, 2), () => A.constant(tensor(cpu, new Float32Array(4), [2, 2])), 0)).toThrow(/horizon must be a positive integer, got 0/);
     const b = batchOf(cpu, oscillator(2, 4, 1), [0], 0, 4);
-    await expect(wm.trainStep({ ...b, rewards: tensor(cpu, new Float32Array(3), [1, 3]) })).rejects.toThrow(/batch.rewards must have shape \[1,4\], got \[1,3\]/);
+    await expect(trainer.trainStep({ ...b, rewards: tensor(cpu, new Float32Array(3), [1, 3]) })).rejects.toThrow(/batch.rewards must have shape \[1,4\], got \[1,3\]/);
   });
 });
