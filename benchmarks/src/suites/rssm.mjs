@@ -1,4 +1,4 @@
-// World-model suite: WorldModel.trainStep (B x T = 16 x 50) of the state teacher and the image student, with
+// World-model suite: WorldModelTrainer.trainStep (B x T = 16 x 50) of the state teacher and the image student, with
 // the parts of a step timed alone (interleaved with the whole step) to show where the time goes: the image
 // encoder, the RSSM's T sequential GRU/posterior steps, the decoder, the reward head and Adam over every
 // parameter. Each part is forward + backward (grads of a stand-in loss) on the inputs it sees in a step.
@@ -34,14 +34,15 @@ const fwdBwd = (/** @type {() => any} */ f, /** @type {any[]} */ params) => () =
 /** Model FLOPs of a step are not tracked for the world model (too many ops); only dispatches and time. */
 export function worldModelCase(/** @type {{ device: Device }} */ ctx, /** @type {'quick' | 'paper'} */ preset, /** @type {'state' | 'image'} */ modality, B = 16, T = 50) {
   const device = ctx.device;
-  /** @type {{ wm: any, batch: any } | null} */
+  /** @type {{ wm: any, trainer: any, batch: any } | null} */
   let shared = null;
   /** @type {import('@twist/kernels').Tensor[]} tensors the parts keep across steps */
   const kept = [];
   const get = () => {
     if (!shared) {
       const cfg = R.makeConfig(preset, { modality });
-      shared = { wm: new R.WorldModel(device, cfg), batch: makeBatch(device, cfg, B, T) };
+      const wm = new R.WorldModel(device, cfg);
+      shared = { wm, trainer: new R.WorldModelTrainer(wm), batch: makeBatch(device, cfg, B, T) };
     }
     return shared;
   };
@@ -49,6 +50,7 @@ export function worldModelCase(/** @type {{ device: Device }} */ ctx, /** @type 
   const release = () => {
     if (!shared) return;
     shared.wm.dispose();
+    shared.trainer.dispose();
     Object.values(shared.batch).forEach((t) => /** @type {any} */ (t).dispose());
     kept.splice(0).forEach((t) => t.dispose());
     shared = null;
@@ -64,8 +66,8 @@ export function worldModelCase(/** @type {{ device: Device }} */ ctx, /** @type 
     ours: {
       device: 'gpu',
       setup: async () => {
-        const { wm, batch } = get();
-        const r = oursRunner(device, () => wm.trainStep(batch).metrics);
+        const { trainer, batch } = get();
+        const r = oursRunner(device, () => trainer.record(batch).metrics);
         return { ...r, dispose: release };
       },
     },
@@ -94,8 +96,9 @@ export function worldModelCase(/** @type {{ device: Device }} */ ctx, /** @type 
       return fwdBwd(() => A.gaussianNLL(wm.reward.forward(feat), A.constant(batch.rewards)), wm.reward.parameters());
     }),
     adam: part((wm) => {
-      const grads = wm.opt.params.map((/** @type {any} */ p) => keep(K.zeros(device, p.shape)));
-      return () => void wm.opt.apply(grads);
+      const { trainer } = get();
+      const grads = trainer.opt.params.map((/** @type {any} */ p) => keep(K.zeros(device, p.shape)));
+      return () => void trainer.opt.apply(grads);
     }),
   };
   for (const i of Object.values(impls)) if (i !== impls.ours) i.part = true;
