@@ -3,13 +3,16 @@
 //
 //   node benchmarks/run.mjs [suite...] [filter...]   suites: kernels, autograd, rssm (default: all); any other
 //                                                    word keeps the cases whose name contains it
-//   node benchmarks/run.mjs --gate                   short suite, ratios vs baseline.json; exit 1 on regression
-//   node benchmarks/run.mjs --update-baseline --reason "..." [--runs 3] [--margin 0.35]   re-record the gate
-//                                                    baseline: per-ratio median of --runs gate runs
+//   node benchmarks/run.mjs --gate                   short suite, ratios vs this machine key's baseline in
+//                                                    baseline.json; exit 1 on regression. A key with no baseline:
+//                                                    a provisional one is recorded (see src/gate-logic.mjs)
+//   node benchmarks/run.mjs --update-baseline --reason "..." [--runs 3] [--margin 0.45]   re-record this
+//                                                    machine key's baseline: per-ratio median of --runs gate runs
 //   node benchmarks/run.mjs --write-readme           regenerate README.md from results/*.json, run nothing
 //   node benchmarks/run.mjs --import <file> --as <name>   merge results made elsewhere (run-on-gpu.sh) into
 //                                                    results/<name>.json, then regenerate README.md
-// Options: --paper (rssm paper presets too), --budget <s per implementation>, --out <results file>, --no-readme.
+// Options: --paper (rssm paper presets too), --budget <s per implementation>, --out <results file>, --no-readme,
+// --baseline <file> (the gate's baselines file instead of benchmarks/baseline.json).
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,13 +35,14 @@ const { values: opt, positionals } = parseArgs({
     import: { type: 'string' },
     as: { type: 'string', default: 'gpu' },
     runs: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const paths = {
   results: join(here, 'results'),
   latest: opt.out ? resolve(opt.out) : join(here, 'results', 'latest.json'),
   gate: join(here, 'results', 'gate.json'),
-  baseline: join(here, 'baseline.json'),
+  baseline: opt.baseline ? resolve(opt.baseline) : join(here, 'baseline.json'),
   readme: join(here, 'README.md'),
 };
 const log = (/** @type {string} */ s) => console.log(s);
@@ -49,11 +53,10 @@ if (opt['update-baseline'] && !opt.reason) {
 }
 
 const { writeReadme, formatCase, mergeResults, readResults, writeResults } = await import('./src/report.mjs');
-const { readBaseline, writeBaseline, compare, gateCases, gateRatios, medianRatios, GATE_MEASURE, DEFAULT_MARGIN } = await import('./src/gate.mjs');
+const { readBaselines, writeBaselines, runGate, floorsOf, makeEntry, withEntry, gateCases, gateRatios, GATE_MEASURE } = await import('./src/gate.mjs');
 
 const readme = () => {
-  const b = readBaseline(paths.baseline);
-  writeReadme({ dir: paths.results, readme: paths.readme, baseline: b, margin: b?.margin ?? DEFAULT_MARGIN });
+  writeReadme({ dir: paths.results, readme: paths.readme, baselines: readBaselines(paths.baseline) });
   log(`wrote ${paths.readme}`);
 };
 if (opt.import) {
@@ -72,10 +75,10 @@ if (opt['write-readme'] || opt.import) {
 }
 
 // navigator.gpu must exist before tfjs-backend-webgpu (and our device) are imported/created.
-const { installWebGPU, adapterLabel, machineInfo } = await import('./src/env.mjs');
+const { installWebGPU, adapterInfo, machineInfo } = await import('./src/env.mjs');
 const { gpu, reason: noGpu } = await installWebGPU();
-const adapter = await adapterLabel();
-const machine = machineInfo(adapter);
+const { label: adapter, device: adapterDevice } = await adapterInfo();
+const machine = machineInfo(adapter, adapterDevice);
 const K = await import('@twist/kernels');
 const { ourDevice } = await import('./src/ours.mjs');
 const { runCase } = await import('./src/case.mjs');
@@ -83,6 +86,7 @@ const { peakCases } = await import('./src/suites/peaks.mjs');
 
 log(`machine: ${machine.cpu} x ${machine.cores} cores, Node ${machine.node}, load ${machine.loadavg.join(' ')}`);
 log(`adapter: ${machine.adapter}${machine.software ? ' (software Vulkan: GPU figures are CPU-bound)' : ''}`);
+log(`machine key: ${machine.key}`);
 const { device, reason } = gpu && adapter ? await ourDevice() : { device: null, reason: noGpu ?? 'no WebGPU adapter' };
 if (!device) {
   console.error(`run.mjs: no WebGPU device for our kernels (${reason}); nothing to benchmark`);
@@ -99,7 +103,7 @@ const filters = words.filter((w) => !SUITES.includes(w));
 
 /** @type {import('./src/case.mjs').Case[]} */
 let cases = [];
-if (gating) cases = gateCases({ device });
+if (gating) cases = await gateCases({ device });
 else {
   const want = suites.length ? suites : SUITES;
   if (want.includes('kernels')) cases.push(...(await import('./src/suites/kernels.mjs')).kernelCases({ device }));
@@ -143,8 +147,8 @@ if (!gating) {
   log(`wrote ${paths.latest}`);
   if (!opt['no-readme'] && !opt.out) readme();
 } else if (opt['update-baseline']) {
-  // The baseline is the per-ratio median of several gate runs (--runs, default 3), so one lucky or unlucky
-  // run does not set the bar.
+  // This machine key's baseline is the per-ratio median of several gate runs (--runs, default 3), so one lucky
+  // or unlucky run does not set the bar. Other keys' baselines are kept as they are.
   const n = Math.max(1, Number(opt.runs ?? 3));
   /** @type {Record<string, number>[]} */
   const all = [];
@@ -154,34 +158,47 @@ if (!gating) {
     all.push(gateRatios(rs));
     if (i === n - 1) results.push(...rs);
   }
-  const b = writeBaseline(paths.baseline, medianRatios(all), { reason: /** @type {string} */ (opt.reason), machine, runs: all, margin: opt.margin ? Number(opt.margin) : undefined });
-  log(`wrote ${paths.baseline} (${Object.keys(b.ratios).length} ratios, median of ${n} runs, margin ${b.margin}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  if (!opt['no-readme']) readme();
+  const file = readBaselines(paths.baseline);
+  const b = makeEntry({ runs: all, reason: /** @type {string} */ (opt.reason), machine, date: new Date().toISOString(), margin: opt.margin ? Number(opt.margin) : undefined, old: file.baselines[machine.key] });
+  writeBaselines(paths.baseline, withEntry(file, machine.key, b));
+  log(`wrote ${paths.baseline} [${machine.key}] (${Object.keys(b.ratios).length} ratios, median of ${n} runs, margin ${b.margin}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  for (const [k, f] of Object.entries(floorsOf(b)))
+    if (f.tooWide) log(`warning: ${k}: the runs spread ${f.worst}..${f.best}: too wide for the gate to pass all of them and still catch a 2x slowdown; re-record on a quieter machine`);
+  if (!opt['no-readme'] && !opt.baseline) readme();
 } else {
-  const base = readBaseline(paths.baseline);
-  if (!base) {
-    console.error(`gate: no ${paths.baseline}; record one with --update-baseline --reason "..."`);
-    code = 1;
-  } else {
-    const rs = await runAll(cases);
-    results.push(...rs);
-    let ratios = gateRatios(rs);
-    let verdict = compare(ratios, base);
-    if (!verdict.ok) {
-      // A real regression persists; a load spike rarely hits the same case twice. Re-measure the failing cases
-      // once and keep each ratio's better value.
-      const again = cases.filter((c) => verdict.failed.some((k) => k.startsWith(`${c.name}: `)));
-      log(`gate: ${verdict.failed.length} ratio(s) below the floor; measuring ${again.map((c) => c.name).join(', ')} again`);
-      const second = gateRatios(await runAll(again));
-      ratios = Object.fromEntries(Object.entries({ ...ratios, ...second }).map(([k, v]) => [k, Math.max(v, ratios[k] ?? -Infinity)]));
-      verdict = compare(ratios, base);
-    }
-    const secs = (performance.now() - t0) / 1000;
-    log(`gate (margin ${base.margin ?? DEFAULT_MARGIN}, ${secs.toFixed(0)} s):`);
-    verdict.lines.forEach((l) => log(`  ${l}`));
-    log(verdict.ok ? 'gate: passed' : 'gate: FAILED (a ratio fell below baseline x (1 - margin) twice; if intended, re-record with --update-baseline --reason)');
-    code = verdict.ok ? 0 : 1;
-  }
+  const file = readBaselines(paths.baseline);
+  const ci = /^(1|true|yes)$/i.test(process.env.CI ?? '');
+  const verdict = await runGate({
+    file,
+    machine,
+    date: new Date().toISOString(),
+    ci,
+    baselinePath: opt.baseline ? paths.baseline : 'benchmarks/baseline.json',
+    measure: async (names) => {
+      const rs = await runAll(names ? cases.filter((c) => names.includes(c.name)) : cases);
+      if (!names) results.push(...rs);
+      return gateRatios(rs);
+    },
+    onRetry: (failed, names) => log(`gate: ${failed.length} ratio(s) below the floor; measuring ${names.join(', ')} again`),
+  });
+  const secs = (performance.now() - t0) / 1000;
+  const known = file.baselines[verdict.key];
+  log(`gate [${verdict.key}] (${verdict.mode === 'known' ? `margin ${known.margin}` : 'NO BASELINE FOR THIS KEY: sanity floors only'}, ${secs.toFixed(0)} s):`);
+  verdict.lines.forEach((l) => log(`  ${l}`));
+  if (verdict.file && verdict.entry) {
+    writeBaselines(paths.baseline, verdict.file);
+    verdict.notice.forEach((l) => log(l));
+    log('provisional baseline entry (one line; goes under "baselines" in benchmarks/baseline.json):');
+    log(JSON.stringify({ [verdict.key]: verdict.entry }));
+  } else verdict.notice.forEach((l) => log(l));
+  log(
+    verdict.ok
+      ? `gate: passed${verdict.mode === 'provisional' ? ' (provisionally: no baseline for this machine key, see the notice above)' : ''}`
+      : verdict.mode === 'known'
+        ? 'gate: FAILED (a ratio fell below its floor twice; if intended, re-record with --update-baseline --reason)'
+        : 'gate: FAILED (a peer ratio fell more than 2x below every baseline of this adapter kind, twice)',
+  );
+  code = verdict.ok ? 0 : 1;
   const run = { id: machine.date.replace(/[-:]/g, '').slice(0, 15), machine, args: process.argv.slice(2), peaks, seconds: (performance.now() - t0) / 1000 };
   writeResults(paths.gate, { runs: [run], cases: results.map((r) => ({ ...r, run: run.id })) });
 }

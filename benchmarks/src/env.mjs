@@ -1,6 +1,8 @@
 // Process-wide setup shared by every suite: one Dawn GPU instance behind navigator.gpu (so ours, tfjs-webgpu
 // and gpu.js all request their devices from the same adapter), and a description of the machine.
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { cpuVendor, machineKey, parseCpuinfo } from './gate-logic.mjs';
 
 /** @type {GPU | null} Held for the whole process: Dawn aborts if this instance is garbage collected. */
 let gpuInstance = null;
@@ -24,30 +26,61 @@ export async function installWebGPU() {
   }
 }
 
-/** The adapter's description, e.g. "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)", or '' when there is none. */
-export async function adapterLabel() {
-  if (!gpuInstance) return '';
+/**
+ * The adapter's info: label "description / vendor / architecture", e.g. "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) /
+ * mesa / software" ('' when there is none), and its device name (part of the gate's machine key for hardware GPUs).
+ * @returns {Promise<{ label: string, device: string }>}
+ */
+export async function adapterInfo() {
+  if (!gpuInstance) return { label: '', device: '' };
   const a = await gpuInstance.requestAdapter({ powerPreference: 'high-performance' });
-  if (!a) return '';
+  if (!a) return { label: '', device: '' };
   const i = /** @type {any} */ (a).info ?? {};
-  return [i.description, i.vendor, i.architecture].filter(Boolean).join(' / ') || 'unknown adapter';
+  return { label: [i.description, i.vendor, i.architecture].filter(Boolean).join(' / ') || 'unknown adapter', device: i.device ?? '' };
+}
+
+/** The adapter's label (see adapterInfo), or '' when there is none. */
+export async function adapterLabel() {
+  return (await adapterInfo()).label;
+}
+
+/** CPU vendor and SIMD class from /proc/cpuinfo (Linux); from the model name and 'unknown' elsewhere. */
+function cpuDetails(/** @type {string} */ model) {
+  try {
+    const c = parseCpuinfo(readFileSync('/proc/cpuinfo', 'utf8'));
+    return { vendor: c.vendor, simd: c.simd };
+  } catch {
+    return { vendor: cpuVendor({ model }), simd: 'unknown' };
+  }
 }
 
 /** True when the adapter is a software rasteriser (lavapipe/llvmpipe, SwiftShader): figures are CPU-bound. */
 export const isSoftwareAdapter = (/** @type {string} */ label) => /llvmpipe|lavapipe|swiftshader/i.test(label);
 
-/** @param {string} adapter */
-export function machineInfo(adapter) {
+/**
+ * The machine a run happened on; `key` is the gate's machine key (gate-logic.mjs machineKey).
+ * @param {string} adapter  adapterInfo().label
+ * @param {string} [adapterDevice]  adapterInfo().device
+ */
+export function machineInfo(adapter, adapterDevice = '') {
   const c = cpus();
-  return {
-    cpu: c[0]?.model ?? 'unknown',
+  const cpu = c[0]?.model ?? 'unknown';
+  const { vendor, simd } = cpuDetails(cpu);
+  const m = {
+    key: '',
+    cpu,
+    cpuVendor: vendor,
+    simd,
     cores: c.length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     adapter: adapter || 'none',
+    adapterDevice,
     software: isSoftwareAdapter(adapter),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     date: new Date().toISOString(),
     loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
   };
+  m.key = machineKey(m);
+  return m;
 }

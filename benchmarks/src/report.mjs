@@ -2,22 +2,15 @@
 // its machine and load), and benchmarks/README.md generated from the results files.
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { num } from './num.mjs';
+import { DEFAULT_MARGIN, HALF_GUARD, SANITY_FACTOR, floorsOf, isMachineRatio } from './gate-logic.mjs';
 
 /** @typedef {import('./case.mjs').CaseResult} CaseResult */
 /** @typedef {import('./case.mjs').Figure} Figure */
 /** @typedef {{ id: string, machine: ReturnType<typeof import('./env.mjs').machineInfo>, args: string[], peaks?: { flops?: number, bytes?: number }, seconds?: number }} Run */
 /** @typedef {{ runs: Run[], cases: (CaseResult & { run: string })[] }} Results */
 
-/** 3 significant digits, no exponent for the sizes we print. */
-export function num(/** @type {number | null | undefined} */ x) {
-  if (x == null || !Number.isFinite(x)) return '-';
-  const a = Math.abs(x);
-  if (a >= 100) return x.toFixed(0);
-  if (a >= 10) return x.toFixed(1);
-  if (a >= 1) return x.toFixed(2);
-  if (a >= 0.01) return x.toFixed(3);
-  return x.toPrecision(2);
-}
+export { num } from './num.mjs';
 const pct = (/** @type {number | null | undefined} */ f) => (f == null ? '' : `${num(100 * f)}%`);
 const times = (/** @type {number | undefined} */ r) => (r == null || !Number.isFinite(r) ? '-' : `${num(r)}x`);
 
@@ -171,8 +164,8 @@ function runLines(/** @type {Results} */ res) {
 
 /**
  * Writes benchmarks/README.md from every results file in `dir` (latest.json for this machine, others e.g. from
- * run-on-gpu.sh), plus the gate's baseline.
- * @param {{ dir: string, readme: string, baseline: any, margin: number }} o
+ * run-on-gpu.sh), plus the gate's baselines.
+ * @param {{ dir: string, readme: string, baselines?: import('./gate-logic.mjs').BaselinesFile }} o
  */
 export function writeReadme(o) {
   const files = existsSync(o.dir) ? readdirSync(o.dir).filter((f) => f.endsWith('.json') && f !== 'gate.json').sort((a, b) => (a === 'latest.json' ? -1 : b === 'latest.json' ? 1 : a.localeCompare(b))) : [];
@@ -193,8 +186,8 @@ export function writeReadme(o) {
     'pnpm bench                 # everything (peaks, kernels, autograd, rssm); builds changed packages first',
     'pnpm bench matmul          # cases whose name contains "matmul"',
     'pnpm bench:kernels         # one suite (also bench:autograd, bench:rssm)',
-    'pnpm bench:gate            # the short regression gate (CI): ratios vs benchmarks/baseline.json',
-    'node benchmarks/run.mjs --update-baseline --reason "why"   # re-record the gate baseline',
+    'pnpm bench:gate            # the short regression gate (CI): ratios vs this machine key\'s baseline in benchmarks/baseline.json',
+    'node benchmarks/run.mjs --update-baseline --reason "why"   # re-record this machine key\'s gate baseline',
     'node benchmarks/run.mjs --write-readme                     # regenerate this file from results/*.json',
     'benchmarks/run-on-gpu.sh   # on a machine with a real GPU (see gpu.md)',
     '```',
@@ -244,30 +237,86 @@ export function writeReadme(o) {
       md.push('');
     }
   }
-  if (o.baseline) {
-    const b = o.baseline;
-    const spread = (/** @type {string} */ k) => (b.runs?.[k]?.length ? b.runs[k].map((/** @type {number | null} */ v) => num(v)).join(', ') : '');
+  if (o.baselines) md.push(...gateSection(o.baselines));
+  writeFileSync(o.readme, md.join('\n'));
+  return basename(o.readme);
+}
+
+/**
+ * The README's gate section: how the gate works, then each machine key's baseline with its floors.
+ * @param {import('./gate-logic.mjs').BaselinesFile} file
+ */
+function gateSection(file) {
+  const md = [
+    '## Gate (`pnpm bench:gate`)',
+    '',
+    'A short suite (25-35 s on the idle 2-core machine, 55-75 s with other test suites running beside it; CI runs',
+    "it after `npm test`) measures two kinds of ratio within one run, each from the two sides' fast ends (p10",
+    'times: on a loaded machine interference only adds time, and this moved least from run to run):',
+    '',
+    '- **peer ratios**, ours / tfjs-webgpu on the same adapter: both sides do the same work on the same (software)',
+    '  GPU, so another CPU moves both, and they carry over, roughly, across machines with the same adapter;',
+    '- **machine ratios**, ours / an in-run reference kernel (peakFma, peakCopy): how close a kernel gets to the',
+    "  probe's peak follows the CPU's vector units under lavapipe (a 2-vCPU AMD EPYC measured matmul 256 at 0.176",
+    '  of peakFma where the 2-vCPU Intel Xeon baseline has 0.382), so they are compared only with a baseline',
+    '  recorded on the same machine key.',
+    '',
+    'Absolute times are never gated.',
+    '',
+    '**Machine keys.** `benchmarks/baseline.json` holds one baseline per machine key, made of what changes the',
+    'ratios (`machineKey` in src/gate-logic.mjs):',
+    '',
+    '```',
+    'cpu=<vendor>-<model> simd=<avx512|avx2|avx|sse4|sve2|sve|neon|unknown> cores=<n> gpu=<adapter>/<adapter vendor>/<software|hardware>',
+    '```',
+    '',
+    'The CPU vendor and SIMD class come from /proc/cpuinfo (`vendor_id`, `flags`), the model from its model name',
+    'without (R), "CPU", "Processor" and the clock; the adapter is named by its driver for a software rasteriser',
+    '(`llvmpipe`: no version numbers, which change with every Mesa update) and by its device for a hardware GPU.',
+    'Every run prints its key (`machine key: ...`) and keeps it in the results (`machine.key`).',
+    '',
+    `**Floors.** A ratio fails below max(baseline x (1 - margin), ${HALF_GUARD} x the best run recorded behind the`,
+    `baseline); "(guard)" in the tables marks the second. The margin (${DEFAULT_MARGIN} unless a baseline says otherwise)`,
+    'lets an idle or loaded run of the machine kind pass; the second term makes halving ours in any one case fail',
+    'even from the best run seen. A ratio below its floor is measured once more and its better value counts (a',
+    'regression persists, a load spike does not). `test/gate.test.mjs` checks both properties against the',
+    'recorded runs of every committed baseline, without a GPU.',
+    '',
+    '**A machine key with no baseline** (CI on a new kind of CPU): the gate prints a loud multi-line notice',
+    '(`GATE: NO BASELINE FOR THIS MACHINE KIND - A PROVISIONAL BASELINE WAS RECORDED FROM THIS RUN`, with the key and',
+    'the known keys), writes a provisional baseline from this run (the median of its measurements, `"provisional":',
+    'true`) into benchmarks/baseline.json under the new key, prints that entry on one line so it can be committed',
+    'from the CI log, and passes, unless a peer ratio is more than 2x below the lowest baseline of the same adapter',
+    `kind on another key (sanity floor: ${SANITY_FACTOR} x that baseline): that fails (after the one re-measurement) and`,
+    'records nothing. Machine ratios are not gated on such a run. A committed provisional baseline gates like any',
+    'other, with a reminder to re-record it.',
+    '',
+    '**Re-recording**, on a quiet machine of the kind, with the reason (the median of 3 gate runs; the other keys',
+    "are kept, this key's previous values move to its `history`):",
+    '',
+    '```sh',
+    `node benchmarks/run.mjs --update-baseline --reason "why"   # [--runs 3] [--margin ${DEFAULT_MARGIN}]`,
+    'git add benchmarks/baseline.json benchmarks/README.md && git commit -m "benchmarks: gate baseline for ..."',
+    '```',
+    '',
+    'Re-record when a change moves a ratio on purpose, and for a new machine kind (in place of its provisional one).',
+    '',
+  ];
+  for (const [key, b] of Object.entries(file.baselines)) {
+    const floors = floorsOf(b);
+    const spread = (/** @type {string} */ k) => (b.runs?.[k]?.length ? b.runs[k].map((v) => num(v)).join(', ') : '');
+    const nRuns = Object.values(b.runs ?? {})[0]?.length ?? 1;
     md.push(
-      '## Gate (`pnpm bench:gate`)',
+      `### \`${key}\`${b.provisional ? ' (provisional)' : ''}`,
       '',
-      'A short suite (25-35 s on the idle 2-core machine, 55-75 s with other test suites running beside it; CI runs',
-      'it after `npm test`) measures ratios within one run: ours / tfjs-webgpu on the same adapter, and ours / an in-run',
-      "reference kernel (peakFma, peakCopy). Each ratio is taken from the two sides' fast ends (p10 times): on a",
-      'loaded machine interference only adds time, and this moved least from run to run. The gate fails when a',
-      `ratio falls below baseline x (1 - ${o.margin}) twice (a failing case is measured once more). The margin comes`,
-      'from the run-to-run spread observed on this machine under load (see `DEFAULT_MARGIN` in src/gate.mjs).',
-      'Absolute times are never gated. The baseline belongs to the machine kind it was recorded on: re-record it',
-      '(with the reason) when CI moves to a different CPU or GPU.',
+      `Recorded ${String(b.date).slice(0, 16).replace('T', ' ')} UTC on ${b.machine?.adapter} (${b.machine?.cpu} x ${b.machine?.cores}, load ${/** @type {number[] | undefined} */ (b.machine?.loadavg)?.join(' / ')}),`,
+      `the median of ${nRuns} gate run${nRuns === 1 ? '' : 's'}, margin ${b.margin ?? DEFAULT_MARGIN}; reason: "${b.reason}".`,
       '',
-      `Baseline: recorded ${String(b.date).slice(0, 16).replace('T', ' ')} UTC on ${b.machine?.adapter} (${b.machine?.cpu}, load ${b.machine?.loadavg?.join(' / ')}),`,
-      `the median of ${Object.values(b.runs ?? {})[0]?.length ?? 1} gate runs; reason: "${b.reason}".`,
-      '',
-      '| ratio | baseline | floor | the runs behind it |',
-      '|---|---|---|---|',
-      ...Object.entries(b.ratios).map(([k, v]) => `| ${k} | ${num(/** @type {number} */ (v))} | ${num(/** @type {number} */ (v) * (1 - o.margin))} | ${spread(k)} |`),
+      '| ratio | kind | baseline | floor | the runs behind it |',
+      '|---|---|---|---|---|',
+      ...Object.entries(floors).map(([k, f]) => `| ${k} | ${isMachineRatio(k) ? 'machine' : 'peer'} | ${num(f.base)} | ${num(f.floor)}${f.by === 'guard' ? ' (guard)' : ''} | ${spread(k)} |`),
       '',
     );
   }
-  writeFileSync(o.readme, md.join('\n'));
-  return basename(o.readme);
+  return md;
 }
