@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { adamStep, clipScale, scope, sumOfSquares, tensor, type AdamConfig, type Device, type Tensor } from '../src/index.js';
+import { adamGate, adamStep, adamStepGated, clipScale, scope, sumOfSquares, tensor, type AdamConfig, type Device, type Tensor } from '../src/index.js';
 import { cpu, expectClose, gpu, hasGpu, randomArray, read } from './harness.js';
 
 const devices = async (): Promise<Device[]> => (hasGpu ? [cpu, await gpu()] : [cpu]);
@@ -233,6 +233,164 @@ describe.runIf(hasGpu)('optim kernels: WGSL equals the CPU reference', () => {
     expect(g.stats().dispatches - d0).toBe(4); // partial, final, clip, adam
     await g.sync();
     for (const t of [s.p, s.m, s.v]) t.dispose();
+    expect(g.stats().liveBuffers).toBe(live);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Guarded steps: adamGate decides on the device whether a step is taken (finite squared norm) and counts skips;
+// adamStepGated then does nothing on a skip. No readback anywhere in a step.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Bit patterns of a float array, for bit-identity checks (NaN-safe, distinguishes -0). */
+const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
+const counters = (d: Device, c: [number, number, number] = [0, 0, 0]) => tensor(d, new Int32Array(c), [3]);
+const readI = async (t: Tensor) => Array.from((await t.toArray()) as Int32Array);
+
+/** One guarded step over several parameters, as Adam.apply runs it: sumOfSquares, adamGate, adamStepGated each. */
+function gatedStep(d: Device, slots: Slot[], grads: Float32Array[], ctr: Tensor, cfg: AdamConfig, maxNorm: number | null): void {
+  scope(() => {
+    const gs = grads.map((g) => tensor(d, g));
+    const gate = adamGate(sumOfSquares(gs), ctr, { maxNorm, beta1: cfg.beta1, beta2: cfg.beta2 });
+    slots.forEach((s, i) => adamStepGated(s.p, gs[i], s.m, s.v, gate, cfg));
+  });
+}
+
+describe('guarded Adam steps on the CPU reference', () => {
+  it('adamGate: a finite norm applies the step (t advances, consecutive resets); NaN and Inf skip it and count', async () => {
+    const c = counters(cpu, [4, 2, 2]);
+    const g1 = adamGate(tensor(cpu, [25]), c, { maxNorm: 1, beta1: 0.9, beta2: 0.999 });
+    expect(await readI(c)).toEqual([5, 2, 0]);
+    expectClose(await read(g1), [1 / (5 + 1e-6), 1, 1 - 0.9 ** 5, 1 - 0.999 ** 5], { atol: 0, rtol: 1e-7 }, 'gate of an applied step');
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const g = adamGate(tensor(cpu, [bad]), c, { maxNorm: 1 });
+      expect(Array.from(await read(g)), String(bad)).toEqual([0, 0, 1, 1]);
+    }
+    expect(await readI(c)).toEqual([5, 5, 3]);
+    // no clipping: scale exactly 1 whatever the norm
+    const g2 = adamGate(tensor(cpu, [1e30]), c, {});
+    expect(await readI(c)).toEqual([6, 5, 0]);
+    expect((await read(g2))[0]).toBe(1);
+  });
+
+  it('a gated step equals adamStep at the applied step t, bit for bit; a skipped one leaves p, m and v bit-identical', async () => {
+    const cfg = { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 1e-2 };
+    const p0 = randomArray(300, 1, -2, 2);
+    const a = slot(cpu, p0);
+    const b = slot(cpu, p0);
+    const ctr = counters(cpu);
+    let [t, skipped, consecutive] = [0, 0, 0];
+    for (let k = 0; k < 8; k++) {
+      const g = randomArray(300, 10 + k, -3, 3);
+      const skip = k === 2 || k === 3 || k === 6;
+      if (skip) g[(k * 37) % 300] = k === 3 ? -Infinity : NaN;
+      const before = await Promise.all([b.p, b.m, b.v].map(read));
+      gatedStep(cpu, [b], [g], ctr, cfg, 0.5);
+      [skipped, consecutive] = skip ? [skipped + 1, consecutive + 1] : [skipped, 0];
+      expect(await readI(ctr), `counters after step ${k}`).toEqual([t + (skip ? 0 : 1), skipped, consecutive]);
+      if (skip) {
+        const after = await Promise.all([b.p, b.m, b.v].map(read));
+        after.forEach((x, i) => expect(bits(x), `${['p', 'm', 'v'][i]} after skipped step ${k}`).toEqual(bits(before[i])));
+        continue;
+      }
+      t++;
+      clippedStep(cpu, [a], [g], t, cfg, 0.5);
+      for (const w of ['p', 'm', 'v'] as const) expect(bits(await read(b[w])), `${w} after step ${k} (t = ${t})`).toEqual(bits(await read(a[w])));
+    }
+    expect(await readI(ctr)).toEqual([5, 3, 0]); // skips at k = 2, 3, 6; k = 7 applied resets the consecutive count
+  });
+
+  it('rejects bad arguments naming the op, the expected and the actual', () => {
+    const s = slot(cpu, new Float32Array([1, 2]));
+    const g = tensor(cpu, [1, 2]);
+    const c = counters(cpu);
+    expect(() => adamGate(tensor(cpu, [1, 2]), c)).toThrow(/adamGate: sumSq must have exactly 1 element, got shape \[2\]/);
+    expect(() => adamGate(tensor(cpu, [1]), tensor(cpu, [0, 0, 0]))).toThrow(/adamGate: counters must have dtype i32, got f32/);
+    expect(() => adamGate(tensor(cpu, [1]), tensor(cpu, new Int32Array(2)))).toThrow(/adamGate: counters must have exactly 3 elements \[applied, skipped, consecutive\], got shape \[2\]/);
+    expect(() => adamGate(tensor(cpu, [1]), c, { maxNorm: -1 })).toThrow(/adamGate: cfg\.maxNorm must be a finite number > 0 \(or 0\/null for no clipping\), got -1/);
+    expect(() => adamGate(tensor(cpu, [1]), c, { beta2: 1 })).toThrow(/adamGate: cfg\.beta2 must be in \[0, 1\), got 1/);
+    expect(() => adamStepGated(s.p, g, s.m, s.v, tensor(cpu, [1]), { lr: 1 })).toThrow(/adamStepGated: gate must have exactly 4 elements \(from adamGate\), got shape \[1\]/);
+    expect(() => adamStepGated(s.p, g, s.m, s.v, tensor(cpu, new Int32Array(4)), { lr: 1 })).toThrow(/adamStepGated: gate must have dtype f32, got i32/);
+    expect(() => adamStepGated(s.p, g, s.m, s.m, tensor(cpu, [1, 1, 1, 1]), { lr: 1 })).toThrow(/adamStepGated: m and v must be distinct tensors/);
+  });
+});
+
+describe.runIf(hasGpu)('guarded Adam steps: WGSL equals the CPU reference', () => {
+  it('the bias corrections 1 - beta^t computed on the device are within 1e-6 relative of double', async () => {
+    // The shader gets ln(beta) as f32 and evaluates -expm1(t ln beta) by a Taylor series for |t ln beta| < 1:
+    // ln(beta)'s f32 rounding (6e-8 relative) and the series' f32 arithmetic give ~3e-7; 1e-6 leaves margin.
+    const g = await gpu();
+    const betas = [0, 0.5, 0.9, 0.99, 0.999, 0.9999];
+    const ts = [1, 2, 3, 7, 10, 100, 999, 1000, 1001, 10_000, 100_000, 1_000_000, 50_000_000];
+    for (let k = 0; k < betas.length; k += 2) {
+      for (const t of ts) {
+        const c = counters(g, [t - 1, 0, 0]);
+        const [b1, b2] = [betas[k], betas[k + 1]];
+        const gate = await read(adamGate(tensor(g, [1]), c, { beta1: b1, beta2: b2 }));
+        const want = [1 - b1 ** t, 1 - b2 ** t];
+        expectClose(gate.subarray(2), want, { atol: 0, rtol: 1e-6 }, `bias corrections of beta ${b1}, ${b2} at t = ${t}`);
+        expect(await readI(c)).toEqual([t, 0, 0]);
+      }
+    }
+  });
+
+  test.prop(
+    [
+      fc.array(fc.oneof(fc.constantFrom(1, 7, 257), fc.integer({ min: 1, max: 5000 })), { minLength: 1, maxLength: 4 }),
+      fc.integer(),
+      fc.constantFrom<number | null>(null, 0.5, 100),
+      fc.array(fc.constantFrom('ok', 'ok', 'nan', 'inf', '-inf', 'huge'), { minLength: 6, maxLength: 10 }),
+    ],
+    { numRuns: 10 },
+  )('NaN / Inf gradients skip the step on both backends: state bit-identical, counters equal', async (sizes, seed, maxNorm, kinds) => {
+    const g = await gpu();
+    const cfg = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-6 };
+    const p0 = sizes.map((n, i) => randomArray(n, seed + i, -2, 2));
+    const sc = sizes.map((n, i) => slot(cpu, p0[i]));
+    const sg = sizes.map((n, i) => slot(g, p0[i]));
+    const cc = counters(cpu);
+    const cg = counters(g);
+    let [applied, skipped, consecutive] = [0, 0, 0];
+    for (let step = 0; step < kinds.length; step++) {
+      const grads = sizes.map((n, i) => randomArray(n, seed * 31 + step * 7 + i, -3, 3));
+      const kind = kinds[step];
+      const which = Math.abs(seed + step) % sizes.length;
+      const at = Math.abs(seed * 7 + step) % sizes[which];
+      // 'huge': finite elements whose squares overflow the f32 sum (global norm > 1.8e19): skipped as well.
+      if (kind !== 'ok') grads[which][at] = kind === 'nan' ? NaN : kind === 'inf' ? Infinity : kind === '-inf' ? -Infinity : 3e19;
+      const before = await Promise.all(sg.map((s) => Promise.all([s.p, s.m, s.v].map(read))));
+      gatedStep(cpu, sc, grads, cc, cfg, maxNorm);
+      gatedStep(g, sg, grads, cg, cfg, maxNorm);
+      if (kind === 'ok') [applied, consecutive] = [applied + 1, 0];
+      else [skipped, consecutive] = [skipped + 1, consecutive + 1];
+      expect(await readI(cg), `GPU counters after step ${step} (${kind})`).toEqual([applied, skipped, consecutive]);
+      expect(await readI(cc), `CPU counters after step ${step} (${kind})`).toEqual([applied, skipped, consecutive]);
+      if (kind !== 'ok') {
+        for (let i = 0; i < sizes.length; i++) {
+          const after = await Promise.all([sg[i].p, sg[i].m, sg[i].v].map(read));
+          after.forEach((x, w) => expect(bits(x), `GPU ${['p', 'm', 'v'][w]} of param ${i} after skipped step ${step}`).toEqual(bits(before[i][w])));
+        }
+      }
+    }
+    for (let i = 0; i < sizes.length; i++) {
+      const what = `param ${i} (n=${sizes[i]}, clip ${maxNorm}, steps [${kinds}])`;
+      for (const w of ['p', 'm', 'v'] as const) expect((await read(sg[i][w])).every(Number.isFinite), `GPU ${w} of ${what} finite`).toBe(true);
+      expectClose(await read(sg[i].m), await read(sc[i].m), { atol: 1e-6, rtol: 1e-5 }, `m of ${what}`);
+      expectClose(await read(sg[i].v), await read(sc[i].v), { atol: 1e-7, rtol: 1e-5 }, `v of ${what}`);
+      expectClose(await read(sg[i].p), await read(sc[i].p), { atol: 1e-6, rtol: 1e-6 }, `p of ${what}`);
+    }
+  });
+
+  it('a guarded step is partial + final + gate + one adam per parameter, and leaks nothing', async () => {
+    const g = await gpu();
+    const live = g.stats().liveBuffers;
+    const s = [slot(g, randomArray(1000, 1)), slot(g, randomArray(10, 2))];
+    const c = counters(g);
+    const d0 = g.stats().dispatches;
+    gatedStep(g, s, [randomArray(1000, 3), randomArray(10, 4)], c, { lr: 1e-3 }, 1);
+    expect(g.stats().dispatches - d0).toBe(6);
+    await g.sync();
+    for (const t of [...s.flatMap((x) => [x.p, x.m, x.v]), c]) t.dispose();
     expect(g.stats().liveBuffers).toBe(live);
   });
 });

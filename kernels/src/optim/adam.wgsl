@@ -1,9 +1,13 @@
 // One fused Adam(W) step, in place: P (parameters), M and V (moments) are bound read_write only.
 //   g = G * scale;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 //   p -= lr * ((m / bc1) / (sqrt(v / bc2) + eps) + wd * p)      bc1 = 1 - b1^t, bc2 = 1 - b2^t
-// 1 - b1, 1 - b2, bc1 and bc2 come from the host, computed in double: 1 - f32(0.999) would be off by 1.3e-5.
-// scale is the global-norm clipping factor S[0] when a scale tensor is bound, else 1: a small template
-// ({{SCALE_DECL}}, {{SCALE}}, binding numbers {{BP}} {{BM}} {{BV}} {{BU}}), since bindings cannot be overrides.
+// 1 - b1 and 1 - b2 come from the host, computed in double: 1 - f32(0.999) would be off by 1.3e-5.
+// Three variants, from a small template ({{SCALE_DECL}}, {{SKIP}}, {{SCALE}}, {{BC1}}, {{BC2}}, binding numbers
+// {{BP}} {{BM}} {{BV}} {{BU}}), since bindings cannot be overrides:
+//   plain:  scale 1, bc1 and bc2 from the uniforms (computed by the host in double);
+//   scaled: scale S[0] (the global-norm clipping factor), bc1 and bc2 from the uniforms;
+//   gated:  S is the gate written by adam-gate.wgsl, [scale, finite, bc1, bc2]: when finite is 0 (a non-finite
+//           gradient) the invocation returns before touching P, M or V, so the step leaves them bit-identical.
 
 struct Params {
   n: u32,
@@ -33,11 +37,12 @@ override WG: u32 = 256;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * (nwg.x * WG);
   if (i >= u.n) { return; }
+  {{SKIP}}
   let g = G[i] * {{SCALE}};
   let m = u.b1 * M[i] + u.omb1 * g;
   let v = u.b2 * V[i] + u.omb2 * g * g;
   M[i] = m;
   V[i] = v;
   let p = P[i];
-  P[i] = p - u.lr * ((m / u.bc1) / (sqrt(v / u.bc2) + u.eps) + u.wd * p);
+  P[i] = p - u.lr * ((m / {{BC1}}) / (sqrt(v / {{BC2}}) + u.eps) + u.wd * p);
 }

@@ -1,3 +1,3 @@
 // Public exports of the optim kernel family (re-exported by src/index.ts): Adam(W) and global-norm clipping.
-export { adamStep, type AdamConfig } from './adam.js';
+export { adamStep, adamGate, adamStepGated, type AdamConfig, type AdamGateConfig } from './adam.js';
 export { sumOfSquares, clipScale } from './clip.js';

@@ -1,6 +1,7 @@
 import { registerKernel } from '../core/registry.js';
 import { grid1d } from '../webgpu/grid.js';
 import adamSource from './adam.wgsl';
+import adamGateSource from './adam-gate.wgsl';
 import clipScaleSource from './clip-scale.wgsl';
 import sumsqFinalSource from './sumsq-final.wgsl';
 import sumsqPartialSource from './sumsq-partial.wgsl';
@@ -100,7 +101,11 @@ registerKernel({
   dispatch: () => [1],
 });
 
-/** One Adam(W) step over n elements; bc1 = 1 - b1^t, bc2 = 1 - b2^t; scaled: a clipping-factor tensor is bound. */
+/**
+ * One Adam(W) step over n elements; bc1 = 1 - b1^t, bc2 = 1 - b2^t. mode: 'plain' (scale 1), 'scaled' (a
+ * clipping-factor tensor [1] is bound) or 'gated' (the gate [scale, finite, bc1, bc2] of adam_gate is bound; bc1
+ * and bc2 here are then unused and the step does nothing when finite is 0).
+ */
 export interface AdamParams {
   n: number;
   lr: number;
@@ -110,18 +115,20 @@ export interface AdamParams {
   wd: number;
   bc1: number;
   bc2: number;
-  scaled: boolean;
+  mode: 'plain' | 'scaled' | 'gated';
 }
 
 registerKernel({
   name: 'optim_adam',
   backend: 'cpu',
-  // inputs: grad (, scale); outputs: param, m, v (updated in place)
+  // inputs: grad (, scale | gate); outputs: param, m, v (updated in place)
   run(inputs, [p, m, v], q: AdamParams) {
     const [g] = inputs;
     const f = Math.fround;
-    const scale = q.scaled ? inputs[1][0] : 1;
-    const [lr, b1, b2, eps, wd, bc1, bc2] = [q.lr, q.b1, q.b2, q.eps, q.wd, q.bc1, q.bc2].map(f); // f32 uniforms
+    if (q.mode === 'gated' && inputs[1][1] === 0) return; // a skipped step: param, m and v stay bit-identical
+    const scale = q.mode === 'plain' ? 1 : inputs[1][0];
+    const [lr, b1, b2, eps, wd] = [q.lr, q.b1, q.b2, q.eps, q.wd].map(f); // f32 uniforms
+    const [bc1, bc2] = q.mode === 'gated' ? [inputs[1][2], inputs[1][3]] : [f(q.bc1), f(q.bc2)];
     const [omb1, omb2] = [f(1 - q.b1), f(1 - q.b2)]; // 1 - beta in double, then f32, as the host sends them
     for (let i = 0; i < q.n; i++) {
       const gi = g[i] * scale;
@@ -136,16 +143,21 @@ registerKernel({
   name: 'optim_adam',
   backend: 'webgpu',
   source: (q: AdamParams) => {
-    const b = q.scaled ? 2 : 1;
+    const bound = q.mode !== 'plain';
+    const b = bound ? 2 : 1;
+    const gated = q.mode === 'gated';
     return adamSource
-      .replaceAll('{{SCALE_DECL}}', q.scaled ? '@group(0) @binding(1) var<storage, read> S: array<f32>;' : '')
-      .replaceAll('{{SCALE}}', q.scaled ? 'S[0]' : '1.0')
+      .replaceAll('{{SCALE_DECL}}', bound ? '@group(0) @binding(1) var<storage, read> S: array<f32>;' : '')
+      .replaceAll('{{SKIP}}', gated ? 'if (S[1] == 0.0) { return; }' : '')
+      .replaceAll('{{SCALE}}', bound ? 'S[0]' : '1.0')
+      .replaceAll('{{BC1}}', gated ? 'S[2]' : 'u.bc1')
+      .replaceAll('{{BC2}}', gated ? 'S[3]' : 'u.bc2')
       .replaceAll('{{BP}}', String(b))
       .replaceAll('{{BM}}', String(b + 1))
       .replaceAll('{{BV}}', String(b + 2))
       .replaceAll('{{BU}}', String(b + 3));
   },
-  variant: (q: AdamParams) => (q.scaled ? 'scaled' : 'plain'),
+  variant: (q: AdamParams) => q.mode,
   constants: () => ({ WG }),
   uniforms: (q: AdamParams) => [
     ['u32', q.n],
@@ -162,4 +174,51 @@ registerKernel({
     ['u32', 0],
   ],
   dispatch: (q: AdamParams) => grid1d(q.n, WG),
+});
+
+/**
+ * The gate of a guarded Adam step (adam-gate.wgsl): from the squared global norm, the skip decision, the counters
+ * [applied, skipped, consecutive] (i32, in place), the clipping factor and the bias corrections of the applied
+ * step. maxNorm 0 = no clipping. b1, b2 in double (the CPU reference uses them; the shader gets ln b).
+ */
+export interface AdamGateParams {
+  maxNorm: number;
+  b1: number;
+  b2: number;
+}
+
+/** ln b for the shader's 1 - b^t, clamped so that b = 0 (ln = -inf) gives 1 - exp(-200 t) = 1. */
+const lnBeta = (b: number) => Math.max(Math.log(b), -200);
+
+registerKernel({
+  name: 'optim_adam_gate',
+  backend: 'cpu',
+  run([s], [c, y], q: AdamGateParams) {
+    const sumSq = s[0];
+    if (!Number.isFinite(sumSq)) {
+      c[1] += 1;
+      c[2] += 1;
+      y.set([0, 0, 1, 1]);
+      return;
+    }
+    const t = (c[0] += 1);
+    c[2] = 0;
+    y[0] = q.maxNorm > 0 ? Math.min(1, Math.fround(q.maxNorm) / (Math.sqrt(sumSq) + CLIP_EPS)) : 1;
+    y[1] = 1;
+    y[2] = 1 - Math.pow(q.b1, t); // stored as f32: the double value correctly rounded (the shader is within 3e-7)
+    y[3] = 1 - Math.pow(q.b2, t);
+  },
+});
+
+registerKernel({
+  name: 'optim_adam_gate',
+  backend: 'webgpu',
+  source: adamGateSource,
+  uniforms: (q: AdamGateParams) => [
+    ['f32', q.maxNorm],
+    ['u32', q.maxNorm > 0 ? 1 : 0],
+    ['f32', lnBeta(q.b1)],
+    ['f32', lnBeta(q.b2)],
+  ],
+  dispatch: () => [1],
 });

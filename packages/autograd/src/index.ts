@@ -10,11 +10,19 @@ export * from './ops/linalg.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/fused.js';
+export * from './ops/dists.js';
 export * from './ops/losses.js';
 export { Module } from './nn/module.js';
 export { Linear, LayerNorm, MLP, Conv2d, ConvTranspose2d, GRUCell, type MLPOptions } from './nn/layers.js';
 export { glorotUniform, hashName, type InitContext } from './nn/init.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
-export { saveSafetensors, loadSafetensors, writeFileAtomic, type LoadedTensor } from './checkpoint/safetensors.js';
+export {
+  saveSafetensors,
+  loadSafetensors,
+  writeFileAtomic,
+  type LoadedTensor,
+  type SafetensorsLoadOptions,
+  type SafetensorsSaveOptions,
+} from './checkpoint/safetensors.js';
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint, type CheckpointParts } from './checkpoint/checkpoint.js';
 export { gradcheck, type GradcheckInput, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';

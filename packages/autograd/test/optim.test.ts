@@ -1,0 +1,116 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scope, tensor, type Device, type Tensor } from '@twist/kernels';
+import * as A from '../src/index.js';
+import { cpu, gpu, hasGpu, randomArray } from './harness.js';
+
+/**
+ * Adam and non-finite gradients: a step whose global gradient norm is NaN or infinite is skipped on the device
+ * (parameters and moments bit-identical, bias-correction step not advanced) and counted, without any readback.
+ */
+const devices = async (): Promise<Device[]> => (hasGpu ? [cpu, await gpu()] : [cpu]);
+
+const bits = async (t: Tensor) => {
+  const a = (await t.toArray()) as Float32Array;
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+};
+const ints = async (t: Tensor) => Array.from((await t.toArray()) as Int32Array);
+
+/** An MLP, its Adam (clipped or not), and a step from given gradient data. */
+function setup(device: Device, clip?: number) {
+  const net = new A.MLP({ device, seed: 11 }, 5, { hidden: [9, 7], out: 3 });
+  const opt = new A.Adam(net.parameters(), { lr: 1e-2, eps: 1e-5, weightDecay: 1e-3, clip });
+  const params = net.parameters();
+  /** Deterministic gradients for step k; `poison` puts that value into one element of one of them. */
+  const grads = (k: number, poison?: number) =>
+    params.map((p, i) => {
+      const g = randomArray(p.size, 1000 * k + i, -2, 2);
+      if (poison !== undefined && i === k % params.length) g[(7 * k) % p.size] = poison;
+      return g;
+    });
+  const step = (data: Float32Array[]) =>
+    scope(() => opt.apply(data.map((g, i) => tensor(device, g, params[i].shape))));
+  const snapshot = () => Promise.all([...params.map((p) => bits(p.value)), ...opt.m.map(bits), ...opt.v.map(bits)]);
+  return { net, opt, params, grads, step, snapshot };
+}
+
+describe('Adam skips steps with non-finite gradients, on the device', () => {
+  it('NaN, +Inf and -Inf gradients leave parameters and moments bit-identical and are counted (every backend)', async () => {
+    for (const d of await devices()) {
+      for (const clip of [undefined, 1]) {
+        const what = `${d.backend}, clip ${clip}`;
+        const s = setup(d, clip);
+        s.step(s.grads(0));
+        const before = await s.snapshot();
+        const r0 = d.stats().readbacks;
+        const norms = [NaN, Infinity, -Infinity].map((bad, k) => s.step(s.grads(k + 1, bad)));
+        expect(d.stats().readbacks - r0, `${what}: no readback while stepping`).toBe(0);
+        expect(await s.snapshot(), `${what}: state after three skipped steps`).toEqual(before);
+        for (const n of norms) expect(await n.item(), `${what}: the returned norm shows the bad step`).not.toBeLessThan(Infinity);
+        expect(s.opt.step, what).toBe(4); // apply() calls
+        expect(await ints(s.opt.counters), what).toEqual([1, 3, 3]);
+        expect(await ints(s.opt.skipped()), what).toEqual([3]);
+        expect(await ints(s.opt.consecutiveSkips()), what).toEqual([3]);
+        expect(await ints(s.opt.appliedSteps()), what).toEqual([1]);
+        // A finite step after them is applied and resets the consecutive count (not the total).
+        s.step(s.grads(5));
+        expect(await s.snapshot(), `${what}: a finite step changes the state`).not.toEqual(before);
+        expect(await ints(s.opt.skipped()), what).toEqual([3]);
+        expect(await ints(s.opt.consecutiveSkips()), what).toEqual([0]);
+        expect(await ints(s.opt.appliedSteps()), what).toEqual([2]);
+        for (const p of s.params) expect((await p.value.toArray()).every(Number.isFinite), what).toBe(true);
+        s.opt.dispose();
+        s.net.dispose();
+      }
+    }
+  });
+
+  it('a skipped step is as if it never happened: the bias correction does not advance (bit-identical runs)', async () => {
+    for (const d of await devices()) {
+      const a = setup(d, 100);
+      const b = setup(d, 100);
+      for (let k = 0; k < 5; k++) {
+        a.step(a.grads(k));
+        if (k === 1 || k === 3) b.step(b.grads(k, NaN)); // extra skipped steps, also two in a row
+        if (k === 3) b.step(b.grads(k, Infinity));
+        b.step(b.grads(k));
+      }
+      expect(await b.snapshot(), d.backend).toEqual(await a.snapshot());
+      expect(await ints(b.opt.counters), d.backend).toEqual([5, 3, 0]);
+      expect(b.opt.step, d.backend).toBe(8);
+      for (const s of [a, b]) {
+        s.opt.dispose();
+        s.net.dispose();
+      }
+    }
+  });
+
+  it('the skip counters persist through a checkpoint, and the resumed run continues bit-identically', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twist-adam-ckpt-'));
+    const a = setup(cpu, 10);
+    a.step(a.grads(0));
+    a.step(a.grads(1, NaN));
+    a.step(a.grads(2));
+    a.step(a.grads(3, -Infinity));
+    a.step(a.grads(4, NaN));
+    await A.saveCheckpoint(dir, { modules: { net: a.net }, optimizers: { opt: a.opt } }, {});
+    const b = setup(cpu, 10);
+    A.loadCheckpoint(dir, { modules: { net: b.net }, optimizers: { opt: b.opt } });
+    expect(b.opt.step).toBe(5);
+    expect(await ints(b.opt.skipped())).toEqual([3]);
+    expect(await ints(b.opt.consecutiveSkips())).toEqual([2]);
+    expect(await ints(b.opt.appliedSteps())).toEqual([2]);
+    a.step(a.grads(5));
+    b.step(b.grads(5));
+    expect(await b.snapshot()).toEqual(await a.snapshot());
+    expect(await ints(b.opt.counters)).toEqual([3, 3, 0]);
+  });
+
+  it('rejects a bad clip and an empty parameter list', () => {
+    const l = new A.Linear({ device: cpu, seed: 1 }, 2, 2);
+    expect(() => new A.Adam(l.parameters(), { lr: 1e-3, clip: -1 })).toThrow(/Adam: clip must be a finite number > 0 \(or 0\/undefined for no clipping\), got -1/);
+    expect(() => new A.Adam([], { lr: 1e-3 })).toThrow(/Adam: params must be a non-empty list/);
+  });
+});
