@@ -1,5 +1,7 @@
 /** @twist/cli: the `twist` command's building blocks (also usable programmatically). */
 export { main, registerCommand } from './main.js';
 export { selfCheck, CHECKS, type SelfCheckResult } from './selfcheck.js';
-export { parseArgs, usage, type OptionSpec, type Parsed } from './args.js';
+export { parseArgs, usage, rejectInapplicable, UsageError, type OptionSpec, type Parsed } from './args.js';
+export { trainCommand, trainOptions } from './commands/train.js';
+export { evalCommand, evalOptions } from './commands/eval.js';
 export { renderCommand, renderOptions } from './commands/render.js';

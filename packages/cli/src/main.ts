@@ -1,11 +1,13 @@
 import { selfCheck } from './selfcheck.js';
-import { parseArgs, usage, type OptionSpec } from './args.js';
+import { parseArgs, usage, UsageError, type OptionSpec, type Parsed } from './args.js';
 import { renderCommand, renderOptions } from './commands/render.js';
+import { trainCommand, trainOptions } from './commands/train.js';
+import { evalCommand, evalOptions } from './commands/eval.js';
 
 interface Command {
   summary: string;
   options: Record<string, OptionSpec>;
-  run(args: ReturnType<typeof parseArgs>): Promise<number>;
+  run(args: Parsed, argv: readonly string[]): Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -17,20 +19,33 @@ const COMMANDS: Record<string, Command> = {
   render: {
     summary: "a PNG contact sheet of a task's observations under train or held-out domain randomisation",
     options: renderOptions,
-    run: (a) => renderCommand(a),
+    run: (a, argv) => renderCommand(a, argv),
+  },
+  train: {
+    summary: 'train an agent (oracle, dreamer, dreamer-dr, dreamer-state-recon) into a resumable run directory',
+    options: trainOptions,
+    run: (a, argv) => trainCommand(a, argv),
+  },
+  eval: {
+    summary: "evaluate a run's agent for N episodes in a visual domain, with zero-action and random reference rows",
+    options: evalOptions,
+    run: (a, argv) => evalCommand(a, argv),
   },
 };
 
-/** Registers a subcommand (packages add theirs: render, train, distil, eval...). */
+/** Registers a subcommand (packages add theirs: distil, experiment...). */
 export function registerCommand(name: string, cmd: Command): void {
   COMMANDS[name] = cmd;
 }
 
+const list = () => Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n');
+
+/** Runs a command; returns the exit code: 0 done, 1 a runtime error, 2 a usage error (nothing was changed). */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === 'help') {
-    console.log(`usage: twist <command> [options]\n\ncommands:\n${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}`);
-    return name ? 0 : 1;
+    (name ? console.log : console.error)(`usage: twist <command> [options]   (twist <command> --help for its options)\n\ncommands:\n${list()}`);
+    return name ? 0 : 2;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
@@ -42,9 +57,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    return await cmd.run(parseArgs(name, rest, cmd.options));
+    return await cmd.run(parseArgs(name, rest, cmd.options), rest);
   } catch (e) {
-    console.error((e as Error).message);
-    return 1;
+    const err = e as Error;
+    console.error(err.name === 'UsageError' || e instanceof UsageError ? err.message : `twist ${name}: ${err.message}`);
+    return err.name === 'UsageError' || e instanceof UsageError ? 2 : 1;
   }
 }

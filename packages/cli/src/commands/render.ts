@@ -12,29 +12,28 @@ import {
   type TaskName,
   type VisualDomain,
 } from '@twist/envs';
-import type { OptionSpec, Parsed } from '../args.js';
+import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
 
 export const renderOptions: Record<string, OptionSpec> = {
   task: { type: 'string', default: 'cheetah-run', choices: TASK_NAMES as unknown as string[], help: 'task to render' },
   dr: { type: 'string', default: 'train', choices: ['off', 'train', 'heldout'], help: 'visual domain randomisation: train re-samples every frame (as during collection), heldout once per episode (as at evaluation)' },
   out: { type: 'string', default: 'out/sheet.png', help: 'PNG contact sheet to write' },
-  episodes: { type: 'number', default: 2, help: 'rows: one episode each' },
-  frames: { type: 'number', default: 8, help: 'columns: frames per episode' },
-  every: { type: 'number', default: 10, help: 'env steps between frames (random actions)' },
-  size: { type: 'number', default: 64, help: 'image side in pixels (32..128)' },
-  seed: { type: 'number', default: 0, help: 'seed of physics, actions and domains' },
+  episodes: { type: 'integer', min: 1, default: 2, help: 'rows: one episode each' },
+  frames: { type: 'integer', min: 1, default: 8, help: 'columns: frames per episode' },
+  every: { type: 'integer', min: 1, default: 10, help: 'env steps between frames (random actions)' },
+  size: { type: 'integer', default: 64, help: 'image side in pixels (32..128)' },
+  seed: { type: 'integer', default: 0, help: 'seed of physics, actions and domains' },
   backgrounds: { type: 'string', help: 'folder of PNG images used as held-out backgrounds' },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device for the renderer' },
 };
 
 /** `twist render`: a contact sheet of a task's observations under a visual domain distribution. */
-export async function renderCommand(a: Parsed, log: (s: string) => void = console.log): Promise<number> {
+export async function renderCommand(a: Parsed, argv: readonly string[] = [], log: (s: string) => void = console.log): Promise<number> {
   const task = String(a.task) as TaskName;
   const [episodes, frames, every, size, seed] = [a.episodes, a.frames, a.every, a.size, a.seed].map(Number);
-  for (const [k, v] of Object.entries({ episodes, frames, every })) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`twist render: --${k} must be a positive integer, got ${v}`);
-  }
+  if (size < 32 || size > 128) throw new UsageError(`twist render: --size must be in 32..128, got ${size}`);
   const dr = String(a.dr) as 'off' | 'train' | 'heldout';
+  if (dr !== 'heldout') rejectInapplicable('render', argv, ['backgrounds'], `with --dr ${dr} (held-out backgrounds are used with --dr heldout)`);
   const backend = String(a.backend) as 'auto' | 'webgpu' | 'cpu';
   const device: Device = backend === 'cpu' ? new CpuDevice() : await createDevice({ backend });
   const render = createRenderer(device, { width: size, height: size });

@@ -1,0 +1,110 @@
+import * as A from '@twist/autograd';
+import * as K from '@twist/kernels';
+import { keep, scope, tensor, type Device, type Tensor } from '@twist/kernels';
+import { WorldModel, WorldModelTrainer, type Batch, type WorldModelConfig, type WorldModelMetrics } from '@twist/rssm';
+import { Behaviour, type BehaviourMetrics } from './behaviour.js';
+import type { AgentConfig } from './config.js';
+
+/** The latent filter state of N acting environments: h, z and the previous action. */
+interface PolicyState {
+  deter: Tensor;
+  stoch: Tensor;
+  action: Tensor;
+}
+
+export type UpdateMetrics = WorldModelMetrics & BehaviourMetrics;
+
+/**
+ * A Dreamer agent: world model (state teacher or image model), its trainer, and behaviour learning. Every
+ * Dreamer variant of the paper (Oracle, Dreamer w/ and w/o DR, State Recon.) is this class with another
+ * world-model config; what differs is the data the loop feeds it.
+ */
+export class DreamerAgent {
+  readonly wm: WorldModel;
+  readonly wmTrainer: WorldModelTrainer;
+  readonly behaviour: Behaviour;
+  #policy: PolicyState | null = null;
+
+  constructor(
+    readonly device: Device,
+    readonly wmCfg: WorldModelConfig,
+    readonly cfg: AgentConfig,
+  ) {
+    this.wm = new WorldModel(device, wmCfg);
+    this.wmTrainer = new WorldModelTrainer(this.wm);
+    this.behaviour = new Behaviour(device, cfg.behaviour, this.wm.rssm.featureSize, wmCfg.actionSize, wmCfg.seed);
+  }
+
+  /**
+   * One update: a world-model step on the batch (Eq. 2), then an actor-critic step imagined from its
+   * posterior states (detached). Records only; backpressure keeps at most one batch unfinished.
+   */
+  async update(batch: Batch): Promise<UpdateMetrics> {
+    const { metrics, latents } = this.wmTrainer.record(batch, { keepLatents: true });
+    const bm = this.behaviour.update(this.wm, latents!);
+    latents!.deter.dispose();
+    latents!.stoch.dispose();
+    await this.device.throttle(1);
+    return { ...metrics, ...bm };
+  }
+
+  /** Forgets the filter state (a new batch of episodes begins, or the number of envs changes). */
+  resetPolicy(): void {
+    if (this.#policy) for (const t of Object.values(this.#policy)) t.dispose();
+    this.#policy = null;
+  }
+
+  /**
+   * One acting step for N environments: the posterior filter (obs step of the RSSM with the previous state
+   * and action, both reset to zero where isFirst) on this observation, then the actor: a sample while
+   * training (V2: expl_noise 0, the policy's own noise), the mode at evaluation. obs: state f32 [N, S] or
+   * images u8 [N, H, W, C]. Reads back the actions (the environments need them) and nothing else.
+   */
+  async act(obs: Tensor, isFirst: ArrayLike<number>, mode: 'sample' | 'mode'): Promise<Float32Array> {
+    const N = obs.shape[0];
+    const { deter: D, stoch: S, classes: C } = this.wm.rssm.cfg;
+    const Aa = this.wmCfg.actionSize;
+    if (isFirst.length !== N) throw new Error(`DreamerAgent.act: isFirst must have one entry per env (${N}), got ${isFirst.length}`);
+    if (this.#policy && this.#policy.deter.shape[0] !== N) this.resetPolicy();
+    const prev =
+      this.#policy ??
+      ({ deter: keep(K.zeros(this.device, [N, D])), stoch: keep(K.zeros(this.device, [N, S, C])), action: keep(K.zeros(this.device, [N, Aa])) } as PolicyState);
+    const next = scope(() =>
+      A.noGrad(() => {
+        const keepMask = A.constant(tensor(this.device, Float32Array.from(isFirst, (f) => 1 - f), [N, 1]));
+        const state = { deter: A.mul(A.constant(prev.deter), keepMask), stoch: A.mul(A.constant(prev.stoch), A.reshape(keepMask, [N, 1, 1])) };
+        const a = A.mul(A.constant(prev.action), keepMask);
+        const embed = this.wm.encoder.forward(this.wm.preprocess(obs));
+        const { post } = this.wm.rssm.obsStep(state, a, embed);
+        const dist = this.behaviour.dist(this.wm.rssm.feature(post));
+        const action = mode === 'mode' ? dist.mode() : dist.sample(this.behaviour.key(N * Aa));
+        return { deter: post.deter.value, stoch: post.stoch.value, action: action.value };
+      }),
+    );
+    for (const t of Object.values(prev)) t.dispose();
+    this.#policy = { deter: keep(next.deter), stoch: keep(next.stoch), action: keep(next.action) };
+    return (await this.#policy.action.toArray()) as Float32Array;
+  }
+
+  /** Modules and optimisers by name, for one checkpoint of the whole agent. */
+  parts(): A.CheckpointParts {
+    const b = this.behaviour.parts();
+    return { modules: { model: this.wm, ...b.modules }, optimizers: { model: this.wmTrainer.opt, ...b.optimizers } };
+  }
+
+  counters(): Record<string, unknown> {
+    return { rssmRngOffset: this.wm.rssm.rngOffset, behaviour: this.behaviour.counters() };
+  }
+
+  restoreCounters(c: Record<string, any>): void {
+    this.wm.rssm.rngOffset = Number(c.rssmRngOffset ?? 0);
+    this.behaviour.restoreCounters(c.behaviour);
+  }
+
+  dispose(): void {
+    this.resetPolicy();
+    this.wm.dispose();
+    this.wmTrainer.dispose();
+    this.behaviour.dispose();
+  }
+}

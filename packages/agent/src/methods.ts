@@ -1,0 +1,91 @@
+import { makeConfig, type DeepPartial, type PresetName, type WorldModelConfig } from '@twist/rssm';
+import { AGENT_PRESETS, validateAgentConfig, type AgentConfig, type AgentPresetName } from './config.js';
+
+/**
+ * The Dreamer methods of the paper, each a named configuration of one agent and one loop:
+ *  - oracle: state Dreamer on privileged state (the paper's teacher, "Oracle");
+ *  - dreamer: image Dreamer without domain randomisation ("Dreamer w/o DR");
+ *  - dreamer-dr: image Dreamer with visual DR re-drawn every step from the train distribution ("Dreamer w/ DR");
+ *  - dreamer-state-recon: dreamer-dr whose world model also decodes the privileged state ("Dreamer State Recon.").
+ */
+export interface MethodSpec {
+  modality: 'state' | 'image';
+  /** Visual DR while training: none, or re-drawn from the train distribution every step. */
+  trainDR: 'none' | 'train-every-step';
+  stateRecon: boolean;
+  /** The visual domain of the periodic evaluations during training. */
+  evalDomain: 'none' | 'train';
+  description: string;
+}
+
+export const METHODS = {
+  oracle: { modality: 'state', trainDR: 'none', stateRecon: false, evalDomain: 'none', description: 'state Dreamer on privileged state (the teacher)' },
+  dreamer: { modality: 'image', trainDR: 'none', stateRecon: false, evalDomain: 'none', description: 'image Dreamer without domain randomisation' },
+  'dreamer-dr': { modality: 'image', trainDR: 'train-every-step', stateRecon: false, evalDomain: 'train', description: 'image Dreamer with visual DR every step' },
+  'dreamer-state-recon': {
+    modality: 'image',
+    trainDR: 'train-every-step',
+    stateRecon: true,
+    evalDomain: 'train',
+    description: 'image Dreamer with DR that also decodes the privileged state',
+  },
+} as const satisfies Record<string, MethodSpec>;
+
+export type MethodName = keyof typeof METHODS;
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+export function getMethod(name: string): MethodSpec {
+  const m = (METHODS as Record<string, MethodSpec>)[name];
+  if (!m) throw new Error(`unknown method '${name}'; valid methods: ${METHOD_NAMES.join(', ')}`);
+  return m;
+}
+
+export interface RunConfig {
+  method: MethodName;
+  task: string;
+  preset: AgentPresetName;
+  seed: number;
+  /** Env-step budget in frames (control steps), as the paper counts (500K). */
+  steps: number;
+  world: WorldModelConfig;
+  agent: AgentConfig;
+}
+
+export interface RunOverrides {
+  world?: DeepPartial<WorldModelConfig>;
+  agent?: { behaviour?: Partial<AgentConfig['behaviour']>; loop?: Partial<AgentConfig['loop']> };
+}
+
+/** The full config of a run: the method, the presets of @twist/rssm and of the agent, and overrides. */
+export function makeRunConfig(
+  method: string,
+  task: { name: string; stateSize: number; actionSize: number },
+  preset: string,
+  seed: number,
+  steps: number,
+  overrides: RunOverrides = {},
+): RunConfig {
+  const m = getMethod(method);
+  if (!(preset in AGENT_PRESETS)) throw new Error(`unknown preset '${preset}'; valid presets: ${Object.keys(AGENT_PRESETS).join(', ')}`);
+  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
+  if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`steps must be a positive integer (env frames), got ${steps}`);
+  const world = makeConfig(preset as PresetName, {
+    modality: m.modality,
+    stateSize: task.stateSize,
+    actionSize: task.actionSize,
+    stateRecon: m.stateRecon,
+    seed,
+    ...overrides.world,
+  });
+  const base = AGENT_PRESETS[preset as AgentPresetName];
+  const agent: AgentConfig = {
+    behaviour: { ...structuredClone(base.behaviour), ...overrides.agent?.behaviour },
+    loop: { ...structuredClone(base.loop), ...overrides.agent?.loop },
+  };
+  for (const [k, v] of Object.entries({ ...overrides.agent?.behaviour, ...overrides.agent?.loop })) {
+    if (!(k in base.behaviour) && !(k in base.loop)) throw new Error(`agent config: unknown key '${k}'`);
+    if (v === undefined) throw new Error(`agent config: '${k}' is undefined`);
+  }
+  validateAgentConfig(agent);
+  return { method: method as MethodName, task: task.name, preset: preset as AgentPresetName, seed, steps, world, agent };
+}

@@ -1,0 +1,376 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as A from '@twist/autograd';
+import { getTask, VecEnv } from '@twist/envs';
+import { tensor, type Device, type Tensor } from '@twist/kernels';
+import { readMetrics } from '@twist/rssm';
+import { DreamerAgent } from '../agent.js';
+import { concatImages, evaluate, type Actor, type EvalReport } from '../eval.js';
+import { getMethod, makeRunConfig, type RunConfig, type RunOverrides } from '../methods.js';
+import { Replay, type ReplayState } from '../replay/index.js';
+import { SplitMix } from '../rng.js';
+import { VisualDR } from '../visual.js';
+import { writeCurve } from './curve.js';
+import { createRunDir, MetricsLog, readRunConfig, runPaths, UsageError } from './run-dir.js';
+
+export interface TrainProgress {
+  phase: 'prefill' | 'train' | 'eval' | 'checkpoint' | 'done';
+  envFrames: number;
+  steps: number;
+  updates: number;
+  framesPerSecond: number;
+  lastEval: number | null;
+  etaSeconds: number | null;
+}
+
+export interface TrainOptions {
+  dir: string;
+  device: Device;
+  /** Continue the run in `dir` from its last checkpoint (the other run options then come from run.json). */
+  resume?: boolean;
+  method?: string;
+  task?: string;
+  preset?: string;
+  seed?: number;
+  /** Env-step budget in frames; on resume it may raise the run's budget. */
+  steps?: number;
+  overrides?: RunOverrides;
+  /** Control steps per episode (default: the task's, 1000). Smaller for tests and smoke runs. */
+  episodeLength?: number;
+  /** Env worker threads (default 0: in-process; physics is cheap beside the model). */
+  workers?: number;
+  log?: (line: string) => void;
+  progress?: (p: TrainProgress) => void;
+  /** Stop as if killed right after this many checkpoints of this process (tests of resume). */
+  stopAfterCheckpoints?: number;
+}
+
+/** The loop's counters: all of it is in every checkpoint, so a resumed run continues exactly. */
+interface LoopState {
+  envFrames: number;
+  policySteps: number;
+  updates: number;
+  /** Policy step at which training started (first step with policySteps >= prefill and a sampleable replay). */
+  trainStart: number | null;
+  episodes: number;
+  nextEvalAt: number;
+  nextCkptAt: number;
+  hostRng: string;
+  wallSeconds: number;
+  evals: { envFrames: number; mean: number; returns: number[] }[];
+  references: EvalReport['references'] | null;
+}
+
+export interface TrainResult {
+  config: RunConfig;
+  envFrames: number;
+  policySteps: number;
+  updates: number;
+  wallSeconds: number;
+  lastEval: EvalReport | null;
+  stoppedEarly: boolean;
+}
+
+/** A NaN or Inf in a loss: the run stops naming it; the last checkpoint is untouched. */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+
+const CKPT_FORMAT_INFO = 'twist-ts/run/1';
+
+/**
+ * One training loop for every Dreamer method (V2 `train.py`): prefill with uniform random actions, `pretrain`
+ * updates, then `trainSteps` updates every `trainEvery` policy steps; action repeat from the task; episodes
+ * stepped in a VecEnv; periodic evaluation with the actor's mode; metrics as JSON lines; checkpoints of
+ * everything (modules, optimisers, RNG counters, replay position, loop counters).
+ *
+ * Episodes of all envs start together (fixed-length tasks keep them in step), and evaluation and checkpoints
+ * happen between such rounds: there is no half-finished episode to save, so a resumed run continues exactly
+ * where the uninterrupted run would be, and `--resume` reaches the same result bit for bit (CPU backend).
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const paths = runPaths(opts.dir);
+  const device = opts.device;
+
+  // -- the run's config: new, or from run.json on resume
+  let config: RunConfig;
+  if (opts.resume) {
+    config = readRunConfig<RunConfig>(opts.dir);
+    if (opts.method && opts.method !== config.method) throw new UsageError(`${opts.dir} is a '${config.method}' run, not '${opts.method}'`);
+    if (opts.task && opts.task !== config.task) throw new UsageError(`${opts.dir} is a run on '${config.task}', not '${opts.task}'`);
+    if (opts.steps !== undefined && opts.steps !== config.steps) {
+      if (!(Number.isInteger(opts.steps) && opts.steps > 0)) throw new UsageError(`--steps must be a positive integer, got ${opts.steps}`);
+      config = { ...config, steps: opts.steps };
+      A.writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
+    }
+  } else {
+    if (!opts.method || !opts.task) throw new UsageError('train: method and task are required for a new run');
+    const spec = getTask(opts.task, 'train');
+    config = makeRunConfig(
+      opts.method,
+      { name: spec.name, stateSize: spec.stateLabels.length, actionSize: spec.actionLabels.length },
+      opts.preset ?? 'quick',
+      opts.seed ?? 0,
+      opts.steps ?? 100_000,
+      opts.overrides,
+    );
+    if (opts.episodeLength !== undefined) (config as RunConfig & { episodeLength?: number }).episodeLength = opts.episodeLength;
+    createRunDir(opts.dir, config);
+  }
+  const episodeLength = (config as RunConfig & { episodeLength?: number }).episodeLength;
+  const method = getMethod(config.method);
+  const loopCfg = config.agent.loop;
+  const task = getTask(config.task, 'train');
+  const actionRepeat = task.defaultActionRepeat;
+  const N = loopCfg.envs;
+  const S = config.world.stateSize;
+  const Aa = config.world.actionSize;
+  const image = method.modality === 'image';
+  const imageSize = config.world.imageSize;
+
+  // -- agent, replay, state: fresh or from the checkpoint
+  const agent = new DreamerAgent(device, config.world, config.agent);
+  const replayOpts = {
+    capacity: loopCfg.replayCapacity,
+    stateSize: S,
+    actionSize: Aa,
+    numEnvs: N,
+    imageShape: image ? ([imageSize, imageSize, 3] as [number, number, number]) : undefined,
+    obs: image ? ('image' as const) : ('state' as const),
+    seed: config.seed + 31337,
+  };
+  let replay: Replay;
+  let st: LoopState;
+  let metrics: MetricsLog;
+  const resumed = opts.resume && A.hasCheckpoint(paths.ckpt);
+  if (resumed) {
+    const { info } = A.loadCheckpoint(paths.ckpt, agent.parts());
+    if (info.format !== CKPT_FORMAT_INFO) throw new Error(`${paths.ckpt}: not a checkpoint of a training run (format ${JSON.stringify(info.format)})`);
+    agent.restoreCounters(info.agent as Record<string, unknown>);
+    st = info.loop as LoopState;
+    replay = Replay.open(paths.replay, replayOpts, info.replay as ReplayState);
+    metrics = new MetricsLog(paths.metrics, info.metricsBytes as number);
+    log(`resumed ${opts.dir} at ${st.envFrames} env steps, ${st.updates} updates (checkpoint)`);
+  } else {
+    if (opts.resume) log(`${opts.dir} has no checkpoint yet: starting it from the beginning`);
+    rmSync(paths.replay, { recursive: true, force: true });
+    mkdirSync(paths.replay, { recursive: true });
+    replay = new Replay({ ...replayOpts, dir: paths.replay });
+    metrics = new MetricsLog(paths.metrics, 0);
+    st = {
+      envFrames: 0,
+      policySteps: 0,
+      updates: 0,
+      trainStart: null,
+      episodes: 0,
+      nextEvalAt: loopCfg.evalEvery,
+      nextCkptAt: loopCfg.checkpointEvery,
+      hostRng: new SplitMix(config.seed + 99991).save(),
+      wallSeconds: 0,
+      evals: [],
+      references: null,
+    };
+  }
+  const hostRng = new SplitMix(0);
+  hostRng.restore(st.hostRng);
+  const wallBefore = st.wallSeconds;
+
+  const dr = image ? new VisualDR(device, method.trainDR === 'none' ? 'none' : 'train', N, method.trainDR === 'train-every-step', config.seed, imageSize) : null;
+  const vec = await VecEnv.create(config.task, {
+    num: N,
+    workers: opts.workers ?? 0,
+    seed: config.seed,
+    ...(episodeLength ? { episodeLength } : {}),
+    ...(dr ? { renderBatch: dr.render } : {}),
+  });
+  const evalActor: Actor = {
+    observes: method.modality,
+    imageSize,
+    act: (o, f, m) => agent.act(o, f, m),
+    resetPolicy: () => agent.resetPolicy(),
+  };
+  let checkpoints = 0;
+  let lastEval: EvalReport | null = null;
+  let lastRate = { t: performance.now(), frames: st.envFrames };
+  let fps = 0;
+  const report = (phase: TrainProgress['phase']) => {
+    const now = performance.now();
+    if (now - lastRate.t > 2000) {
+      fps = (st.envFrames - lastRate.frames) / ((now - lastRate.t) / 1000);
+      lastRate = { t: now, frames: st.envFrames };
+    }
+    opts.progress?.({
+      phase,
+      envFrames: st.envFrames,
+      steps: config.steps,
+      updates: st.updates,
+      framesPerSecond: fps,
+      lastEval: st.evals.length ? st.evals[st.evals.length - 1].mean : null,
+      etaSeconds: fps > 0 ? (config.steps - st.envFrames) / fps : null,
+    });
+  };
+
+  const obsTensor = (o: { state: Float32Array; image: Uint8Array[] | null }): Tensor =>
+    image ? tensor(device, concatImages(o.image!), [N, imageSize, imageSize, 3], 'u8') : tensor(device, o.state, [N, S]);
+
+  const doUpdate = async () => {
+    const b = replay.sample(device, loopCfg.batch, loopCfg.length, { obs: image ? 'image' : 'state' });
+    let m;
+    try {
+      m = await agent.update({ obs: b.obs, actions: b.actions, rewards: b.rewards, isFirst: b.isFirst, state: b.state, cont: b.cont });
+    } finally {
+      for (const t of Object.values(b)) (t as Tensor).dispose();
+    }
+    st.updates++;
+    if (st.updates % loopCfg.logEvery === 0 || st.updates === 1) {
+      const vals = await readMetrics(m);
+      for (const [k, v] of Object.entries(vals)) {
+        if (!Number.isFinite(v) && k !== 'gradNorm' && k !== 'actorGradNorm' && k !== 'criticGradNorm') {
+          throw new NonFiniteLossError(`non-finite ${k} (${v}) at update ${st.updates}, env step ${st.envFrames}; the last good checkpoint is in ${paths.ckpt}`);
+        }
+      }
+      metrics.write({ kind: 'train', envFrames: st.envFrames, policySteps: st.policySteps, updates: st.updates, ...vals });
+    }
+    for (const t of Object.values(m)) (t as Tensor | undefined)?.dispose();
+  };
+
+  const saveCheckpoint = async () => {
+    report('checkpoint');
+    st.hostRng = hostRng.save();
+    st.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
+    await A.saveCheckpoint(paths.ckpt, agent.parts(), config, {
+      format: CKPT_FORMAT_INFO,
+      loop: st,
+      agent: agent.counters(),
+      replay: replay.checkpointState(),
+      metricsBytes: metrics.bytes,
+    });
+    checkpoints++;
+  };
+
+  let stoppedEarly = false;
+  try {
+    while (st.envFrames < config.steps) {
+      // ---- one round: an episode in every env
+      const seeds = Array.from({ length: N }, (_, i) => config.seed * 100_003 + st.episodes + i);
+      if (dr) for (let i = 0; i < N; i++) dr.startEpisode(i, st.episodes + i);
+      let obs = await vec.reset(seeds);
+      const live = new Array(N).fill(true);
+      const returns = new Array(N).fill(0);
+      for (let i = 0; i < N; i++) {
+        replay.add(i, {
+          state: obs.state.subarray(i * S, (i + 1) * S),
+          image: obs.image?.[i],
+          action: new Float32Array(Aa),
+          reward: 0,
+          isFirst: true,
+          isLast: false,
+          isTerminal: false,
+        });
+      }
+      agent.resetPolicy();
+      let isFirst = new Array(N).fill(1);
+      while (live.some(Boolean)) {
+        let action: Float32Array;
+        if (st.policySteps < loopCfg.prefill) {
+          action = Float32Array.from({ length: N * Aa }, () => hostRng.uniform(-1, 1));
+        } else {
+          const x = obsTensor(obs);
+          try {
+            action = await agent.act(x, isFirst, 'sample');
+          } finally {
+            x.dispose();
+          }
+        }
+        if (dr) for (let i = 0; i < N; i++) dr.advance(i);
+        obs = await vec.step(action);
+        const restart: number[] = [];
+        for (let i = 0; i < N; i++) {
+          if (!live[i]) continue;
+          st.policySteps++;
+          st.envFrames += actionRepeat;
+          returns[i] += obs.reward[i];
+          const info = obs.info[i];
+          replay.add(i, {
+            state: obs.state.subarray(i * S, (i + 1) * S),
+            image: obs.image?.[i],
+            action: action.subarray(i * Aa, (i + 1) * Aa),
+            reward: obs.reward[i],
+            isFirst: false,
+            isLast: obs.done[i],
+            isTerminal: obs.done[i] && !info.timeLimit,
+          });
+          if (obs.done[i]) {
+            live[i] = false;
+            if (live.some(Boolean)) restart.push(i); // ended early (unstable physics): idle until the round ends
+          }
+        }
+        if (restart.length) {
+          if (dr) dr.nextIndices = restart;
+          await vec.resetSome(restart, restart.map((i) => seeds[i]));
+        }
+        isFirst = new Array(N).fill(0);
+        // ---- training at the train ratio: pretrain updates once, then trainSteps every trainEvery policy steps
+        if (st.trainStart === null && st.policySteps >= loopCfg.prefill && replay.canSample(loopCfg.length)) st.trainStart = st.policySteps;
+        if (st.trainStart !== null) {
+          const due = loopCfg.pretrain + loopCfg.trainSteps * Math.floor((st.policySteps - st.trainStart) / loopCfg.trainEvery);
+          while (st.updates < due) await doUpdate();
+        }
+        report(st.trainStart === null ? 'prefill' : 'train');
+      }
+      st.episodes += N;
+      metrics.write({ kind: 'episode', envFrames: st.envFrames, policySteps: st.policySteps, episodes: st.episodes, returns });
+      log(`episodes ${st.episodes}: train return ${returns.map((r) => r.toFixed(1)).join(', ')} at ${st.envFrames} env steps, ${st.updates} updates`);
+
+      // ---- evaluation and checkpoint between rounds
+      const end = st.envFrames >= config.steps;
+      if (st.envFrames >= st.nextEvalAt || end) {
+        report('eval');
+        lastEval = await evaluate(device, evalActor, {
+          task: config.task,
+          domain: method.evalDomain,
+          episodes: loopCfg.evalEpisodes,
+          seed: 1_000_000 + config.seed * 1000,
+          references: st.references === null,
+          episodeLength,
+        });
+        if (lastEval.references) st.references = lastEval.references;
+        else lastEval.references = st.references ?? undefined;
+        st.evals.push({ envFrames: st.envFrames, mean: lastEval.mean, returns: lastEval.returns });
+        while (st.nextEvalAt <= st.envFrames) st.nextEvalAt += loopCfg.evalEvery;
+        metrics.write({ kind: 'eval', envFrames: st.envFrames, domain: lastEval.domain, returns: lastEval.returns, mean: lastEval.mean, std: lastEval.std, references: st.references });
+        log(`eval at ${st.envFrames} env steps (${lastEval.domain}): mean return ${lastEval.mean.toFixed(1)} over ${lastEval.episodes} episodes (zero-action ${st.references?.zero.mean.toFixed(1)}, random ${st.references?.random.mean.toFixed(1)})`);
+        writeCurve(paths.curve, paths.metrics, `${config.method} on ${config.task} (${config.preset}, seed ${config.seed})`);
+      }
+      if (st.envFrames >= st.nextCkptAt || end) {
+        while (st.nextCkptAt <= st.envFrames) st.nextCkptAt += loopCfg.checkpointEvery;
+        await saveCheckpoint();
+        if (opts.stopAfterCheckpoints !== undefined && checkpoints >= opts.stopAfterCheckpoints && !end) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    }
+    report('done');
+  } finally {
+    metrics.close();
+    await vec.close();
+    agent.dispose();
+  }
+  return {
+    config,
+    envFrames: st.envFrames,
+    policySteps: st.policySteps,
+    updates: st.updates,
+    wallSeconds: wallBefore + (performance.now() - t0) / 1000,
+    lastEval,
+    stoppedEarly,
+  };
+}
+
+/** Whether a run directory has a checkpoint to resume from. */
+export function hasRunCheckpoint(dir: string): boolean {
+  return existsSync(join(dir, 'run.json')) && A.hasCheckpoint(runPaths(dir).ckpt);
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeEnv } from '@twist/envs';
+import { loadSafetensors } from '@twist/autograd';
+import { readMetricsLog, Replay, runPaths, train, type TrainOptions } from '../src/index.js';
+import { cpu } from './harness.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'twist-run-'));
+  dirs.push(d);
+  return join(d, 'run');
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/**
+ * A tiny oracle run on the CPU backend: 40-control-step episodes (20 policy steps at action repeat 2), two
+ * envs, prefill 40 policy steps, pretrain 3, one update every 5 policy steps, sequences of 8.
+ */
+const tiny = (dir: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions => ({
+  dir,
+  device: cpu,
+  method: 'oracle',
+  task: 'cartpole-balance',
+  preset: 'debug',
+  seed: 5,
+  steps,
+  episodeLength: 40,
+  overrides: {
+    agent: {
+      behaviour: { horizon: 4 },
+      loop: { envs: 2, batch: 3, length: 8, prefill: 40, pretrain: 3, trainEvery: 5, evalEvery: 80, evalEpisodes: 2, checkpointEvery: 80, logEvery: 1 },
+    },
+  },
+  ...extra,
+});
+
+describe('training loop', () => {
+  it('meets its train ratio exactly and pairs each stored action with the observation it led to', async () => {
+    const dir = tmp();
+    const res = await train(tiny(dir, 240));
+    // 240 frames = 120 policy steps (two envs of 20 steps per round). Training starts at the first policy
+    // step >= prefill (40) with a sampleable replay: after round 1 both episodes (21 records) are stored.
+    expect(res.policySteps).toBe(120);
+    expect(res.envFrames).toBe(240);
+    expect(res.updates).toBe(3 + Math.floor((120 - 40) / 5));
+    const trainRows = readMetricsLog(runPaths(dir).metrics).filter((r) => r.kind === 'train');
+    expect(trainRows.at(-1)!.updates).toBe(res.updates);
+    expect(readMetricsLog(runPaths(dir).metrics).filter((r) => r.kind === 'eval').length).toBe(3);
+
+    // Replaying the stored actions in a fresh env reproduces the stored states exactly: action[t] led to obs t.
+    const replay = Replay.open(runPaths(dir).replay, { stateSize: 5, actionSize: 1, capacity: 1e6, numEnvs: 2 });
+    const ids = replay.episodeIds();
+    expect(ids.length).toBe(6); // 3 rounds x 2 envs
+    const ep = replay.episode(ids[3])!;
+    expect(ep.length).toBe(21);
+    const env = await makeEnv('cartpole-balance', { episodeLength: 40 });
+    // episode k of the run used env seed seed * 100003 + k (round r: k = 2r + env)
+    const obs0 = env.reset(5 * 100_003 + 3);
+    expect(Array.from(ep.state.subarray(0, 5))).toEqual(Array.from(obs0.state));
+    expect(Array.from(ep.action.subarray(0, 1))).toEqual([0]);
+    expect(ep.flags[0] & 1).toBe(1); // bit 0: isFirst
+    for (let t = 1; t < ep.length; t++) {
+      const o = env.step(ep.action.subarray(t, t + 1));
+      expect(Array.from(ep.state.subarray(t * 5, (t + 1) * 5))).toEqual(Array.from(o.state));
+      expect(ep.reward[t]).toBeCloseTo(o.reward, 5);
+      expect(!!(ep.flags[t] & 2)).toBe(o.done); // bit 1: isLast
+    }
+    env.close();
+  });
+
+  it('resumes to the same result as an uninterrupted run, bit for bit (CPU backend)', async () => {
+    const a = tmp();
+    const b = tmp();
+    await train(tiny(a, 320));
+    const first = await train(tiny(b, 320, { stopAfterCheckpoints: 2 }));
+    expect(first.stoppedEarly).toBe(true);
+    expect(first.envFrames).toBe(160);
+    const second = await train({ dir: b, device: cpu, resume: true });
+    expect(second.envFrames).toBe(320);
+    const weightsOf = (dir: string) => {
+      const ckpt = runPaths(dir).ckpt;
+      return loadSafetensors(join(ckpt, JSON.parse(readFileSync(join(ckpt, 'checkpoint.json'), 'utf8')).weights.file)).tensors;
+    };
+    const wa = weightsOf(a);
+    const wb = weightsOf(b);
+    expect([...wb.keys()].sort()).toEqual([...wa.keys()].sort());
+    for (const [k, t] of wa) expect(Buffer.from(wb.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
+    // the metrics file of the resumed run equals the uninterrupted one's (wall-clock fields aside)
+    const strip = (rows: Record<string, unknown>[]) => rows.map(({ wallSeconds: _w, ...r }) => r);
+    expect(strip(readMetricsLog(runPaths(b).metrics))).toEqual(strip(readMetricsLog(runPaths(a).metrics)));
+  });
+
+  it('refuses an existing run directory without --resume, and a run of another method', async () => {
+    const dir = tmp();
+    await train(tiny(dir, 80));
+    await expect(train(tiny(dir, 80))).rejects.toThrow(/already exists and is not empty; resume it with --resume/);
+    await expect(train({ dir, device: cpu, resume: true, method: 'dreamer' })).rejects.toThrow(/is a 'oracle' run, not 'dreamer'/);
+    const cfg = JSON.parse(readFileSync(runPaths(dir).config, 'utf8'));
+    expect(cfg.method).toBe('oracle');
+  });
+});

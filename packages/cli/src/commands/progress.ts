@@ -1,0 +1,42 @@
+import type { TrainProgress } from '@twist/agent';
+
+const fmtTime = (s: number | null) => {
+  if (s === null || !Number.isFinite(s)) return '--';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+};
+
+/**
+ * Progress for long commands: on a terminal one line rewritten in place (env steps, steps/s, last eval return,
+ * ETA); otherwise a plain line at most every 30 s. Log lines are printed above the progress line.
+ */
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, out: (s: string) => void = console.log) {
+  const tty = !!stream.isTTY;
+  let shown = false;
+  let lastPlain = 0;
+  const clear = () => {
+    if (tty && shown) stream.write('\r\x1b[2K');
+    shown = false;
+  };
+  return {
+    progress(p: TrainProgress): void {
+      const pct = ((100 * p.envFrames) / p.steps).toFixed(1);
+      const text = `[${p.phase}] ${p.envFrames}/${p.steps} env steps (${pct}%)  ${p.framesPerSecond.toFixed(1)} steps/s  ${p.updates} updates  last eval ${p.lastEval === null ? '--' : p.lastEval.toFixed(1)}  ETA ${fmtTime(p.etaSeconds)}`;
+      if (tty) {
+        stream.write(`\r\x1b[2K${text}`);
+        shown = true;
+      } else if (Date.now() - lastPlain > 30_000) {
+        lastPlain = Date.now();
+        stream.write(text + '\n');
+      }
+    },
+    line(s: string): void {
+      clear();
+      out(s);
+    },
+    done(): void {
+      clear();
+    },
+  };
+}
