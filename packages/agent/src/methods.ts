@@ -49,6 +49,10 @@ export interface RunConfig {
   steps: number;
   world: WorldModelConfig;
   agent: AgentConfig;
+  /** Control steps per episode when not the task's (smoke runs, tests). */
+  episodeLength?: number;
+  /** TWIST's matched image collection during a state run (every step rendered with train-distribution DR). */
+  collect?: { images: true; imageSize: number; domain: 'train'; perStep: true };
 }
 
 export interface RunOverrides {

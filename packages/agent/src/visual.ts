@@ -74,6 +74,9 @@ export class VisualDR {
     if (this.perStep) this.#domains[i] = this.#draw(i);
   }
 
+  /** Seconds spent rendering (the cost of collection: the scene upload, the dispatch and the readback). */
+  renderSeconds = 0;
+
   /** Set before a VecEnv.resetSome: the envs whose scenes the next render call gets. */
   nextIndices: readonly number[] | null = null;
 
@@ -81,6 +84,9 @@ export class VisualDR {
   readonly render = (scenes: Scene[]): Promise<Uint8Array[]> => {
     const ids = this.nextIndices ?? scenes.map((_, k) => k);
     this.nextIndices = null;
-    return this.#render(scenes.map((s, k) => (this.#domains[ids[k]] ? applyVisualDomain(s, this.#domains[ids[k]]!) : s)));
+    const t0 = performance.now();
+    return this.#render(scenes.map((s, k) => (this.#domains[ids[k]] ? applyVisualDomain(s, this.#domains[ids[k]]!) : s))).finally(() => {
+      this.renderSeconds += (performance.now() - t0) / 1000;
+    });
   };
 }

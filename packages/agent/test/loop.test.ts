@@ -93,6 +93,41 @@ describe('training loop', () => {
     expect(strip(readMetricsLog(runPaths(b).metrics))).toEqual(strip(readMetricsLog(runPaths(a).metrics)));
   });
 
+  it('image methods train from rendered frames: dreamer-dr re-draws the domain every step, state-recon decodes the state', async () => {
+    for (const method of ['dreamer-dr', 'dreamer-state-recon'] as const) {
+      const dir = tmp();
+      const res = await train(tiny(dir, 160, { method, overrides: { world: { cnnDepth: 2 }, agent: { behaviour: { horizon: 3 }, loop: { envs: 2, batch: 2, length: 6, prefill: 40, pretrain: 1, trainEvery: 10, evalEvery: 1000, evalEpisodes: 1, checkpointEvery: 1000, logEvery: 1 } } } }));
+      expect(res.updates).toBe(1 + Math.floor((80 - 40) / 10));
+      const rows = readMetricsLog(runPaths(dir).metrics).filter((r) => r.kind === 'train');
+      expect(Number.isFinite(rows.at(-1)!.reconLoss)).toBe(true);
+      if (method === 'dreamer-state-recon') expect(Number.isFinite(rows.at(-1)!.stateReconLoss)).toBe(true);
+      else expect(rows.at(-1)!.stateReconLoss).toBeUndefined();
+      const replay = Replay.open(runPaths(dir).replay, { stateSize: 5, actionSize: 1, capacity: 1e6, numEnvs: 2, imageShape: [32, 32, 3] });
+      const ep = replay.episode(replay.episodeIds()[0])!;
+      const P = 32 * 32 * 3;
+      // with DR re-drawn every step, consecutive frames differ far more than the pole's motion would make them
+      const changed = (a: number, b: number) => {
+        let n = 0;
+        for (let i = 0; i < P; i++) if (Math.abs(ep.image![a * P + i] - ep.image![b * P + i]) > 20) n++;
+        return n / P;
+      };
+      expect(changed(3, 4)).toBeGreaterThan(0.3);
+    }
+  });
+
+  it('collects matched DR images during a state (Oracle) run: the replay holds state and image of the same steps', async () => {
+    const dir = tmp();
+    await train(tiny(dir, 80, { collectImages: true, collectImageSize: 32 }));
+    const cfg = JSON.parse(readFileSync(runPaths(dir).config, 'utf8'));
+    expect(cfg.collect).toEqual({ images: true, imageSize: 32, domain: 'train', perStep: true });
+    const replay = Replay.open(runPaths(dir).replay, { stateSize: 5, actionSize: 1, capacity: 1e6, numEnvs: 2, imageShape: [32, 32, 3] });
+    const ep = replay.episode(replay.episodeIds()[0])!;
+    expect(ep.image!.length).toBe(ep.length * 32 * 32 * 3);
+    const rows = readMetricsLog(runPaths(dir).metrics).filter((r) => r.kind === 'episode');
+    expect(rows.at(-1)!.renderSeconds).toBeGreaterThan(0);
+    await expect(train(tiny(tmp(), 80, { method: 'dreamer', collectImages: true }))).rejects.toThrow(/--collect-images is for state-input methods/);
+  });
+
   it('refuses an existing run directory without --resume, and a run of another method', async () => {
     const dir = tmp();
     await train(tiny(dir, 80));

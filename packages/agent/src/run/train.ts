@@ -41,6 +41,13 @@ export interface TrainOptions {
   workers?: number;
   log?: (line: string) => void;
   progress?: (p: TrainProgress) => void;
+  /**
+   * TWIST's matched collection (paper Sec. IV, Algorithm 1): a state-input run also renders every step with
+   * visual DR re-drawn from the train distribution, so the replay holds (s_t, o_t, a_t, r_t) of the same steps.
+   */
+  collectImages?: boolean;
+  /** Image side of the collected images (default: the world model config's imageSize). */
+  collectImageSize?: number;
   /** Stop as if killed right after this many checkpoints of this process (tests of resume). */
   stopAfterCheckpoints?: number;
 }
@@ -116,10 +123,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       opts.steps ?? 100_000,
       opts.overrides,
     );
-    if (opts.episodeLength !== undefined) (config as RunConfig & { episodeLength?: number }).episodeLength = opts.episodeLength;
+    if (opts.episodeLength !== undefined) config.episodeLength = opts.episodeLength;
+    if (opts.collectImages) {
+      if (getMethod(config.method).modality !== 'state') throw new UsageError(`--collect-images is for state-input methods (oracle): '${config.method}' already sees images`);
+      const size = opts.collectImageSize ?? config.world.imageSize;
+      if (size !== 32 && size !== 64) throw new UsageError(`collectImageSize must be 32 or 64 (the sizes the image world model takes), got ${size}`);
+      config.collect = { images: true, imageSize: size, domain: 'train', perStep: true };
+    }
     createRunDir(opts.dir, config);
   }
-  const episodeLength = (config as RunConfig & { episodeLength?: number }).episodeLength;
+  const episodeLength = config.episodeLength;
+  const collect = config.collect ?? null;
   const method = getMethod(config.method);
   const loopCfg = config.agent.loop;
   const task = getTask(config.task, 'train');
@@ -128,7 +142,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const S = config.world.stateSize;
   const Aa = config.world.actionSize;
   const image = method.modality === 'image';
-  const imageSize = config.world.imageSize;
+  // Images are rendered when the agent sees them, or when they are collected for a TWIST student.
+  const rendered = image || !!collect;
+  const imageSize = collect ? collect.imageSize : config.world.imageSize;
 
   // -- agent, replay, state: fresh or from the checkpoint
   const agent = new DreamerAgent(device, config.world, config.agent);
@@ -137,7 +153,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     stateSize: S,
     actionSize: Aa,
     numEnvs: N,
-    imageShape: image ? ([imageSize, imageSize, 3] as [number, number, number]) : undefined,
+    imageShape: rendered ? ([imageSize, imageSize, 3] as [number, number, number]) : undefined,
     obs: image ? ('image' as const) : ('state' as const),
     seed: config.seed + 31337,
   };
@@ -177,7 +193,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   hostRng.restore(st.hostRng);
   const wallBefore = st.wallSeconds;
 
-  const dr = image ? new VisualDR(device, method.trainDR === 'none' ? 'none' : 'train', N, method.trainDR === 'train-every-step', config.seed, imageSize) : null;
+  const dr = collect
+    ? new VisualDR(device, 'train', N, true, config.seed, imageSize)
+    : image
+      ? new VisualDR(device, method.trainDR === 'none' ? 'none' : 'train', N, method.trainDR === 'train-every-step', config.seed, imageSize)
+      : null;
   const vec = await VecEnv.create(config.task, {
     num: N,
     workers: opts.workers ?? 0,
@@ -321,7 +341,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         report(st.trainStart === null ? 'prefill' : 'train');
       }
       st.episodes += N;
-      metrics.write({ kind: 'episode', envFrames: st.envFrames, policySteps: st.policySteps, episodes: st.episodes, returns });
+      metrics.write({ kind: 'episode', envFrames: st.envFrames, policySteps: st.policySteps, episodes: st.episodes, returns, ...(dr ? { renderSeconds: dr.renderSeconds } : {}) });
       log(`episodes ${st.episodes}: train return ${returns.map((r) => r.toFixed(1)).join(', ')} at ${st.envFrames} env steps, ${st.updates} updates`);
 
       // ---- evaluation and checkpoint between rounds

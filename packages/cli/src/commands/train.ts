@@ -15,6 +15,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   envs: { type: 'integer', min: 1, help: 'parallel environments (default: the preset\'s)' },
   workers: { type: 'integer', default: 0, min: 0, help: 'env worker threads (0 = in-process)' },
   'episode-length': { type: 'integer', min: 2, help: 'control steps per episode (default: the task\'s; shorter for smoke runs)' },
+  'collect-images': { type: 'boolean', help: 'TWIST matched collection: render every step of a state run with train-distribution DR into the replay' },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
@@ -22,7 +23,7 @@ export const trainOptions: Record<string, OptionSpec> = {
 export async function trainCommand(a: Parsed, argv: readonly string[], log: (s: string) => void = console.log): Promise<number> {
   const resume = a.resume as string | undefined;
   if (resume) {
-    rejectInapplicable('train', argv, ['out', 'preset', 'seed', 'envs', 'episode-length'], 'with --resume (the run keeps its own; only --steps, --workers and --backend may change)');
+    rejectInapplicable('train', argv, ['out', 'preset', 'seed', 'envs', 'episode-length', 'collect-images'], 'with --resume (the run keeps its own; only --steps, --workers and --backend may change)');
   } else {
     for (const k of ['method', 'task', 'out'] as const) {
       if (a[k] === undefined) throw new UsageError(`twist train: --${k} is required for a new run (or --resume DIR); e.g. twist train --method oracle --task cartpole-balance --out runs/oracle-cartpole`);
@@ -42,6 +43,7 @@ export async function trainCommand(a: Parsed, argv: readonly string[], log: (s: 
       steps: a.steps as number | undefined,
       workers: Number(a.workers),
       episodeLength: a['episode-length'] as number | undefined,
+      collectImages: !!a['collect-images'],
       overrides: a.envs ? { agent: { loop: { envs: Number(a.envs) } } } : undefined,
       log: (s) => show.line(s),
       progress: (p: TrainProgress) => show.progress(p),
