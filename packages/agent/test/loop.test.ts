@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeEnv } from '@twist/envs';
 import { loadSafetensors } from '@twist/autograd';
-import { readMetricsLog, Replay, runPaths, train, type TrainOptions } from '../src/index.js';
+import { loadRunAgent, readMetricsLog, Replay, runPaths, train, type TrainOptions } from '../src/index.js';
 import { cpu } from './harness.js';
 
 const dirs: string[] = [];
@@ -126,6 +126,16 @@ describe('training loop', () => {
     const rows = readMetricsLog(runPaths(dir).metrics).filter((r) => r.kind === 'episode');
     expect(rows.at(-1)!.renderSeconds).toBeGreaterThan(0);
     await expect(train(tiny(tmp(), 80, { method: 'dreamer', collectImages: true }))).rejects.toThrow(/--collect-images is for state-input methods/);
+  });
+
+  it('a non-finite loss stops the run naming the loss and the update; the last good checkpoint still loads', async () => {
+    const dir = tmp();
+    // lr 1e30: after the first update the parameters overflow and the next losses are Inf/NaN
+    const opts = tiny(dir, 400, { overrides: { world: { opt: { lr: 1e30 } }, agent: { loop: { envs: 1, prefill: 40, pretrain: 2, trainEvery: 5, checkpointEvery: 40, evalEvery: 10_000, logEvery: 1 } } } });
+    await expect(train(opts)).rejects.toThrow(/non-finite (\w+) \((NaN|Infinity|-Infinity)\) at update \d+, env step \d+; the last good checkpoint is in .*ckpt/);
+    const { agent, info } = loadRunAgent(cpu, dir);
+    expect((info.loop as { updates: number }).updates).toBe(0);
+    agent.dispose();
   });
 
   it('refuses an existing run directory without --resume, and a run of another method', async () => {
