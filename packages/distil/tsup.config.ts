@@ -1,0 +1,2 @@
+import { packageConfig } from '../../tsup.shared.ts';
+export default packageConfig();
