@@ -36,6 +36,7 @@ export * from './norm/index.js';
 export * from './layout/index.js';
 export * from './gru/index.js';
 export * from './categorical/index.js';
+export * from './truncnorm/index.js';
 export * from './rng/index.js';
 export * from './conv/index.js';
 export * from './optim/index.js';
