@@ -1,6 +1,13 @@
-import { add, ones, zeros, type Tensor } from '@twist/kernels';
+import { add, concat, ones, sliceBackward, zeros, type Tensor } from '@twist/kernels';
+import { isPieceNode } from './op.js';
 import type { Var } from './var.js';
 import { fmt } from './util.js';
+
+/** A sparse gradient contribution: zeros of the Var's shape with g placed at begin (from a slice's dy). */
+interface Piece {
+  begin: readonly number[];
+  g: Tensor;
+}
 
 /**
  * Reverse-mode differentiation: dLoss/dp for every p in params. loss must be a scalar (size 1) unless dy is
@@ -8,6 +15,10 @@ import { fmt } from './util.js';
  * along several paths are summed. Every intermediate gradient is disposed as soon as it has been used; the
  * returned gradients belong to the caller (or the enclosing scope). A param the loss does not depend on gets
  * zeros.
+ *
+ * Slice-like ops (Rule.piece) hand their dy back as a sparse piece instead of a zero-padded full-size tensor;
+ * a Var's pieces are assembled once, when its gradient is needed (see assemble), so T slices of one [B, T, E]
+ * tensor cost T copies instead of T full-size pads and T - 1 full-size adds.
  */
 export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
   if (!dy && loss.size !== 1) {
@@ -34,20 +45,50 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
   const leads = new Set<Var>();
   for (const v of order) if (wanted.has(v) || v.node?.inputs.some((inp) => leads.has(inp))) leads.add(v);
   const grads = new Map<Var, Tensor>();
+  const pieces = new Map<Var, Piece[]>();
+  /** v's whole gradient: its dense sum plus its pieces, assembled (and stored back in grads). */
+  const settle = (v: Var): Tensor | undefined => {
+    const ps = pieces.get(v);
+    if (!ps) return grads.get(v);
+    pieces.delete(v);
+    const sparse = assemble(v.shape, ps);
+    for (const p of ps) p.g.dispose();
+    const prev = grads.get(v);
+    const g = prev ? add(prev, sparse) : sparse;
+    if (prev) {
+      prev.dispose();
+      sparse.dispose();
+    }
+    grads.set(v, g);
+    return g;
+  };
   grads.set(loss, dy ?? ones(loss.device, loss.shape));
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i];
-    const g = grads.get(v);
+    const g = settle(v);
     if (!g || !v.node) continue;
-    const ins = v.node.backward(
+    const node = v.node;
+    const keepG = wanted.has(v) || g === dy;
+    if (isPieceNode(node)) {
+      // Slice-like: the input's gradient is g placed at pieceBegin; keep it sparse until the input settles.
+      const inp = node.inputs[0];
+      if (!wanted.has(v)) grads.delete(v);
+      if (inp.requiresGrad && leads.has(inp)) {
+        const list = pieces.get(inp) ?? [];
+        list.push({ begin: node.pieceBegin, g: keepG ? g.reshape(g.shape) : g });
+        pieces.set(inp, list);
+      } else if (!keepG) g.dispose();
+      continue;
+    }
+    const ins = node.backward(
       g,
-      v.node.inputs.map((inp) => leads.has(inp)),
+      node.inputs.map((inp) => leads.has(inp)),
     );
     if (!wanted.has(v)) {
       grads.delete(v);
       if (g !== dy) g.dispose();
     }
-    v.node.inputs.forEach((inp, j) => {
+    node.inputs.forEach((inp, j) => {
       const gi = ins[j];
       if (!gi) return;
       if (!inp.requiresGrad || !leads.has(inp)) {
@@ -55,7 +96,7 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
         return;
       }
       if (gi.shape.length !== inp.shape.length || gi.shape.some((d, k) => d !== inp.shape[k])) {
-        throw new Error(`grad: rule '${v.node!.op}' returned a gradient of shape ${fmt(gi.shape)} for an input of shape ${fmt(inp.shape)}`);
+        throw new Error(`grad: rule '${node.op}' returned a gradient of shape ${fmt(gi.shape)} for an input of shape ${fmt(inp.shape)}`);
       }
       const prev = grads.get(inp);
       if (prev) {
@@ -66,10 +107,57 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
     });
   }
   const out = params.map((p) => {
-    const g = grads.get(p);
+    const g = settle(p);
     grads.delete(p);
     return g ?? zeros(p.device, p.shape);
   });
   for (const [v, g] of grads) if (v !== loss || g !== dy) g.dispose();
+  for (const ps of pieces.values()) for (const p of ps) p.g.dispose();
   return out;
+}
+
+/**
+ * The sum of zero-padded pieces as one tensor of `shape`. When the pieces are slabs along one axis (full on
+ * every other axis) that do not overlap, one concat of them (gaps filled with zeros) places each exactly; else
+ * each is padded (sliceBackward) and the pads are added, as without pieces. The caller still owns the pieces.
+ */
+function assemble(shape: readonly number[], ps: readonly Piece[]): Tensor {
+  const pad = (p: Piece) => sliceBackward(p.g, shape, p.begin);
+  if (ps.length === 1) return pad(ps[0]);
+  const full = (p: Piece, k: number) => p.begin[k] === 0 && p.g.shape[k] === shape[k];
+  // The one axis along which some piece is partial; every piece must be full on all the others.
+  const partial = shape.map((_, k) => k).filter((k) => ps.some((p) => !full(p, k)));
+  const ax = partial.length === 1 ? partial[0] : -1;
+  if (ax >= 0 && ps.every((p) => p.g.dtype === 'f32' && shape.every((_, k) => k === ax || full(p, k)))) {
+    const sorted = [...ps].sort((a, b) => a.begin[ax] - b.begin[ax]);
+    if (sorted.every((p, i) => i === 0 || p.begin[ax] >= sorted[i - 1].begin[ax] + sorted[i - 1].g.shape[ax])) {
+      const parts: Tensor[] = [];
+      const gaps: Tensor[] = [];
+      const gap = (from: number, to: number) => {
+        if (to <= from) return;
+        const z = zeros(ps[0].g.device, shape.map((d, k) => (k === ax ? to - from : d)));
+        gaps.push(z);
+        parts.push(z);
+      };
+      let at = 0;
+      for (const p of sorted) {
+        gap(at, p.begin[ax]);
+        parts.push(p.g);
+        at = p.begin[ax] + p.g.shape[ax];
+      }
+      gap(at, shape[ax]);
+      const y = concat(parts, ax);
+      for (const z of gaps) z.dispose();
+      return y;
+    }
+  }
+  let acc = pad(ps[0]);
+  for (let i = 1; i < ps.length; i++) {
+    const q = pad(ps[i]);
+    const next = add(acc, q);
+    acc.dispose();
+    q.dispose();
+    acc = next;
+  }
+  return acc;
 }

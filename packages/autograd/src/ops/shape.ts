@@ -48,6 +48,8 @@ export function concat(xs: readonly Var[], axis: number): Var {
 const sliceOp = defineOp<{ begin: number[]; size: number[] }>('slice', {
   forward: ([x], p) => ({ y: K.slice(x, p.begin, p.size) }),
   backward: (dy, { inputs: [x], params: { begin } }) => [K.sliceBackward(dy, x.shape, begin)],
+  // grad() keeps the gradients of several slices of one Var as pieces and assembles them once (grad.ts).
+  piece: (p) => p.begin,
 });
 /** x[begin : begin + size] per axis; size -1 means to the end. */
 export function slice(x: Var, begin: readonly number[], size: readonly number[]): Var {
