@@ -20,6 +20,11 @@ export interface Batch {
   /** 1 where the episode continues after step t (continue head only). */
   cont?: Tensor;
   state?: Tensor;
+  /**
+   * Optional host copy of isFirst ([B, T] row-major, the same values): lets RSSM.observe skip the reset masks
+   * at steps where no sequence starts (bit-identical results, fewer dispatches; see ObserveOptions).
+   */
+  isFirstHost?: ArrayLike<number>;
 }
 
 /** Scalars of one training step, as device tensors (read them with readMetrics only when logging). */
@@ -99,20 +104,23 @@ export class WorldModel extends A.Module {
     if (!same(b.isFirst.shape, [B, T])) fail('isFirst', [B, T], b.isFirst.shape);
     if (this.cont && (!b.cont || !same(b.cont.shape, [B, T]))) fail('cont', [B, T], b.cont?.shape ?? []);
     if (this.stateDecoder && (!b.state || !same(b.state.shape, [B, T, stateSize]))) fail('state', [B, T, stateSize], b.state?.shape ?? []);
+    if (b.isFirstHost && b.isFirstHost.length !== B * T) {
+      throw new Error(`WorldModel: batch.isFirstHost must have B * T = ${B * T} entries (isFirst [${B},${T}] row-major), got ${b.isFirstHost.length}`);
+    }
   }
 
   /** Posterior latents of a batch (no loss). */
   observe(b: Batch): SequenceLatents {
     this.#checkBatch(b);
     const x = this.preprocess(b.obs);
-    return this.rssm.observe(this.encoder.forward(x), A.constant(b.actions), b.isFirst);
+    return this.rssm.observe(this.encoder.forward(x), A.constant(b.actions), b.isFirst, undefined, { isFirstHost: b.isFirstHost });
   }
 
   /** The world-model loss of Eq. 2 on a batch, with the latents (for actor-critic starts and distillation). */
   loss(b: Batch): { loss: Var; latents: SequenceLatents; parts: Record<string, Var> } {
     this.#checkBatch(b);
     const x = this.preprocess(b.obs);
-    const latents = this.rssm.observe(this.encoder.forward(x), A.constant(b.actions), b.isFirst);
+    const latents = this.rssm.observe(this.encoder.forward(x), A.constant(b.actions), b.isFirst, undefined, { isFirstHost: b.isFirstHost });
     const feat = this.rssm.feature(latents);
     const eventDims = this.cfg.modality === 'state' ? 1 : 3;
     const reconLoss = A.gaussianNLL(this.decoder.forward(feat), x, eventDims);
