@@ -149,41 +149,62 @@ export class RSSM extends A.Module {
     check('actions', actions, [B, T, this.actionSize]);
     check('isFirst', isFirst, [B, T]);
     const starts = startsPerStep(opts.isFirstHost, B, T);
-    const firstMask = A.constant(isFirst);
+    const { deter: D, stoch: S, classes: C } = this.cfg;
+    const Z = S * C;
+    const NA = this.actionSize;
+    // The same computation as obsStep at every step, rearranged to record fewer, larger ops (equal within f32
+    // rounding; the parameters are the same tensors):
+    //  - each input layer's weight is split into row blocks, W [x, y] = x W_x + y W_y, so the parts that do
+    //    not depend on the recurrence (embeds into obsOut, actions into imgIn, with the biases) are one matmul
+    //    over all B * T rows before the loop;
+    //  - the prior head (imgOut, priorHead) is not in the recurrence either: one pass over the stacked h after
+    //    the loop, and its straight-through sample, unused here, is not drawn (its RNG rows are skipped, so the
+    //    posterior draws the same samples as obsStep would).
+    const rows = (w: Var, from: number, n: number) => A.slice(w, [from, 0], [n, w.shape[1]]);
+    const wz = rows(this.imgIn.weight, 0, Z);
+    const wa = rows(this.imgIn.weight, Z, NA);
+    const wh = rows(this.obsOut.weight, 0, D);
+    const we = rows(this.obsOut.weight, D, this.embedSize);
+    // keep = 1 - isFirst, broadcast over features. Where no sequence starts (known from the host copy) a mask
+    // would multiply by 1: it is skipped, leaving an identity view (no dispatch) in its place so the graph has
+    // the same shape and the backward sums gradients in the same order (bit-identical gradients too).
+    const anyStart = starts.some(Boolean);
+    const keepAll = anyStart ? A.affine(A.constant(isFirst), -1, 1) : null;
+    const masked = (x: Var, k: Var | null) => (k ? A.mul(x, k) : A.reshape(x, x.shape));
+    const acts = masked(actions, keepAll && A.reshape(keepAll, [B, T, 1]));
+    const perStep = (x: Var, w: Var, bias: Var | null) => A.reshape(A.matmul(A.reshape(x, [B * T, x.shape[2]]), w, { bias }), [B, T, w.shape[1]]);
+    const actIn = perStep(acts, wa, this.imgIn.bias);
+    const embIn = perStep(embeds, we, this.obsOut.bias);
+    const at = (x: Var, t: number) => A.reshape(A.slice(x, [0, t, 0], [B, 1, x.shape[2]]), [B, x.shape[2]]);
     let state: { deter: Var; stoch: Var } = start ?? this.initial(embeds.device, B);
     const deters: Var[] = [];
     const stochs: Var[] = [];
     const posts: Var[] = [];
-    const priors: Var[] = [];
     for (let t = 0; t < T; t++) {
-      // keep = 1 - isFirst[:, t], broadcast over features; where no sequence starts at t it is 1 (skipped), and
-      // the zero start state is zero whatever the mask.
-      const maskAction = starts[t];
-      const maskState = starts[t] && (t > 0 || !!start);
-      // A skipped mask is an identity view (no dispatch) in its place, so the graph has the same shape and the
-      // backward sums gradients in the same order: gradients are bit-identical too.
-      const keep = maskAction ? A.affine(A.slice(firstMask, [0, t], [B, 1]), -1, 1) : null;
-      const masked = (x: Var, k: Var | null) => (k ? A.mul(x, k) : A.reshape(x, x.shape));
+      // The zero start state is zero whatever the mask.
+      const zeroState = t === 0 && !start;
+      const keep = starts[t] && !zeroState ? A.reshape(A.slice(keepAll!, [0, t], [B, 1]), [B, 1]) : null;
       const prev = {
-        deter: masked(state.deter, maskState ? keep : null),
-        stoch: masked(state.stoch, maskState && keep ? A.reshape(keep, [B, 1, 1]) : null),
+        deter: masked(state.deter, keep),
+        stoch: masked(state.stoch, keep && A.reshape(keep, [B, 1, 1])),
       };
-      const at = A.reshape(A.slice(actions, [0, t, 0], [B, 1, this.actionSize]), [B, this.actionSize]);
-      const a = masked(at, keep);
-      const e = A.reshape(A.slice(embeds, [0, t, 0], [B, 1, this.embedSize]), [B, this.embedSize]);
-      const { post, prior } = this.obsStep(prev, a, e);
-      deters.push(post.deter);
-      stochs.push(post.stoch);
-      posts.push(post.logits);
-      priors.push(prior.logits);
-      state = post;
+      // Prior step: h' = GRU(h, act(z W_z + a W_a + b)); z = 0 at the zero start contributes nothing.
+      const aPart = at(actIn, t);
+      const xIn = zeroState ? aPart : A.add(A.matmul(A.reshape(prev.stoch, [B, Z]), wz), aPart);
+      const deter = this.gru.forward(this.#act(xIn), prev.deter);
+      this.rngOffset += B * S; // the prior's sample rows, as obsStep draws them
+      // Posterior: z ~ q(z | h', e), logits = W_post act(h' W_h + e W_e + b).
+      const x = this.#act(A.add(A.matmul(deter, wh), at(embIn, t)));
+      const logits = A.reshape(this.postHead.forward(x), [B, S, C]);
+      const stoch = this.#sample(logits);
+      deters.push(deter);
+      stochs.push(stoch);
+      posts.push(logits);
+      state = { deter, stoch };
     }
-    return {
-      deter: A.stack(deters, 1),
-      stoch: A.stack(stochs, 1),
-      postLogits: A.stack(posts, 1),
-      priorLogits: A.stack(priors, 1),
-    };
+    const deter = A.stack(deters, 1);
+    const priorLogits = A.reshape(this.priorHead.forward(this.#act(this.imgOut.forward(deter))), [B, T, S, C]);
+    return { deter, stoch: A.stack(stochs, 1), postLogits: A.stack(posts, 1), priorLogits };
   }
 
   /**
