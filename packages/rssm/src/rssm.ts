@@ -159,7 +159,8 @@ export class RSSM extends A.Module {
     //    over all B * T rows before the loop;
     //  - the prior head (imgOut, priorHead) is not in the recurrence either: one pass over the stacked h after
     //    the loop, and its straight-through sample, unused here, is not drawn (its RNG rows are skipped, so the
-    //    posterior draws the same samples as obsStep would).
+    //    posterior draws the same samples as obsStep would);
+    //  - the posterior logits are recomputed from the stacked h after the loop (see the end).
     const rows = (w: Var, from: number, n: number) => A.slice(w, [from, 0], [n, w.shape[1]]);
     const wz = rows(this.imgIn.weight, 0, Z);
     const wa = rows(this.imgIn.weight, Z, NA);
@@ -179,7 +180,6 @@ export class RSSM extends A.Module {
     let state: { deter: Var; stoch: Var } = start ?? this.initial(embeds.device, B);
     const deters: Var[] = [];
     const stochs: Var[] = [];
-    const posts: Var[] = [];
     for (let t = 0; t < T; t++) {
       // The zero start state is zero whatever the mask.
       const zeroState = t === 0 && !start;
@@ -199,12 +199,16 @@ export class RSSM extends A.Module {
       const stoch = this.#sample(logits);
       deters.push(deter);
       stochs.push(stoch);
-      posts.push(logits);
       state = { deter, stoch };
     }
     const deter = A.stack(deters, 1);
     const priorLogits = A.reshape(this.priorHead.forward(this.#act(this.imgOut.forward(deter))), [B, T, S, C]);
-    return { deter, stoch: A.stack(stochs, 1), postLogits: A.stack(posts, 1), priorLogits };
+    // The posterior logits returned are those of the loop recomputed in one pass over all rows (the same
+    // values up to f32 rounding), so the losses' gradients reach the posterior layers as whole-sequence matmuls
+    // and the per-step logits carry only their samples' straight-through gradient: cheaper than stacking them.
+    const postIn = A.add(A.reshape(A.matmul(A.reshape(deter, [B * T, D]), wh), [B, T, this.cfg.hidden]), embIn);
+    const postLogits = A.reshape(this.postHead.forward(this.#act(postIn)), [B, T, S, C]);
+    return { deter, stoch: A.stack(stochs, 1), postLogits, priorLogits };
   }
 
   /**
