@@ -65,9 +65,9 @@ export class Behaviour {
   ) {
     const ctx = { device, seed: seed + 7919 };
     this.#seed = seed + 104729;
-    this.actor = new Actor(ctx, featureSize, actionSize, cfg.actorLayers, cfg.act, cfg.minStd);
-    this.critic = new Critic(ctx, featureSize, cfg.criticLayers, cfg.act, 'critic');
-    this.slowCritic = new Critic(ctx, featureSize, cfg.criticLayers, cfg.act, 'slowCritic');
+    this.actor = new Actor(ctx, featureSize, actionSize, cfg.actorLayers, cfg.act, cfg.minStd, cfg.norm);
+    this.critic = new Critic(ctx, featureSize, cfg.criticLayers, cfg.act, 'critic', cfg.norm);
+    this.slowCritic = new Critic(ctx, featureSize, cfg.criticLayers, cfg.act, 'slowCritic', cfg.norm);
     const opt = (o: BehaviourConfig['actorOpt']) => ({ lr: o.lr, eps: o.eps, clip: o.clip, weightDecay: o.weightDecay });
     this.actorOpt = new A.Adam(this.actor.parameters(), opt(cfg.actorOpt));
     this.criticOpt = new A.Adam(this.critic.parameters(), opt(cfg.criticOpt));

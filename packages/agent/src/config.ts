@@ -9,6 +9,8 @@ export interface BehaviourConfig {
   /** Critic MLP widths (V2: 4 x 400 ELU), output one value (N(out, 1)). */
   criticLayers: number[];
   act: 'elu' | 'silu';
+  /** LayerNorm before each hidden activation of actor and critic (DreamerV3); V2: none. */
+  norm: boolean;
   /** Imagination horizon H (V2: 15). */
   horizon: number;
   discount: number;
@@ -17,7 +19,7 @@ export interface BehaviourConfig {
   actorEntropy: number;
   /** 'dynamics' (V2 default for continuous actions) or 'reinforce' (discrete actions option). */
   actorGrad: 'dynamics' | 'reinforce';
-  /** Min std of the truncated normal: std = (2 - minStd) sigmoid(s/2) + minStd... V2: 2 sigmoid(s/2) + 0.1. */
+  /** Min std of the truncated normal: std = 2 sigmoid(s/2) + minStd (V2: 0.1). */
   minStd: number;
   actorOpt: { lr: number; eps: number; clip: number; weightDecay: number };
   criticOpt: { lr: number; eps: number; clip: number; weightDecay: number };
@@ -66,6 +68,7 @@ const PAPER: AgentConfig = {
     actorLayers: [400, 400, 400, 400],
     criticLayers: [400, 400, 400, 400],
     act: 'elu',
+    norm: false,
     horizon: 15,
     discount: 0.99,
     lambda: 0.95,
@@ -123,6 +126,7 @@ export function validateAgentConfig(c: AgentConfig): void {
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
   for (const k of ['actorLayers', 'criticLayers'] as const) if (!Array.isArray(b[k]) || !b[k].every(posInt)) bad(`behaviour.${k}`, 'an array of positive integers', b[k]);
   if (b.act !== 'elu' && b.act !== 'silu') bad('behaviour.act', "'elu' or 'silu'", b.act);
+  if (typeof b.norm !== 'boolean') bad('behaviour.norm', 'a boolean', b.norm);
   if (!posInt(b.horizon)) bad('behaviour.horizon', 'a positive integer', b.horizon);
   if (!(b.discount > 0 && b.discount <= 1)) bad('behaviour.discount', 'in (0, 1]', b.discount);
   if (!(b.lambda >= 0 && b.lambda <= 1)) bad('behaviour.lambda', 'in [0, 1]', b.lambda);

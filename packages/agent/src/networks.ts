@@ -15,9 +15,10 @@ export class Actor extends A.Module {
     layers: readonly number[],
     act: 'elu' | 'silu',
     readonly minStd: number,
+    norm = false,
   ) {
     super();
-    this.net = this.child('net', new A.MLP(ctx, featureSize, { hidden: layers, out: 2 * actionSize, act, name: 'actor' }));
+    this.net = this.child('net', new A.MLP(ctx, featureSize, { hidden: layers, out: 2 * actionSize, act, norm, name: 'actor' }));
   }
   dist(feature: Var): TruncNormalDist {
     return TruncNormalDist.fromActorOutput(this.net.forward(feature), { minStd: this.minStd });
@@ -33,9 +34,10 @@ export class Critic extends A.Module {
     layers: readonly number[],
     act: 'elu' | 'silu',
     name = 'critic',
+    norm = false,
   ) {
     super();
-    this.net = this.child('net', new A.MLP(ctx, featureSize, { hidden: layers, out: 1, act, name }));
+    this.net = this.child('net', new A.MLP(ctx, featureSize, { hidden: layers, out: 1, act, norm, name }));
   }
   forward(feature: Var): Var {
     const lead = feature.shape.slice(0, -1);
