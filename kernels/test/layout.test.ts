@@ -12,7 +12,9 @@ import {
   permute,
   scope,
   slice,
+  sliceAdd,
   sliceBackward,
+  add,
   tensor,
   transpose,
   type Device,
@@ -226,6 +228,16 @@ describe('layout CPU reference equals a coordinate-based oracle', () => {
     expectSame(await on(cpu, (d) => broadcastTo(tensor(d, x, xShape), shape)), oBroadcast(x, xShape, shape), `broadcast [${xShape}] to [${shape}]`);
   });
 
+  test.prop([sliceArb, seedArb], { numRuns: 150 })('sliceAdd', async ([shape, bs], seed) => {
+    const begin = bs.map((b) => b[0]);
+    const ysh = resolveSize(shape, begin, bs.map((b) => b[1]));
+    const x = makeData('f32', size(shape), seed) as Float32Array;
+    const a = makeData('f32', size(ysh), seed + 1) as Float32Array;
+    const box = oSlice(x, shape, begin, ysh);
+    const want = a.map((v, i) => Math.fround(v + box[i]));
+    expectSame(await on(cpu, (d) => sliceAdd(tensor(d, a, ysh), tensor(d, x, shape), begin)), want, `sliceAdd [${ysh}] + [${shape}] at [${begin}]`);
+  });
+
   test.prop([concatArb, dtypeArb, seedArb], { numRuns: 150 })('concat', async ([shape, axis, lens], dtype, seed) => {
     const ax = axis < 0 ? axis + shape.length : axis;
     const shapes = lens.map((l) => shape.map((d, k) => (k === ax ? l : d)));
@@ -302,6 +314,9 @@ describe('layout CPU reference equals a coordinate-based oracle', () => {
     expect(() => slice(x, [0, 0], [1, -2])).toThrow(/slice: size\[1\] must be -1 or in \[0, 3\]/);
     expect(() => sliceBackward(tensor(cpu, new Float32Array(4), [2, 2]), [2, 3], [1, 0])).toThrow(/sliceBackward: size\[0\] must be -1 or in \[0, 1\]/);
     expect(() => sliceBackward(tensor(cpu, new Float32Array(2), [2]), [2, 3], [0, 0])).toThrow(/sliceBackward: dy must have rank 2 .*got shape \[2\]/);
+    expect(() => sliceAdd(tensor(cpu, new Float32Array(4), [2, 2]), x, [0, 2])).toThrow(/sliceAdd: size\[1\] must be -1 or in \[0, 1\] \(begin 2, dim 3\)/);
+    expect(() => sliceAdd(tensor(cpu, new Float32Array(2), [2]), x, [0, 0])).toThrow(/sliceAdd: a must have rank 2 .*got shape \[2\]/);
+    expect(() => sliceAdd(tensor(cpu, new Int32Array(2), [1, 2]), x, [0, 0])).toThrow(/sliceAdd: a must have dtype f32, got i32/);
     expect(() => broadcastTo(x, [3, 3])).toThrow(/broadcastTo: x of shape \[2,3\] cannot be broadcast to \[3,3\]/);
     expect(() => broadcastTo(x, [3])).toThrow(/broadcastTo: x of shape \[2,3\] cannot be broadcast to \[3\]/);
     expect(() => concat([x, idx], 0)).toThrow(/concat: xs\[1\] must have dtype f32, got i32/);
@@ -352,6 +367,17 @@ describe.runIf(hasGpu)('layout kernels: WGSL equals the CPU reference', () => {
     const ysh = resolveSize(shape, begin, sz);
     const dy = makeData(dtype, size(ysh), seed + 1);
     await eq((d) => sliceBackward(tensor(d, dy, ysh), shape, begin), `sliceBackward ${dtype} [${ysh}] into [${shape}] at [${begin}]`);
+  });
+
+  test.prop([sliceArb, seedArb], { numRuns: 40 })('sliceAdd (bit-identical to add of a slice)', async ([shape, bs], seed) => {
+    const begin = bs.map((b) => b[0]);
+    const ysh = resolveSize(shape, begin, bs.map((b) => b[1]));
+    const x = makeData('f32', size(shape), seed);
+    const a = makeData('f32', size(ysh), seed + 1);
+    const fused = (d: Device) => sliceAdd(tensor(d, a, ysh), tensor(d, x, shape), begin);
+    await eq(fused, `sliceAdd [${ysh}] + [${shape}] at [${begin}]`);
+    const g = await gpu();
+    expectSame(await on(g, fused), await on(g, (d) => add(tensor(d, a, ysh), slice(tensor(d, x, shape), begin, ysh))), 'sliceAdd vs add(a, slice(x))');
   });
 
   test.prop([broadcastArb, dtypeArb, seedArb], { numRuns: 30 })('broadcastTo', async ([shape, xShape], dtype, seed) => {

@@ -3,7 +3,7 @@ import { fmt, sizeOf, stridesOf, type Shape } from '../core/shape.js';
 import { empty, storageBytes, type Tensor } from '../core/tensor.js';
 import { MAX_RANK, pad6, simplify } from './strides.js';
 import './strided-kernel.js';
-import type { ConcatU8Params, CopyParams, PadParams, StridedParams } from './strided-kernel.js';
+import type { ConcatU8Params, CopyParams, PadParams, SliceAddParams, StridedParams } from './strided-kernel.js';
 
 /** Throws unless the tensor's rank fits the layout kernels (6). */
 export function checkRank(op: string, what: string, rank: number): void {
@@ -99,6 +99,31 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
   const xs = stridesOf(x.shape);
   const ioff = begin.reduce((acc, b, k) => acc + b * xs[k], 0);
   strided(x, y, sz, xs, stridesOf(sz), sizeOf(sz) === 0 ? 0 : ioff);
+  return y;
+}
+
+/**
+ * a + x[begin : begin + a.shape]: a slice of x added to a in one dispatch (f32), bit-identical to
+ * add(a, slice(x, begin, a.shape)). Autograd uses it to add a slice of one gradient into another without
+ * copying the slice out first.
+ */
+export function sliceAdd(a: Tensor, x: Tensor, begin: readonly number[]): Tensor {
+  const op = 'sliceAdd';
+  live(op, a, x);
+  assertDType(op, 'a', 'f32', a.dtype);
+  assertDType(op, 'x', 'f32', x.dtype);
+  if (a.device !== x.device) throw new Error(`${op}: a is on ${a.device.label}, x on ${x.device.label}`);
+  checkRank(op, 'x', x.rank);
+  if (a.rank !== x.rank) throw new Error(`${op}: a must have rank ${x.rank} (that of x ${fmt(x.shape)}), got shape ${fmt(a.shape)}`);
+  sliceBox(op, x.shape, begin, a.shape);
+  const y = empty(a.device, a.shape, 'f32');
+  const n = y.size;
+  if (n === 0) return y;
+  const xs = stridesOf(x.shape);
+  // Merge axes over which both x's strides and a's row-major order are contiguous (a's are the "output" ones).
+  const s = simplify(a.shape, xs, stridesOf(a.shape));
+  const p: SliceAddParams = { n, ioff: begin.reduce((acc, b, k) => acc + b * xs[k], 0), dims: pad6(s.dims, 1), is: pad6(s.is, 0) };
+  a.device.run('layout_slice_add', [a, x], [y], p);
   return y;
 }
 

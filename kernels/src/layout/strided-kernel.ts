@@ -3,6 +3,7 @@ import { grid1d } from '../webgpu/grid.js';
 import concatU8Source from './concat-u8.wgsl';
 import copySource from './copy.wgsl';
 import padSource from './pad.wgsl';
+import sliceAddSource from './slice-add.wgsl';
 import stridedSource from './strided.wgsl';
 
 const WG = 256;
@@ -169,4 +170,46 @@ registerKernel({
     ['u32', 0],
   ],
   dispatch: (p: CopyParams) => grid1d(p.words, WG),
+});
+
+/** Y[i] = A[i] + X[ioff + c(i) . is], c(i) the coordinate of i over dims (6 entries each; see slice-add.wgsl). f32. */
+export interface SliceAddParams {
+  n: number;
+  ioff: number;
+  dims: number[];
+  is: number[];
+}
+
+registerKernel({
+  name: 'layout_slice_add',
+  backend: 'cpu',
+  run([a, x], [y], p: SliceAddParams) {
+    const { dims, is } = p;
+    for (let i = 0; i < p.n; i++) {
+      let r = i;
+      let s = p.ioff;
+      for (let k = 5; k >= 0; k--) {
+        const c = r % dims[k];
+        r = (r - c) / dims[k];
+        s += c * is[k];
+      }
+      y[i] = a[i] + x[s];
+    }
+  },
+});
+
+registerKernel({
+  name: 'layout_slice_add',
+  backend: 'webgpu',
+  source: sliceAddSource,
+  constants: () => ({ WG }),
+  uniforms: (p: SliceAddParams) => [
+    ['u32', p.n],
+    ['u32', p.ioff],
+    ['u32', 0],
+    ['u32', 0],
+    ...p.dims.map((v) => ['u32', v] as const),
+    ...p.is.map((v) => ['u32', v] as const),
+  ],
+  dispatch: (p: SliceAddParams) => grid1d(p.n, WG),
 });

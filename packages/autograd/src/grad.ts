@@ -1,5 +1,5 @@
-import { add, concat, ones, sliceBackward, zeros, type Tensor } from '@twist/kernels';
-import { isPieceNode } from './op.js';
+import { add, concat, ones, slice, sliceAdd, sliceBackward, zeros, type Tensor } from '@twist/kernels';
+import { isPieceNode, isSlicesNode, isViewNode } from './op.js';
 import type { Var } from './var.js';
 import { fmt } from './util.js';
 
@@ -10,15 +10,57 @@ interface Piece {
 }
 
 /**
+ * A gradient not copied out yet: the box of src at begin with shape `box` (same element count as the Var),
+ * viewed as the Var's shape. src is a view owned by this entry. From a concat's dy (Rule.slices).
+ */
+class Box {
+  constructor(
+    readonly src: Tensor,
+    readonly begin: readonly number[],
+    readonly box: readonly number[],
+  ) {}
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, k) => d === b[k]);
+
+/** t viewed as shape (t itself when it has it; else a view, t disposed). */
+function as(t: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(t.shape, shape)) return t;
+  const v = t.reshape(shape);
+  t.dispose();
+  return v;
+}
+
+/** The box as a tensor of `shape` (one copy); frees the box's view. */
+function copyOut(b: Box, shape: readonly number[]): Tensor {
+  const t = slice(b.src, b.begin, b.box);
+  b.src.dispose();
+  return as(t, shape);
+}
+
+/** a + the box, as a tensor of `shape` (one dispatch, the same values as add(a, copyOut(b))); frees the box's view. */
+function addBox(a: Tensor, b: Box, shape: readonly number[]): Tensor {
+  const a2 = a.reshape(b.box);
+  const y = sliceAdd(a2, b.src, b.begin);
+  a2.dispose();
+  b.src.dispose();
+  return as(y, shape);
+}
+
+/**
  * Reverse-mode differentiation: dLoss/dp for every p in params. loss must be a scalar (size 1) unless dy is
  * given. Walks the graph in reverse topological order, calling each op's rule once; gradients reaching a Var
  * along several paths are summed. Every intermediate gradient is disposed as soon as it has been used; the
  * returned gradients belong to the caller (or the enclosing scope). A param the loss does not depend on gets
  * zeros.
  *
- * Slice-like ops (Rule.piece) hand their dy back as a sparse piece instead of a zero-padded full-size tensor;
- * a Var's pieces are assembled once, when its gradient is needed (see assemble), so T slices of one [B, T, E]
- * tensor cost T copies instead of T full-size pads and T - 1 full-size adds.
+ * Two kinds of gradient are kept unmaterialised, which saves dispatches and bytes but never changes a value
+ * (the same f32 additions in the same order):
+ *  - slice-like ops (Rule.piece) hand their dy back as a sparse piece instead of a zero-padded full-size
+ *    tensor; a Var's pieces are assembled once, when its gradient is needed (see assemble), so T slices of one
+ *    [B, T, E] tensor cost T copies instead of T full-size pads and T - 1 full-size adds;
+ *  - concat-like ops (Rule.slices) hand each input a box of their dy; it passes through views (reshape) and
+ *    is added into the input's other gradient in one sliceAdd, or copied out only if it is the input's only one.
  */
 export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
   if (!dy && loss.size !== 1) {
@@ -44,10 +86,42 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
   // outputs, so one forward pass marks them. Rules skip the other inputs' gradients entirely.
   const leads = new Set<Var>();
   for (const v of order) if (wanted.has(v) || v.node?.inputs.some((inp) => leads.has(inp))) leads.add(v);
+  const needsGrad = (v: Var) => v.requiresGrad && leads.has(v);
+  // A Var's summed gradient so far is dense (grads) or one box (boxes), never both; pieces come on top.
   const grads = new Map<Var, Tensor>();
+  const boxes = new Map<Var, Box>();
   const pieces = new Map<Var, Piece[]>();
-  /** v's whole gradient: its dense sum plus its pieces, assembled (and stored back in grads). */
+  /** Adds a contribution to v's gradient, in arrival order (prev + c, as a plain add would). */
+  const accumulate = (v: Var, c: Tensor | Box) => {
+    const prev = grads.get(v);
+    const pb = boxes.get(v);
+    if (pb) boxes.delete(v);
+    if (c instanceof Box) {
+      if (prev) {
+        grads.set(v, addBox(prev, c, v.shape));
+        prev.dispose();
+      } else if (pb) {
+        const m = copyOut(pb, v.shape);
+        grads.set(v, addBox(m, c, v.shape));
+        m.dispose();
+      } else boxes.set(v, c);
+    } else if (prev) {
+      grads.set(v, add(prev, c));
+      prev.dispose();
+      c.dispose();
+    } else if (pb) {
+      // pb + c: f32 addition commutes exactly, so c + box is the same value.
+      grads.set(v, addBox(c, pb, v.shape));
+      c.dispose();
+    } else grads.set(v, c);
+  };
+  /** v's whole gradient: its dense sum (or box, copied out) plus its pieces, assembled (and stored in grads). */
   const settle = (v: Var): Tensor | undefined => {
+    const b = boxes.get(v);
+    if (b) {
+      boxes.delete(v);
+      grads.set(v, copyOut(b, v.shape));
+    }
     const ps = pieces.get(v);
     if (!ps) return grads.get(v);
     pieces.delete(v);
@@ -65,25 +139,41 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
   grads.set(loss, dy ?? ones(loss.device, loss.shape));
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i];
-    const g = settle(v);
-    if (!g || !v.node) continue;
     const node = v.node;
-    const keepG = wanted.has(v) || g === dy;
-    if (isPieceNode(node)) {
-      // Slice-like: the input's gradient is g placed at pieceBegin; keep it sparse until the input settles.
-      const inp = node.inputs[0];
-      if (!wanted.has(v)) grads.delete(v);
-      if (inp.requiresGrad && leads.has(inp)) {
-        const list = pieces.get(inp) ?? [];
-        list.push({ begin: node.pieceBegin, g: keepG ? g.reshape(g.shape) : g });
-        pieces.set(inp, list);
-      } else if (!keepG) g.dispose();
+    // A view whose whole gradient is one box hands the box on unchanged (same elements, other shape).
+    const b = boxes.get(v);
+    if (b && node && isViewNode(node) && !pieces.has(v) && !wanted.has(v)) {
+      boxes.delete(v);
+      if (needsGrad(node.inputs[0])) accumulate(node.inputs[0], b);
+      else b.src.dispose();
       continue;
     }
-    const ins = node.backward(
-      g,
-      node.inputs.map((inp) => leads.has(inp)),
-    );
+    const g = settle(v);
+    if (!g || !node) continue;
+    if (isSlicesNode(node) && g.dtype === 'f32') {
+      // Concat-like: each input's gradient is a box of g; hand out views of it, not copies.
+      node.inputs.forEach((inp, j) => {
+        if (needsGrad(inp)) accumulate(inp, new Box(g.reshape(g.shape), node.sliceBegins[j], inp.shape));
+      });
+      if (!wanted.has(v)) {
+        grads.delete(v);
+        if (g !== dy) g.dispose();
+      }
+      continue;
+    }
+    const want = node.inputs.map((inp) => leads.has(inp));
+    if (isPieceNode(node)) {
+      // Slice-like: that input's gradient is g placed at begin; keep it sparse until the input settles.
+      const { input: pi, begin, shape } = node.piece;
+      const inp = node.inputs[pi];
+      if (needsGrad(inp)) {
+        const list = pieces.get(inp) ?? [];
+        list.push({ begin, g: g.reshape(shape) });
+        pieces.set(inp, list);
+      }
+      want[pi] = false;
+    }
+    const ins = want.some(Boolean) ? node.backward(g, want) : [];
     if (!wanted.has(v)) {
       grads.delete(v);
       if (g !== dy) g.dispose();
@@ -91,19 +181,14 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
     node.inputs.forEach((inp, j) => {
       const gi = ins[j];
       if (!gi) return;
-      if (!inp.requiresGrad || !leads.has(inp)) {
+      if (!needsGrad(inp)) {
         gi.dispose();
         return;
       }
-      if (gi.shape.length !== inp.shape.length || gi.shape.some((d, k) => d !== inp.shape[k])) {
+      if (!sameShape(gi.shape, inp.shape)) {
         throw new Error(`grad: rule '${node.op}' returned a gradient of shape ${fmt(gi.shape)} for an input of shape ${fmt(inp.shape)}`);
       }
-      const prev = grads.get(inp);
-      if (prev) {
-        grads.set(inp, add(prev, gi));
-        prev.dispose();
-        gi.dispose();
-      } else grads.set(inp, gi);
+      accumulate(inp, gi);
     });
   }
   const out = params.map((p) => {
@@ -112,6 +197,7 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
     return g ?? zeros(p.device, p.shape);
   });
   for (const [v, g] of grads) if (v !== loss || g !== dy) g.dispose();
+  for (const bx of boxes.values()) bx.src.dispose();
   for (const ps of pieces.values()) for (const p of ps) p.g.dispose();
   return out;
 }

@@ -10,20 +10,38 @@ export interface Rule<P, S = undefined> {
   forward(inputs: Tensor[], params: P): { y: Tensor; saved?: S };
   backward(dy: Tensor, ctx: { inputs: Tensor[]; y: Tensor; saved: S; params: P; needs: boolean[] }): (Tensor | null)[];
   /**
-   * Optional, for slice-like ops of one input: input 0's gradient is zeros of its shape with dy placed at these
-   * begin offsets. grad() then keeps dy as a sparse piece and assembles all pieces of one input at once (one
-   * concat when they tile an axis) instead of padding each to the input's full size; `backward` stays the
-   * dense rule (and the fallback).
+   * Optional, for slice-like ops: input `input`'s gradient is zeros of its shape with dy, viewed as `shape`,
+   * placed at `begin`. grad() then keeps that gradient as a sparse piece and assembles all pieces of one Var at
+   * once (one concat when they tile an axis) instead of padding each to the Var's full size, and asks
+   * `backward` only for the other inputs; `backward` stays the dense rule for all of them.
    */
-  piece?(params: P): readonly number[];
+  piece?(params: P): { input: number; begin: readonly number[]; shape: readonly number[] };
+  /**
+   * Optional, for concat-like ops: input i's gradient is the box of dy at begins[i] with input i's shape. grad()
+   * may then add that box into the input's other gradients in one pass (sliceAdd) instead of copying it out
+   * first; `backward` stays the dense rule.
+   */
+  slices?(params: P, inputShapes: readonly (readonly number[])[]): readonly (readonly number[])[];
+  /** Optional: the op is a view (reshape): its input's gradient is dy viewed with the input's shape. */
+  view?: boolean;
 }
 
-/** A GradNode whose input 0 gets its gradient as a piece (see Rule.piece): dy at `pieceBegin`, zeros elsewhere. */
+/** A GradNode one of whose inputs gets its gradient as a piece (see Rule.piece). */
 export interface PieceGradNode extends GradNode {
-  pieceBegin: readonly number[];
+  piece: { input: number; begin: readonly number[]; shape: readonly number[] };
+}
+/** A GradNode whose inputs' gradients are boxes of dy (see Rule.slices). */
+export interface SlicesGradNode extends GradNode {
+  sliceBegins: readonly (readonly number[])[];
+}
+/** A GradNode of a view op (see Rule.view). */
+export interface ViewGradNode extends GradNode {
+  view: true;
 }
 
-export const isPieceNode = (n: GradNode): n is PieceGradNode => Array.isArray((n as Partial<PieceGradNode>).pieceBegin);
+export const isPieceNode = (n: GradNode): n is PieceGradNode => (n as Partial<PieceGradNode>).piece !== undefined;
+export const isSlicesNode = (n: GradNode): n is SlicesGradNode => (n as Partial<SlicesGradNode>).sliceBegins !== undefined;
+export const isViewNode = (n: GradNode): n is ViewGradNode => (n as Partial<ViewGradNode>).view === true;
 
 export const RULES: Record<string, Rule<any, any>> = {};
 
@@ -49,6 +67,8 @@ function apply<P, S>(name: string, rule: Rule<P, S>, inputs: Var[], params: P): 
     // loss differentiated through a frozen world model computes no gradients for the model's weights.
     backward: (dy, want) => rule.backward(dy, { inputs: xs, y, saved: saved as S, params, needs: want ? needs.map((n, i) => n && want[i]) : needs }),
   };
-  if (rule.piece) (node as PieceGradNode).pieceBegin = rule.piece(params);
+  if (rule.piece) (node as PieceGradNode).piece = rule.piece(params);
+  if (rule.slices) (node as SlicesGradNode).sliceBegins = rule.slices(params, xs.map((x) => x.shape));
+  if (rule.view) (node as ViewGradNode).view = true;
   return new Var(y, true, node);
 }

@@ -8,6 +8,7 @@ import { reduceTo } from './elementwise.js';
 const reshapeOp = defineOp<{ shape: number[] }>('reshape', {
   forward: ([x], p) => ({ y: x.reshape(p.shape) }),
   backward: (dy, { inputs: [x] }) => [dy.reshape(x.shape)],
+  view: true,
 });
 /** A view with another shape (one dim may be -1). */
 export const reshape = (x: Var, shape: readonly number[]) => reshapeOp([x], { shape: [...shape] });
@@ -38,6 +39,14 @@ const concatOp = defineOp<{ axis: number }>('concat', {
       return needs[i] ? K.slice(dy, begin, x.shape) : null;
     });
   },
+  slices: ({ axis }, shapes) => {
+    let off = 0;
+    return shapes.map((s) => {
+      const begin = s.map((_, k) => (k === axis ? off : 0));
+      off += s[axis];
+      return begin;
+    });
+  },
 });
 export function concat(xs: readonly Var[], axis: number): Var {
   if (xs.length === 0) throw new Error('concat: needs at least one input, got 0');
@@ -49,12 +58,40 @@ const sliceOp = defineOp<{ begin: number[]; size: number[] }>('slice', {
   forward: ([x], p) => ({ y: K.slice(x, p.begin, p.size) }),
   backward: (dy, { inputs: [x], params: { begin } }) => [K.sliceBackward(dy, x.shape, begin)],
   // grad() keeps the gradients of several slices of one Var as pieces and assembles them once (grad.ts).
-  piece: (p) => p.begin,
+  piece: (p) => ({ input: 0, begin: p.begin, shape: p.size }),
 });
 /** x[begin : begin + size] per axis; size -1 means to the end. */
 export function slice(x: Var, begin: readonly number[], size: readonly number[]): Var {
   const sz = size.map((s, i) => (s === -1 ? x.shape[i] - begin[i] : s));
   return sliceOp([x], { begin: [...begin], size: sz });
+}
+
+const sliceAddOp = defineOp<{ begin: number[]; box: number[] }>('sliceAdd', {
+  forward: ([a, x], p) => {
+    const a2 = a.reshape(p.box);
+    const y = K.sliceAdd(a2, x, p.begin);
+    a2.dispose();
+    if (y.shape.length === a.shape.length && y.shape.every((d, k) => d === a.shape[k])) return { y };
+    const v = y.reshape(a.shape);
+    y.dispose();
+    return { y: v };
+  },
+  backward: (dy, { inputs: [x, big], params: { begin, box }, needs }) => [
+    needs[0] ? dy.reshape(x.shape) : null,
+    needs[1] ? K.scope(() => K.sliceBackward(dy.reshape(box), big.shape, begin)) : null,
+  ],
+  // x's gradient is dy at begin (grad() keeps it as a piece, like a slice's).
+  piece: (p) => ({ input: 1, begin: p.begin, shape: p.box }),
+});
+/**
+ * a + x[begin : begin + size] in one dispatch (the same values as add(a, reshape(slice(x, begin, size)))). size
+ * defaults to a's shape; otherwise it is the box of x (with a's element count) that is added, viewed as a's shape.
+ */
+export function sliceAdd(a: Var, x: Var, begin: readonly number[], size?: readonly number[]): Var {
+  const box = size ? size.map((s, i) => (s === -1 ? x.shape[i] - begin[i] : s)) : [...a.shape];
+  const n = box.reduce((p, d) => p * d, 1);
+  if (n !== a.size) throw new Error(`sliceAdd: the box [${box.join(',')}] of x must have a's ${a.size} elements (a is ${fmt(a.shape)}), got ${n}`);
+  return sliceAddOp([a, x], { begin: [...begin], box });
 }
 
 /** Stacks equally shaped Vars along a new axis. */
