@@ -176,7 +176,9 @@ export class RSSM extends A.Module {
     const perStep = (x: Var, w: Var, bias: Var | null) => A.reshape(A.matmul(A.reshape(x, [B * T, x.shape[2]]), w, { bias }), [B, T, w.shape[1]]);
     const actIn = perStep(acts, wa, this.imgIn.bias);
     const embIn = perStep(embeds, we, this.obsOut.bias);
-    const at = (x: Var, t: number) => A.reshape(A.slice(x, [0, t, 0], [B, 1, x.shape[2]]), [B, x.shape[2]]);
+    const H = this.cfg.hidden;
+    /** y + x[:, t] (one sliceAdd), x [B, T, H] */
+    const plusStep = (y: Var, x: Var, t: number) => A.sliceAdd(y, x, [0, t, 0], [B, 1, H]);
     let state: { deter: Var; stoch: Var } = start ?? this.initial(embeds.device, B);
     const deters: Var[] = [];
     const stochs: Var[] = [];
@@ -189,12 +191,11 @@ export class RSSM extends A.Module {
         stoch: masked(state.stoch, keep && A.reshape(keep, [B, 1, 1])),
       };
       // Prior step: h' = GRU(h, act(z W_z + a W_a + b)); z = 0 at the zero start contributes nothing.
-      const aPart = at(actIn, t);
-      const xIn = zeroState ? aPart : A.add(A.matmul(A.reshape(prev.stoch, [B, Z]), wz), aPart);
+      const xIn = zeroState ? A.reshape(A.slice(actIn, [0, 0, 0], [B, 1, H]), [B, H]) : plusStep(A.matmul(A.reshape(prev.stoch, [B, Z]), wz), actIn, t);
       const deter = this.gru.forward(this.#act(xIn), prev.deter);
       this.rngOffset += B * S; // the prior's sample rows, as obsStep draws them
       // Posterior: z ~ q(z | h', e), logits = W_post act(h' W_h + e W_e + b).
-      const x = this.#act(A.add(A.matmul(deter, wh), at(embIn, t)));
+      const x = this.#act(plusStep(A.matmul(deter, wh), embIn, t));
       const logits = A.reshape(this.postHead.forward(x), [B, S, C]);
       const stoch = this.#sample(logits);
       deters.push(deter);
@@ -206,7 +207,7 @@ export class RSSM extends A.Module {
     // The posterior logits returned are those of the loop recomputed in one pass over all rows (the same
     // values up to f32 rounding), so the losses' gradients reach the posterior layers as whole-sequence matmuls
     // and the per-step logits carry only their samples' straight-through gradient: cheaper than stacking them.
-    const postIn = A.add(A.reshape(A.matmul(A.reshape(deter, [B * T, D]), wh), [B, T, this.cfg.hidden]), embIn);
+    const postIn = A.add(A.reshape(A.matmul(A.reshape(deter, [B * T, D]), wh), [B, T, H]), embIn);
     const postLogits = A.reshape(this.postHead.forward(this.#act(postIn)), [B, T, S, C]);
     return { deter, stoch: A.stack(stochs, 1), postLogits, priorLogits };
   }
