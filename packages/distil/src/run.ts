@@ -1,0 +1,425 @@
+import { join, resolve } from 'node:path';
+import * as A from '@twist/autograd';
+import type { Device, Tensor } from '@twist/kernels';
+import {
+  createRunDir,
+  evaluate,
+  loadRunAgent,
+  MetricsLog,
+  NonFiniteLossError,
+  readRunConfig,
+  Replay,
+  RunUsageError as UsageError,
+  runPaths,
+  Xoshiro128,
+  type EvalReport,
+  type ReplayState,
+  type RunConfig,
+} from '@twist/agent';
+import { readMetrics, WorldModel, type DeepPartial, type WorldModelConfig } from '@twist/rssm';
+import { makeDistilConfig, type Ablations, type DistilConfig, type DistilOverrides } from './config.js';
+import { writeDistilCurve } from './curve.js';
+import { actorSpecOf, DeployedAgent, latentCheck, teacherStateActor, type LatentCheckReport } from './deployed.js';
+import { Distiller, type DistillerCounters, type Teacher } from './distiller.js';
+import { makeStudentConfig } from './student.js';
+
+/** run.json of a distillation run. */
+export interface DistilRunConfig {
+  kind: 'distil';
+  /** The teacher's run directory (absolute), its method and how far it had trained when distilled. */
+  teacher: string;
+  teacherMethod: string;
+  teacherCheckpoint: { envFrames: number | null; updates: number | null };
+  task: string;
+  preset: string;
+  seed: number;
+  episodeLength?: number;
+  /** Side of the collected images (the student's input). */
+  imageSize: number;
+  distil: DistilConfig;
+  student: WorldModelConfig;
+}
+
+export interface DistilProgress {
+  phase: 'teacher-eval' | 'distil' | 'eval' | 'checkpoint' | 'latent-check' | 'done';
+  updates: number;
+  steps: number;
+  updatesPerSecond: number;
+  lastEval: number | null;
+  etaSeconds: number | null;
+}
+
+export interface DistilOptions {
+  dir: string;
+  device: Device;
+  /** Continue the run in `dir` from its last checkpoint (its config comes from run.json). */
+  resume?: boolean;
+  /** The teacher run directory: a state run (oracle) trained with collectImages. */
+  teacher?: string;
+  /** Distillation and student sizes (default: the teacher's preset). */
+  preset?: string;
+  /** Seed of the student's initialisation and of the distillation's RNGs (default: the teacher's seed). */
+  seed?: number;
+  /** Distillation updates; on resume it may raise (or lower) the run's budget. */
+  steps?: number;
+  overrides?: DistilOverrides;
+  ablations?: Ablations;
+  studentOverrides?: DeepPartial<WorldModelConfig>;
+  /** Episodes of the latent check at the end (default 1; 0 skips it). */
+  latentEpisodes?: number;
+  log?: (line: string) => void;
+  progress?: (p: DistilProgress) => void;
+  /** Stop as if killed right after this many checkpoints of this process (tests of resume). */
+  stopAfterCheckpoints?: number;
+}
+
+export interface DistilResult {
+  config: DistilRunConfig;
+  updates: number;
+  wallSeconds: number;
+  /** The deployed agent's last held-out evaluation. */
+  lastEval: EvalReport | null;
+  /** The teacher's return on the state (its own input), on the same seeds. */
+  teacherEval: { mean: number; returns: number[] } | null;
+  references: EvalReport['references'] | null;
+  latent: LatentCheckReport | null;
+  stoppedEarly: boolean;
+}
+
+interface DistilLoopState {
+  updates: number;
+  nextEvalAt: number;
+  nextCkptAt: number;
+  wallSeconds: number;
+  evals: { updates: number; mean: number; std: number; returns: number[] }[];
+  teacherEval: { mean: number; returns: number[] } | null;
+  references: EvalReport['references'] | null;
+}
+
+const CKPT_FORMAT = 'twist-ts/distil/1';
+
+/** The directory layout of a distillation run: the agent's (run.json, ckpt, metrics, curve, eval, summary) plus deployed/. */
+export function distilPaths(dir: string) {
+  return { ...runPaths(dir), deployed: join(dir, 'deployed') };
+}
+
+/** Whether dir is a distillation run (run.json with kind 'distil'). */
+export function isDistilRun(dir: string): boolean {
+  try {
+    return readRunConfig<{ kind?: string }>(dir).kind === 'distil';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A frozen teacher from a run directory: its world model and actor at the last checkpoint. Everything else the
+ * run's agent holds (its optimisers' state, the critics) is freed at once: a frozen teacher has no optimiser state.
+ */
+export function loadTeacher(device: Device, dir: string): { teacher: Teacher; config: RunConfig; info: Record<string, unknown>; dispose: () => void } {
+  const { agent, config, info } = loadRunAgent(device, dir);
+  agent.wmTrainer.dispose();
+  agent.behaviour.actorOpt.dispose();
+  agent.behaviour.criticOpt.dispose();
+  agent.behaviour.critic.dispose();
+  agent.behaviour.slowCritic.dispose();
+  const teacher: Teacher = { wm: agent.wm, actor: agent.behaviour.actor };
+  return {
+    teacher,
+    config,
+    info,
+    dispose: () => {
+      teacher.wm.dispose();
+      teacher.actor.dispose();
+    },
+  };
+}
+
+/**
+ * Algorithm 1 as a resumable loop over a run directory:
+ *   run.json (kind 'distil', the teacher's path, every config), ckpt/ (student, its Adam state, every RNG and
+ *   counter, the replay sampler's state), deployed/ (the DeployedAgent, rewritten at each checkpoint),
+ *   metrics.jsonl (kind 'distil' rows with each loss term; 'eval' rows of the deployed agent on held-out
+ *   domains; one 'teacher-eval' row), curve.png/.svg, summary.json at the end.
+ * Batches are drawn from the teacher's replay (its collected images and states of the same steps), reopened
+ * from the teacher checkpoint's replay state with the distillation's own sampler seed. A resumed run reaches
+ * the uninterrupted run's student bit for bit (CPU backend): evaluations do not touch the training RNGs.
+ */
+export async function distil(opts: DistilOptions): Promise<DistilResult> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const device = opts.device;
+  const paths = distilPaths(opts.dir);
+
+  // -- config: new (from the teacher run) or from run.json; the teacher (frozen) from its run directory
+  let config: DistilRunConfig;
+  let T: ReturnType<typeof loadTeacher>;
+  if (opts.resume) {
+    config = readRunConfig<DistilRunConfig>(opts.dir);
+    if (config.kind !== 'distil') throw new UsageError(`${opts.dir} is not a distillation run (run.json has no kind 'distil'); resume a training run with twist train --resume`);
+    if (opts.teacher && resolve(opts.teacher) !== config.teacher) throw new UsageError(`${opts.dir} distils ${config.teacher}, not ${resolve(opts.teacher)}`);
+    if (opts.steps !== undefined && opts.steps !== config.distil.steps) {
+      if (!(Number.isInteger(opts.steps) && opts.steps > 0)) throw new UsageError(`steps must be a positive integer, got ${opts.steps}`);
+      config = { ...config, distil: { ...config.distil, steps: opts.steps } };
+      A.writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
+    }
+    T = loadTeacher(device, config.teacher);
+  } else {
+    if (!opts.teacher) throw new UsageError('distil: a teacher run directory is required for a new run');
+    const teacherDir = resolve(opts.teacher);
+    const tc = readRunConfig<RunConfig & { kind?: string }>(teacherDir);
+    if (tc.kind === 'distil') throw new UsageError(`${opts.teacher} is a distillation run; the teacher must be a state training run (twist train --method oracle --collect-images)`);
+    if (tc.world?.modality !== 'state') throw new UsageError(`${opts.teacher} is a '${tc.method}' run on images; the teacher must learn from the state (--method oracle)`);
+    if (!tc.collect?.images) throw new UsageError(`${opts.teacher} collected no images; train the teacher with --collect-images so its replay holds matched (state, image) steps`);
+    if (!A.hasCheckpoint(runPaths(teacherDir).ckpt)) throw new UsageError(`${opts.teacher} has no checkpoint yet (nothing to distil)`);
+    const preset = opts.preset ?? tc.preset;
+    const seed = opts.seed ?? tc.seed;
+    let dcfg: DistilConfig;
+    let student: WorldModelConfig;
+    try {
+      dcfg = makeDistilConfig(preset, { ...opts.overrides, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) }, opts.ablations);
+      student = makeStudentConfig(tc.world, { preset, imageSize: tc.collect.imageSize, seed: seed + 1, overrides: opts.studentOverrides });
+    } catch (e) {
+      throw new UsageError(`distil: ${(e as Error).message}`);
+    }
+    T = loadTeacher(device, teacherDir);
+    const loop = (T.info.loop ?? {}) as { envFrames?: number; updates?: number };
+    config = {
+      kind: 'distil',
+      teacher: teacherDir,
+      teacherMethod: tc.method,
+      teacherCheckpoint: { envFrames: loop.envFrames ?? null, updates: loop.updates ?? null },
+      task: tc.task,
+      preset,
+      seed,
+      ...(tc.episodeLength !== undefined ? { episodeLength: tc.episodeLength } : {}),
+      imageSize: tc.collect.imageSize,
+      distil: dcfg,
+      student,
+    };
+    try {
+      createRunDir(opts.dir, config);
+    } catch (e) {
+      T.dispose();
+      throw e;
+    }
+  }
+  const cfg = config.distil;
+
+  // -- student, distiller, deployed agent, replay, loop state
+  const student = new WorldModel(device, config.student);
+  const distiller = new Distiller(T.teacher, student, cfg, config.seed);
+  const b = T.config.agent.behaviour;
+  const deployed = new DeployedAgent(student, T.teacher.actor, {
+    task: config.task,
+    actor: actorSpecOf(b, T.teacher.wm.rssm.featureSize, T.config.world.actionSize),
+    seed: config.seed,
+    source: { teacher: config.teacher, distilRun: resolve(opts.dir) },
+  });
+  const teacherActor = teacherStateActor(T.teacher);
+  let replayState!: ReplayState;
+  let st!: DistilLoopState;
+  let metrics!: MetricsLog;
+  let replay!: Replay;
+  let metricsBytes = 0;
+  const resumed = opts.resume && A.hasCheckpoint(paths.ckpt);
+  try {
+    if (resumed) {
+      const { info } = A.loadCheckpoint(paths.ckpt, distiller.parts());
+      if (info.format !== CKPT_FORMAT) throw new Error(`${paths.ckpt}: not a checkpoint of a distillation run (format ${JSON.stringify(info.format)})`);
+      distiller.restoreCounters(info.counters as DistillerCounters);
+      st = info.loop as DistilLoopState;
+      replayState = info.replay as ReplayState;
+      metricsBytes = info.metricsBytes as number;
+    } else {
+      if (opts.resume) log(`${opts.dir} has no checkpoint yet: starting it from the beginning`);
+      const tState = T.info.replay as ReplayState | undefined;
+      if (!tState) throw new Error(`${config.teacher}: its checkpoint has no replay state`);
+      // The teacher's committed episodes (not its unfinished ones), sampled by the distillation's own RNG.
+      replayState = { ...tState, pending: null, rng: new Xoshiro128(config.seed + 4_242_421).state() };
+      st = { updates: 0, nextEvalAt: cfg.evalEvery, nextCkptAt: cfg.checkpointEvery, wallSeconds: 0, evals: [], teacherEval: null, references: null };
+    }
+    const rc = replayState.config;
+    replay = Replay.open(
+      runPaths(config.teacher).replay,
+      {
+        stateSize: rc.stateSize,
+        actionSize: rc.actionSize,
+        imageShape: [config.imageSize, config.imageSize, 3],
+        numEnvs: rc.numEnvs,
+        capacity: rc.capacity,
+        minLength: rc.minLength,
+        sampling: rc.sampling,
+        obs: 'image',
+      },
+      replayState,
+    );
+    if (!replay.canSample(cfg.length)) {
+      const lens = replay.episodeIds().map((id) => replay.episode(id)!.length);
+      throw new UsageError(`${config.teacher}: no collected episode has L = ${cfg.length} steps (${lens.length} episodes, longest ${lens.length ? Math.max(...lens) : 0}); distil with a shorter length or a teacher with longer episodes`);
+    }
+    metrics = new MetricsLog(paths.metrics, metricsBytes);
+    if (resumed) log(`resumed ${opts.dir} at ${st.updates} distillation updates (checkpoint)`);
+  } catch (e) {
+    teacherActor.dispose();
+    deployed.dispose();
+    distiller.dispose();
+    student.dispose();
+    T.dispose();
+    throw e;
+  }
+
+  const wallBefore = st.wallSeconds;
+  const evalSeed = 1_000_000 + config.seed * 1000;
+  let lastEval: EvalReport | null = null;
+  let latent: LatentCheckReport | null = null;
+  let checkpoints = 0;
+  let rate = { t: performance.now(), updates: st.updates };
+  let ups = 0;
+  const report = (phase: DistilProgress['phase']) => {
+    const now = performance.now();
+    if (now - rate.t > 2000) {
+      ups = (st.updates - rate.updates) / ((now - rate.t) / 1000);
+      rate = { t: now, updates: st.updates };
+    }
+    opts.progress?.({
+      phase,
+      updates: st.updates,
+      steps: cfg.steps,
+      updatesPerSecond: ups,
+      lastEval: st.evals.length ? st.evals[st.evals.length - 1].mean : null,
+      etaSeconds: ups > 0 ? (cfg.steps - st.updates) / ups : null,
+    });
+  };
+  /** Runs fn leaving every RNG counter of the models as it was (evaluations do not perturb training). */
+  const untouched = async <R>(fn: () => Promise<R>): Promise<R> => {
+    const saved = [T.teacher.wm.rssm.rngOffset, student.rssm.rngOffset, deployed.rngOffset];
+    try {
+      return await fn();
+    } finally {
+      [T.teacher.wm.rssm.rngOffset, student.rssm.rngOffset, deployed.rngOffset] = saved;
+      deployed.resetPolicy();
+    }
+  };
+  const title = `TWIST distillation on ${config.task} (${config.preset}, seed ${config.seed})`;
+  const evalOpts = { task: config.task, episodes: cfg.evalEpisodes, seed: evalSeed, episodeLength: config.episodeLength };
+
+  const saveCheckpoint = async () => {
+    report('checkpoint');
+    st.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
+    const rs = { ...replayState, rng: replay.checkpointState().rng };
+    await deployed.save(paths.deployed, { teacher: config.teacher, distilRun: resolve(opts.dir), updates: st.updates });
+    await A.saveCheckpoint(paths.ckpt, distiller.parts(), config, {
+      format: CKPT_FORMAT,
+      loop: st,
+      counters: distiller.counters(),
+      replay: rs,
+      metricsBytes: metrics.bytes,
+    });
+    checkpoints++;
+  };
+
+  let stoppedEarly = false;
+  try {
+    // The teacher's own return (on the state), once: the number the deployed student is measured against.
+    if (st.teacherEval === null) {
+      report('teacher-eval');
+      const te = await untouched(() =>
+        evaluate(
+          device,
+          teacherActor,
+          { ...evalOpts, domain: 'none', references: true },
+        ),
+      );
+      st.teacherEval = { mean: te.mean, returns: te.returns };
+      st.references = te.references ?? null;
+      metrics.write({ kind: 'teacher-eval', updates: st.updates, domain: 'none', mean: te.mean, returns: te.returns, references: st.references });
+      log(`teacher (${config.teacherMethod}, state) return ${te.mean.toFixed(1)} over ${te.episodes} episodes (zero-action ${st.references?.zero.mean.toFixed(1)}, random ${st.references?.random.mean.toFixed(1)})`);
+    }
+    while (st.updates < cfg.steps) {
+      const batch = replay.sample(device, cfg.batch, cfg.length, { obs: 'image' });
+      let m;
+      try {
+        m = await distiller.step({ images: batch.obs, state: batch.state, actions: batch.actions, isFirst: batch.isFirst });
+      } finally {
+        for (const t of Object.values(batch)) (t as Tensor).dispose();
+      }
+      st.updates++;
+      if (st.updates % cfg.logEvery === 0 || st.updates === 1) {
+        const vals = await readMetrics(m);
+        for (const [k, v] of Object.entries(vals)) {
+          if (!Number.isFinite(v) && k !== 'gradNorm') {
+            throw new NonFiniteLossError(`non-finite ${k} (${v}) at distillation update ${st.updates}; the last good checkpoint is in ${paths.ckpt}`);
+          }
+        }
+        metrics.write({ kind: 'distil', updates: st.updates, ...vals });
+      }
+      for (const t of Object.values(m)) (t as Tensor | undefined)?.dispose();
+      report('distil');
+
+      const end = st.updates >= cfg.steps;
+      if (st.updates >= st.nextEvalAt || end) {
+        report('eval');
+        lastEval = await untouched(() => evaluate(device, deployed, { ...evalOpts, domain: 'heldout', references: false }));
+        lastEval.references = st.references ?? undefined;
+        while (st.nextEvalAt <= st.updates) st.nextEvalAt += cfg.evalEvery;
+        st.evals.push({ updates: st.updates, mean: lastEval.mean, std: lastEval.std, returns: lastEval.returns });
+        metrics.write({ kind: 'eval', updates: st.updates, domain: lastEval.domain, mean: lastEval.mean, std: lastEval.std, returns: lastEval.returns });
+        log(`eval at ${st.updates} updates (deployed student, heldout): mean return ${lastEval.mean.toFixed(1)} over ${lastEval.episodes} episodes (teacher on state ${st.teacherEval?.mean.toFixed(1)})`);
+        writeDistilCurve(paths.curve, paths.metrics, title);
+      }
+      if (st.updates >= st.nextCkptAt || end) {
+        while (st.nextCkptAt <= st.updates) st.nextCkptAt += cfg.checkpointEvery;
+        await saveCheckpoint();
+        if (opts.stopAfterCheckpoints !== undefined && checkpoints >= opts.stopAfterCheckpoints && !end) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    }
+    if (!stoppedEarly && (opts.latentEpisodes ?? 1) > 0) {
+      report('latent-check');
+      latent = await untouched(() => latentCheck(device, T.teacher, deployed, { ...evalOpts, domain: 'heldout', episodes: opts.latentEpisodes ?? 1 }));
+      const { hErrorByStep: _h, actionErrorByStep: _a, ...brief } = latent;
+      metrics.write({ kind: 'latent-check', updates: st.updates, ...brief });
+      log(`latent check (heldout, ${latent.steps} steps): mean ||h_teacher - h_student||^2 ${latent.hError.toFixed(3)} (relative ${latent.hRelError.toFixed(3)}), mean |a_teacher - a_student| ${latent.actionError.toFixed(3)}`);
+    }
+    if (!stoppedEarly) {
+      writeDistilCurve(paths.curve, paths.metrics, title);
+      const summary = {
+        kind: 'distil',
+        task: config.task,
+        preset: config.preset,
+        seed: config.seed,
+        teacher: config.teacher,
+        teacherMethod: config.teacherMethod,
+        distilSteps: st.updates,
+        ablations: { imagined: cfg.imagined, weights: cfg.weights, recon: cfg.recon },
+        wallSeconds: wallBefore + (performance.now() - t0) / 1000,
+        heldout: lastEval ? { episodes: lastEval.episodes, mean: lastEval.mean, std: lastEval.std, returns: lastEval.returns } : null,
+        teacherStateReturn: st.teacherEval,
+        references: st.references,
+        latentCheck: latent ? (({ hErrorByStep: _h, actionErrorByStep: _a, ...brief }) => brief)(latent) : null,
+      };
+      A.writeFileAtomic(paths.summary, JSON.stringify(summary, null, 2) + '\n');
+    }
+    report('done');
+  } finally {
+    metrics.close();
+    teacherActor.dispose();
+    deployed.dispose();
+    distiller.dispose();
+    student.dispose();
+    T.dispose();
+  }
+  return {
+    config,
+    updates: st.updates,
+    wallSeconds: wallBefore + (performance.now() - t0) / 1000,
+    lastEval,
+    teacherEval: st.teacherEval,
+    references: st.references,
+    latent,
+    stoppedEarly,
+  };
+}
