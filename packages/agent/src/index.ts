@@ -16,6 +16,7 @@ export { train, hasRunCheckpoint, NonFiniteLossError, type TrainOptions, type Tr
 export { loadRunAgent } from './run/load.js';
 export { createRunDir, readRunConfig, runPaths, MetricsLog, readMetricsLog, UsageError as RunUsageError, RUN_FILES } from './run/run-dir.js';
 export { writeCurve } from './run/curve.js';
+export { writeRunSummary, type RunSummary } from './run/summary.js';
 export * from './dists/index.js';
 export * from './replay/index.js';
 export * from './plot/index.js';

@@ -11,6 +11,7 @@ import { Replay, type ReplayState } from '../replay/index.js';
 import { SplitMix } from '../rng.js';
 import { VisualDR } from '../visual.js';
 import { writeCurve } from './curve.js';
+import { writeRunSummary } from './summary.js';
 import { createRunDir, MetricsLog, readRunConfig, runPaths, UsageError } from './run-dir.js';
 
 export interface TrainProgress {
@@ -48,6 +49,8 @@ export interface TrainOptions {
   collectImages?: boolean;
   /** Image side of the collected images (default: the world model config's imageSize). */
   collectImageSize?: number;
+  /** The command line that started or resumed the run (recorded in summary.json). */
+  command?: string;
   /** Stop as if killed right after this many checkpoints of this process (tests of resume). */
   stopAfterCheckpoints?: number;
 }
@@ -363,6 +366,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         metrics.write({ kind: 'eval', envFrames: st.envFrames, domain: lastEval.domain, returns: lastEval.returns, mean: lastEval.mean, std: lastEval.std, references: st.references });
         log(`eval at ${st.envFrames} env steps (${lastEval.domain}): mean return ${lastEval.mean.toFixed(1)} over ${lastEval.episodes} episodes (zero-action ${st.references?.zero.mean.toFixed(1)}, random ${st.references?.random.mean.toFixed(1)})`);
         writeCurve(paths.curve, paths.metrics, `${config.method} on ${config.task} (${config.preset}, seed ${config.seed})`);
+        writeRunSummary(opts.dir, { adapter: device.label, command: opts.command ?? null, wallSeconds: wallBefore + (performance.now() - t0) / 1000 });
       }
       if (st.envFrames >= st.nextCkptAt || end) {
         while (st.nextCkptAt <= st.envFrames) st.nextCkptAt += loopCfg.checkpointEvery;

@@ -44,6 +44,7 @@ export async function trainCommand(a: Parsed, argv: readonly string[], log: (s: 
       workers: Number(a.workers),
       episodeLength: a['episode-length'] as number | undefined,
       collectImages: !!a['collect-images'],
+      command: ['twist', 'train', ...argv].join(' '),
       overrides: a.envs ? { agent: { loop: { envs: Number(a.envs) } } } : undefined,
       log: (s) => show.line(s),
       progress: (p: TrainProgress) => show.progress(p),
