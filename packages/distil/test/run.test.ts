@@ -1,0 +1,182 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as A from '@twist/autograd';
+import { readMetricsLog, readRunConfig, Replay, runPaths, type ReplayState } from '@twist/agent';
+import { tensor } from '@twist/kernels';
+import { WorldModel } from '@twist/rssm';
+import {
+  actorSpecOf,
+  DeployedAgent,
+  distil,
+  distilPaths,
+  Distiller,
+  loadTeacher,
+  makeDistilConfig,
+  makeStudentConfig,
+  studentTrainables,
+  type DistilOptions,
+  type DistilRunConfig,
+} from '../src/index.js';
+import { cpu, tmp, trainTinyTeacher } from './harness.js';
+
+let teacherDir = '';
+beforeAll(async () => {
+  // 4 episodes of 51 records (prefill 100 policy steps, then a few updates): enough to distil from.
+  teacherDir = await trainTinyTeacher(tmp('teacher'), 400);
+}, 120_000);
+
+const bits = async (vs: readonly A.Var[]) => Promise.all(vs.map(async (v) => Array.from(new Uint32Array((await v.toArray() as Float32Array).slice().buffer))));
+
+/** A tiny distillation run: debug preset, 6 updates, eval every 3 and checkpoints every 2 updates, one eval episode. */
+const tinyRun = (dir: string, extra: Partial<DistilOptions> = {}): DistilOptions => ({
+  dir,
+  device: cpu,
+  teacher: teacherDir,
+  steps: 6,
+  overrides: { logEvery: 1, evalEvery: 3, evalEpisodes: 1, checkpointEvery: 2 },
+  ...extra,
+});
+
+function openReplay(dir: string, info: Record<string, unknown>): Replay {
+  const rs = info.replay as ReplayState;
+  return Replay.open(runPaths(dir).replay, { stateSize: 5, actionSize: 1, imageShape: [32, 32, 3], numEnvs: rs.config.numEnvs, capacity: rs.config.capacity, obs: 'image' }, { ...rs, pending: null });
+}
+
+describe('the frozen teacher', () => {
+  it('keeps bit-identical parameters through distillation steps and has no optimiser state; only the student moves', async () => {
+    const T = loadTeacher(cpu, teacherDir);
+    const cfg = makeDistilConfig('debug', { recon: 0.5 }); // every term on, reconstruction too
+    const student = new WorldModel(cpu, makeStudentConfig(T.config.world, { preset: 'debug', imageSize: 32, seed: 1 }));
+    const d = new Distiller(T.teacher, student, cfg, 0);
+    const teacherParams = [...T.teacher.wm.parameters(), ...T.teacher.actor.parameters()];
+    const before = await bits(teacherParams);
+    const sBefore = await bits(student.encoder.parameters());
+    const replay = openReplay(teacherDir, T.info);
+    for (let i = 0; i < 3; i++) {
+      const b = replay.sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
+      const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
+      for (const t of Object.values(b)) t.dispose();
+      for (const t of Object.values(m)) t?.dispose();
+    }
+    expect(await bits(teacherParams)).toEqual(before);
+    expect(await bits(student.encoder.parameters())).not.toEqual(sBefore);
+    // The optimiser holds exactly the student's encoder, RSSM and (recon on) decoder, nothing of the teacher.
+    const tp = new Set(teacherParams);
+    expect(d.opt.params.some((p) => tp.has(p))).toBe(false);
+    expect(new Set(d.opt.params)).toEqual(new Set(studentTrainables(student, true)));
+    expect(d.opt.m.length).toBe(studentTrainables(student, true).length);
+    d.dispose();
+    student.dispose();
+    T.dispose();
+  });
+});
+
+describe('DeployedAgent', () => {
+  it('acts from images only, and a save/load round trip gives the same actions', async () => {
+    const T = loadTeacher(cpu, teacherDir);
+    const student = new WorldModel(cpu, makeStudentConfig(T.config.world, { preset: 'debug', imageSize: 32, seed: 4 }));
+    const agent = new DeployedAgent(student, T.teacher.actor, { task: 'cartpole-balance', actor: actorSpecOf(T.config.agent.behaviour, student.rssm.featureSize, 1), seed: 9 });
+    const dir = tmp('deployed');
+    await agent.save(dir, { note: 'test' });
+    const N = 3;
+    const frames = Array.from({ length: 4 }, (_, t) => Uint8Array.from({ length: N * 32 * 32 * 3 }, (_, i) => (i * 37 + t * 101) % 256));
+    const run = async (a: DeployedAgent) => {
+      a.resetPolicy();
+      const out: number[][] = [];
+      for (let t = 0; t < frames.length; t++) {
+        const x = tensor(cpu, frames[t], [N, 32, 32, 3], 'u8');
+        out.push(Array.from(await a.act(x, t === 0 ? [1, 1, 1] : [0, 0, 1 * (t === 2 ? 1 : 0)], t === 3 ? 'sample' : 'mode')));
+        x.dispose();
+      }
+      return out;
+    };
+    const original = await run(agent);
+    const loaded = DeployedAgent.load(cpu, dir);
+    expect(loaded.meta.source).toEqual({ note: 'test' });
+    expect(await run(loaded)).toEqual(original);
+    expect(original.flat().every((v) => v >= -1 && v <= 1)).toBe(true);
+    // it refuses the state: the deployed agent never reads it
+    await expect(loaded.act(tensor(cpu, new Float32Array(N * 5), [N, 5]), [1, 1, 1], 'mode')).rejects.toThrow(/camera images \[N, 32, 32, 3\].*never reads the state/);
+    loaded.dispose();
+    agent.dispose();
+    student.dispose();
+    T.dispose();
+  });
+});
+
+describe('distillation runs', () => {
+  it('write a run directory (run.json kind distil, metrics of each term, curve, deployed agent, summary) and resume bit for bit', async () => {
+    const a = tmp('a');
+    const ra = await distil(tinyRun(a));
+    expect(ra.updates).toBe(6);
+    const p = distilPaths(a);
+    const cfg = readRunConfig<DistilRunConfig>(a);
+    expect(cfg.kind).toBe('distil');
+    expect(cfg.teacher).toBe(teacherDir);
+    expect(cfg.distil.steps).toBe(6);
+    expect(cfg.student.modality).toBe('image');
+    expect(cfg.student.rssm).toEqual(readRunConfig<{ world: { rssm: unknown } }>(teacherDir).world.rssm);
+    const rows = readMetricsLog(p.metrics);
+    const train = rows.filter((r) => r.kind === 'distil');
+    expect(train.map((r) => r.updates)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const k of ['loss', 'h', 'prior', 'post', 'imagH', 'imagPrior', 'gradNorm']) expect(Number.isFinite(train[0][k]), k).toBe(true);
+    expect(rows.filter((r) => r.kind === 'eval').map((r) => r.updates)).toEqual([3, 6]);
+    expect(rows.filter((r) => r.kind === 'teacher-eval').length).toBe(1);
+    expect(existsSync(`${p.curve}.png`) && existsSync(`${p.curve}.svg`)).toBe(true);
+    expect(A.hasCheckpoint(p.deployed)).toBe(true);
+    const summary = JSON.parse(readFileSync(p.summary, 'utf8'));
+    expect(summary.distilSteps).toBe(6);
+    expect(summary.heldout.returns.length).toBe(1);
+    expect(Number.isFinite(summary.teacherStateReturn.mean)).toBe(true);
+    expect(summary.latentCheck.steps).toBeGreaterThan(0);
+    expect(Number.isFinite(summary.latentCheck.hError) && Number.isFinite(summary.latentCheck.actionError)).toBe(true);
+    // The checkpoint holds the student and its optimiser only: nothing of the teacher.
+    const manifest = JSON.parse(readFileSync(join(p.ckpt, 'checkpoint.json'), 'utf8'));
+    const names = [...A.loadSafetensors(join(p.ckpt, manifest.weights.file)).tensors.keys()];
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((n) => n.startsWith('student/'))).toBe(true);
+
+    // Interrupted after its first checkpoint (2 updates), then resumed: the same student, the same metrics.
+    const b = tmp('b');
+    const first = await distil(tinyRun(b, { stopAfterCheckpoints: 1 }));
+    expect(first.stoppedEarly).toBe(true);
+    expect(first.updates).toBe(2);
+    const rb = await distil({ dir: b, device: cpu, resume: true });
+    expect(rb.updates).toBe(6);
+    const strip = (rs: Record<string, any>[]) => rs.filter((r) => r.kind === 'distil' || r.kind === 'eval').map((r) => JSON.stringify(r));
+    expect(strip(readMetricsLog(distilPaths(b).metrics))).toEqual(strip(rows));
+    const da = DeployedAgent.load(cpu, p.deployed);
+    const db = DeployedAgent.load(cpu, distilPaths(b).deployed);
+    expect(await bits(db.student.rssm.parameters())).toEqual(await bits(da.student.rssm.parameters()));
+    expect(await bits(db.student.encoder.parameters())).toEqual(await bits(da.student.encoder.parameters()));
+    da.dispose();
+    db.dispose();
+  });
+
+  it('ablations by flag: without Eq. 4 no imagined terms are computed; without h and post their weights are 0', async () => {
+    const cfg = makeDistilConfig('debug', {}, { noImagined: true, noH: true, noPost: true });
+    expect(cfg.imagined).toBe(false);
+    expect(cfg.weights).toEqual({ h: 0, prior: 1, post: 0, imagH: 0, imagPrior: 1 });
+    const dir = tmp('ablation');
+    await distil(tinyRun(dir, { steps: 2, ablations: { noImagined: true, noH: true }, overrides: { logEvery: 1, evalEvery: 100, evalEpisodes: 1, checkpointEvery: 100 }, latentEpisodes: 0 }));
+    const row = readMetricsLog(distilPaths(dir).metrics).find((r) => r.kind === 'distil')!;
+    expect(row.imagH).toBeUndefined();
+    // loss = prior + post only (h still logged, weight 0)
+    expect(row.loss).toBeCloseTo(row.prior + row.post, 3);
+    expect(() => makeDistilConfig('debug', { weights: { prior: 0, post: 0 } }, { noImagined: true, noH: true })).toThrow(/every term is switched off/);
+  });
+
+  it('stops naming a non-finite loss; the run is refused for a teacher without collected images', async () => {
+    const dir = tmp('nan');
+    // lr 1e30: after the first update the student's parameters overflow and the next losses are Inf/NaN
+    await expect(distil(tinyRun(dir, { overrides: { logEvery: 1, evalEvery: 100, checkpointEvery: 100, opt: { lr: 1e30 } } }))).rejects.toThrow(
+      /non-finite (\w+) \((NaN|Infinity|-Infinity)\) at distillation update \d+; the last good checkpoint is in .*ckpt/,
+    );
+    const notCollected = tmp('plain');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(notCollected);
+    writeFileSync(join(notCollected, 'run.json'), JSON.stringify({ ...readRunConfig<Record<string, unknown>>(teacherDir), collect: undefined }));
+    await expect(distil({ dir: tmp('x'), device: cpu, teacher: notCollected })).rejects.toThrow(/collected no images; train the teacher with --collect-images/);
+  });
+});
