@@ -3,5 +3,7 @@ export { main, registerCommand } from './main.js';
 export { selfCheck, CHECKS, type SelfCheckResult } from './selfcheck.js';
 export { parseArgs, usage, rejectInapplicable, UsageError, type OptionSpec, type Parsed } from './args.js';
 export { trainCommand, trainOptions } from './commands/train.js';
-export { evalCommand, evalOptions } from './commands/eval.js';
+export { evalCommand, evalOptions, loadEvalTarget } from './commands/eval.js';
+export { distilCommand, distilOptions, distilOverridesOf, distilProgressPrinter } from './commands/distil.js';
+export { twistCommand, twistOptions } from './commands/twist.js';
 export { renderCommand, renderOptions } from './commands/render.js';

@@ -3,6 +3,8 @@ import { parseArgs, usage, UsageError, type OptionSpec, type Parsed } from './ar
 import { renderCommand, renderOptions } from './commands/render.js';
 import { trainCommand, trainOptions } from './commands/train.js';
 import { evalCommand, evalOptions } from './commands/eval.js';
+import { distilCommand, distilOptions } from './commands/distil.js';
+import { twistCommand, twistOptions } from './commands/twist.js';
 
 interface Command {
   summary: string;
@@ -25,6 +27,16 @@ const COMMANDS: Record<string, Command> = {
     summary: 'train an agent (oracle, dreamer, dreamer-dr, dreamer-state-recon) into a resumable run directory',
     options: trainOptions,
     run: (a, argv) => trainCommand(a, argv),
+  },
+  distil: {
+    summary: 'TWIST distillation (Eq. 3 + Eq. 4, Algorithm 1) of a teacher run into an image student, resumable',
+    options: distilOptions,
+    run: (a, argv) => distilCommand(a, argv),
+  },
+  twist: {
+    summary: 'the whole pipeline: teacher with matched image collection, distillation, held-out evaluation, summary',
+    options: twistOptions,
+    run: (a, argv) => twistCommand(a, argv),
   },
   eval: {
     summary: "evaluate a run's agent for N episodes in a visual domain, with zero-action and random reference rows",

@@ -1,3 +1,4 @@
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as A from '@twist/autograd';
 import type { Device, Tensor } from '@twist/kernels';
@@ -71,6 +72,8 @@ export interface DistilOptions {
   progress?: (p: DistilProgress) => void;
   /** Stop as if killed right after this many checkpoints of this process (tests of resume). */
   stopAfterCheckpoints?: number;
+  /** The command line that started or resumed the run (recorded in summary.json). */
+  command?: string;
 }
 
 export interface DistilResult {
@@ -389,17 +392,24 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
       const summary = {
         kind: 'distil',
         task: config.task,
+        method: 'twist',
         preset: config.preset,
         seed: config.seed,
         teacher: config.teacher,
         teacherMethod: config.teacherMethod,
+        teacherCheckpoint: config.teacherCheckpoint,
         distilSteps: st.updates,
-        ablations: { imagined: cfg.imagined, weights: cfg.weights, recon: cfg.recon },
+        ablations: { imagined: cfg.imagined, weights: cfg.weights, recon: cfg.recon, noise: cfg.noise },
         wallSeconds: wallBefore + (performance.now() - t0) / 1000,
-        heldout: lastEval ? { episodes: lastEval.episodes, mean: lastEval.mean, std: lastEval.std, returns: lastEval.returns } : null,
+        machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), adapter: device.label ?? null, node: process.version },
+        evalDomain: 'heldout',
+        evalReturns: lastEval?.returns ?? [],
+        evalMean: lastEval?.mean ?? null,
+        evalHistory: st.evals.map((e) => ({ updates: e.updates, mean: e.mean })),
         teacherStateReturn: st.teacherEval,
-        references: st.references,
+        references: st.references ? { zero: st.references.zero.mean, random: st.references.random.mean } : null,
         latentCheck: latent ? (({ hErrorByStep: _h, actionErrorByStep: _a, ...brief }) => brief)(latent) : null,
+        command: opts.command ?? null,
       };
       A.writeFileAtomic(paths.summary, JSON.stringify(summary, null, 2) + '\n');
     }

@@ -127,7 +127,7 @@ describe('distillation runs', () => {
     expect(A.hasCheckpoint(p.deployed)).toBe(true);
     const summary = JSON.parse(readFileSync(p.summary, 'utf8'));
     expect(summary.distilSteps).toBe(6);
-    expect(summary.heldout.returns.length).toBe(1);
+    expect(summary.evalReturns.length).toBe(1);
     expect(Number.isFinite(summary.teacherStateReturn.mean)).toBe(true);
     expect(summary.latentCheck.steps).toBeGreaterThan(0);
     expect(Number.isFinite(summary.latentCheck.hError) && Number.isFinite(summary.latentCheck.actionError)).toBe(true);

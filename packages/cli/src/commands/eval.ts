@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { domainName, evaluate, loadRunAgent, parseDomain, runPaths } from '@twist/agent';
+import { existsSync } from 'node:fs';
+import { domainName, evaluate, loadRunAgent, parseDomain, readRunConfig, runPaths, type EvalActor } from '@twist/agent';
+import { DeployedAgent, distilPaths, isDistilRun, type DistilRunConfig } from '@twist/distil';
 import { writeFileAtomic } from '@twist/autograd';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';
 
 export const evalOptions: Record<string, OptionSpec> = {
-  run: { type: 'string', help: 'run directory (its last checkpoint is evaluated)' },
+  run: { type: 'string', help: "run directory (its last checkpoint is evaluated): a training run, a distillation run (its deployed agent: student encoder + teacher actor, from images), or a 'twist twist' pipeline folder" },
   domain: { type: 'string', default: 'heldout', help: "visual domain: none, train, heldout, or folder:<dir of PNG backgrounds>" },
   episodes: { type: 'integer', default: 10, min: 1, help: 'episodes (run in parallel; DR drawn once at each episode start)' },
   seed: { type: 'integer', default: 2_000_000, help: 'episode i uses env seed seed + i (the same for the reference policies)' },
@@ -17,7 +19,7 @@ export const evalOptions: Record<string, OptionSpec> = {
 
 /** `twist eval --run DIR`: per-episode returns of the actor's mode, with zero-action and random reference rows. */
 export async function evalCommand(a: Parsed, _argv: readonly string[], log: (s: string) => void = console.log): Promise<number> {
-  if (a.run === undefined) throw new UsageError('twist eval: --run DIR is required (a run directory written by twist train)');
+  if (a.run === undefined) throw new UsageError('twist eval: --run DIR is required (a run directory written by twist train, twist distil or twist twist)');
   let domain;
   try {
     domain = parseDomain(String(a.domain));
@@ -27,16 +29,16 @@ export async function evalCommand(a: Parsed, _argv: readonly string[], log: (s: 
   const dir = String(a.run);
   const device = await openDevice(String(a.backend));
   try {
-    const { agent, config } = loadRunAgent(device, dir);
-    const image = config.world.modality === 'image';
-    if (!image && domain !== 'none') log(`note: ${config.method} acts on the privileged state; the visual domain '${domainName(domain)}' does not change what it sees`);
-    const report = await evaluate(
-      device,
-      { observes: config.world.modality, imageSize: config.world.imageSize, act: (o, f, m) => agent.act(o, f, m), resetPolicy: () => agent.resetPolicy() },
-      { task: config.task, domain, episodes: Number(a.episodes), seed: Number(a.seed), episodeLength: a['episode-length'] as number | undefined },
-    );
-    agent.dispose();
-    const out = a.out ? String(a.out) : join(runPaths(dir).eval, `${domainName(domain).replace(/[^a-z0-9]+/gi, '_')}-${report.episodes}ep-seed${a.seed}.json`);
+    const target = loadEvalTarget(device, dir);
+    if (target.observes === 'state' && domain !== 'none') log(`note: ${target.method} acts on the privileged state; the visual domain '${domainName(domain)}' does not change what it sees`);
+    let report;
+    try {
+      report = await evaluate(device, target.actor, { task: target.task, domain, episodes: Number(a.episodes), seed: Number(a.seed), episodeLength: a['episode-length'] as number | undefined });
+    } finally {
+      target.dispose();
+    }
+    const config = { method: target.method, preset: target.preset, task: target.task };
+    const out = a.out ? String(a.out) : join(runPaths(target.dir).eval, `${domainName(domain).replace(/[^a-z0-9]+/gi, '_')}-${report.episodes}ep-seed${a.seed}.json`);
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileAtomic(out, JSON.stringify({ run: dir, method: config.method, preset: config.preset, ...report }, null, 2) + '\n');
     const r = report.references!;
@@ -47,4 +49,26 @@ export async function evalCommand(a: Parsed, _argv: readonly string[], log: (s: 
   } finally {
     device.destroy();
   }
+}
+
+/**
+ * What `twist eval --run DIR` evaluates: a training run's agent, or a distillation run's deployed agent
+ * (student encoder + student RSSM posterior + teacher actor, acting from images). A `twist twist` pipeline
+ * folder (twist.json) means its distillation run.
+ */
+export function loadEvalTarget(
+  device: import('@twist/kernels').Device,
+  dir: string,
+): { actor: EvalActor; task: string; method: string; preset: string; observes: 'state' | 'image'; dir: string; dispose(): void } {
+  if (existsSync(join(dir, 'twist.json')) && !existsSync(join(dir, 'run.json'))) dir = join(dir, 'distil');
+  if (isDistilRun(dir)) {
+    const config = readRunConfig<DistilRunConfig>(dir);
+    const deployedDir = distilPaths(dir).deployed;
+    if (!existsSync(join(deployedDir, 'checkpoint.json'))) throw new UsageError(`${dir} has no deployed agent yet (nothing in ${deployedDir}; it is written at the run's first checkpoint)`);
+    const agent = DeployedAgent.load(device, deployedDir);
+    return { actor: agent, task: config.task, method: 'twist', preset: config.preset, observes: 'image', dir, dispose: () => agent.dispose() };
+  }
+  const { agent, config } = loadRunAgent(device, dir);
+  const actor: EvalActor = { observes: config.world.modality, imageSize: config.world.imageSize, act: (o, f, m) => agent.act(o, f, m), resetPolicy: () => agent.resetPolicy() };
+  return { actor, task: config.task, method: config.method, preset: config.preset, observes: config.world.modality, dir, dispose: () => agent.dispose() };
 }

@@ -1,0 +1,127 @@
+import { DISTIL_PRESETS, distil, type Ablations, type DistilOverrides, type DistilProgress } from '@twist/distil';
+import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
+import { openDevice } from './device.js';
+
+export const distilOptions: Record<string, OptionSpec> = {
+  teacher: { type: 'string', help: 'teacher run directory: an oracle run trained with --collect-images' },
+  out: { type: 'string', help: 'new distillation run directory (must not exist or be empty)' },
+  resume: { type: 'string', help: 'continue this distillation run from its last checkpoint' },
+  steps: { type: 'integer', min: 1, help: "distillation updates (default: the preset's; quick 3000, paper 50000); on --resume the run's" },
+  preset: { type: 'string', choices: Object.keys(DISTIL_PRESETS), help: "distillation and student sizes (default: the teacher's preset)" },
+  seed: { type: 'integer', help: "seed of the student and of the distillation's RNGs (default: the teacher's)" },
+  'no-imagined': { type: 'boolean', help: 'ablation: without Eq. 4 (distillation of imagined rollouts)' },
+  'no-h': { type: 'boolean', help: 'ablation: without the deterministic-state term (in Eq. 3 and Eq. 4)' },
+  'no-post': { type: 'boolean', help: "ablation: without Eq. 3's posterior term" },
+  noise: { type: 'number', min: 0, help: "std of the action noise of the teacher's imagined rollouts, clip(N(a, noise), -1, 1) (default 0.3)" },
+  recon: { type: 'number', min: 0, help: "weight of an image reconstruction term for the student's decoder (default 0: off, as in the paper)" },
+  batch: { type: 'integer', min: 1, help: "sequences per batch (default: the preset's, 16)" },
+  length: { type: 'integer', min: 2, help: "sequence length L (default: the preset's; paper 50, quick 32)" },
+  horizon: { type: 'integer', min: 1, help: "imagination horizon H (default: the preset's; paper 15)" },
+  lr: { type: 'number', help: "Adam learning rate of the student (default: the preset's, 3e-4)" },
+  'eval-every': { type: 'integer', min: 1, help: "evaluate the deployed agent on held-out domains every N updates (default: the preset's)" },
+  'eval-episodes': { type: 'integer', min: 1, help: "episodes of each of those evaluations (default: the preset's)" },
+  'latent-episodes': { type: 'integer', default: 1, min: 0, help: 'episodes of the latent check (student vs teacher h and action error) at the end; 0 skips it' },
+  backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
+};
+
+const NEW_ONLY = ['teacher', 'out', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'batch', 'length', 'horizon', 'lr', 'eval-every', 'eval-episodes'];
+
+/** The distillation overrides and ablations given on a command line (shared by `twist twist`). */
+export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; ablations: Ablations } {
+  if (a.lr !== undefined && !(Number(a.lr) > 0)) throw new UsageError(`--lr must be > 0, got ${a.lr}`);
+  const num = (k: string) => (a[k] === undefined ? undefined : Number(a[k]));
+  return {
+    overrides: {
+      noise: num('noise'),
+      recon: num('recon'),
+      batch: num('batch'),
+      length: num('length'),
+      horizon: num('horizon'),
+      evalEvery: num('eval-every'),
+      evalEpisodes: num('eval-episodes'),
+      ...(a.lr !== undefined ? { opt: { lr: Number(a.lr) } } : {}),
+    },
+    ablations: { noImagined: !!a['no-imagined'], noH: !!a['no-h'], noPost: !!a['no-post'] },
+  };
+}
+
+const fmtTime = (s: number | null) => {
+  if (s === null || !Number.isFinite(s)) return '--';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+};
+
+/** Progress of a distillation: one line rewritten in place on a terminal, else a plain line at most every 30 s. */
+export function distilProgressPrinter(stream: NodeJS.WriteStream = process.stderr, out: (s: string) => void = console.log) {
+  const tty = !!stream.isTTY;
+  let shown = false;
+  let lastPlain = 0;
+  const clear = () => {
+    if (tty && shown) stream.write('\r\x1b[2K');
+    shown = false;
+  };
+  return {
+    progress(p: DistilProgress): void {
+      const pct = ((100 * p.updates) / p.steps).toFixed(1);
+      const text = `[distil: ${p.phase}] ${p.updates}/${p.steps} updates (${pct}%)  ${p.updatesPerSecond.toFixed(2)} updates/s  last held-out return ${p.lastEval === null ? '--' : p.lastEval.toFixed(1)}  ETA ${fmtTime(p.etaSeconds)}`;
+      if (tty) {
+        stream.write(`\r\x1b[2K${text}`);
+        shown = true;
+      } else if (Date.now() - lastPlain > 30_000) {
+        lastPlain = Date.now();
+        stream.write(text + '\n');
+      }
+    },
+    line(s: string): void {
+      clear();
+      out(s);
+    },
+    done(): void {
+      clear();
+    },
+  };
+}
+
+/** `twist distil`: a new distillation run (--teacher --out) or a resumed one (--resume DIR). */
+export async function distilCommand(a: Parsed, argv: readonly string[], log: (s: string) => void = console.log): Promise<number> {
+  const resume = a.resume as string | undefined;
+  if (resume) {
+    rejectInapplicable('distil', argv, NEW_ONLY, 'with --resume (the run keeps its own config; only --steps, --latent-episodes and --backend may change)');
+  } else {
+    for (const k of ['teacher', 'out'] as const) {
+      if (a[k] === undefined) throw new UsageError(`twist distil: --${k} is required for a new run (or --resume DIR); e.g. twist distil --teacher runs/oracle-cartpole --out runs/twist-cartpole`);
+    }
+  }
+  const { overrides, ablations } = distilOverridesOf(a);
+  const device = await openDevice(String(a.backend));
+  const show = distilProgressPrinter();
+  try {
+    const r = await distil({
+      dir: resume ?? String(a.out),
+      device,
+      resume: !!resume,
+      teacher: a.teacher as string | undefined,
+      preset: a.preset as string | undefined,
+      seed: a.seed as number | undefined,
+      steps: a.steps as number | undefined,
+      overrides,
+      ablations,
+      latentEpisodes: Number(a['latent-episodes']),
+      command: ['twist', 'distil', ...argv].join(' '),
+      log: (s) => show.line(s),
+      progress: (p) => show.progress(p),
+    });
+    show.done();
+    if (r.stoppedEarly) return 0;
+    const ev = r.lastEval;
+    log(
+      `done: ${r.updates} distillation updates, ${(r.wallSeconds / 60).toFixed(1)} min` +
+        (ev ? `; deployed student on held-out domains ${ev.mean.toFixed(1)} (teacher on state ${r.teacherEval?.mean.toFixed(1)}, zero action ${r.references?.zero.mean.toFixed(1)}, random ${r.references?.random.mean.toFixed(1)})` : ''),
+    );
+    return 0;
+  } finally {
+    show.done();
+    device.destroy();
+  }
+}
