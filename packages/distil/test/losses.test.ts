@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
-import { tensor } from '@twist/kernels';
-import { cpu } from '@twist/kernels/testing';
+import { tensor, type Device } from '@twist/kernels';
+import { cpu, expectClose, gpu, hasGpu } from './harness.js';
 import { distilLoss, imaginedLoss, squaredL2 } from '../src/index.js';
 
 /** Deterministic pseudo-random values in [-s, s). */
@@ -152,5 +152,25 @@ describe('Eq. 4 (imaginedLoss)', () => {
     const a = c(Float32Array.from([1, 2, 3, 4]), [2, 2]);
     const b = c(Float32Array.from([0, 0, 1, 1]), [2, 2]);
     expect(Array.from(await squaredL2(a, b).toArray())).toEqual([5, 13]);
+  });
+});
+
+describe.runIf(hasGpu)('on WebGPU', () => {
+  it('Eq. 3 and Eq. 4 give the CPU values (the same kernels in WGSL)', async () => {
+    const g = await gpu();
+    const on = (dev: Device, x: Float32Array, shape: number[]) => A.constant(tensor(dev, x, shape));
+    const seqOn = (dev: Device, x: typeof T) => ({ deter: on(dev, x.deter, [B, L, D]), priorLogits: on(dev, x.prior, [B, L, V, C]), postLogits: on(dev, x.post, [B, L, V, C]) });
+    for (const w of [{}, { h: 0.5, prior: 2, post: 0 }]) {
+      const c1 = distilLoss(seqOn(cpu, T), seqOn(cpu, S), { weights: w });
+      const g1 = distilLoss(seqOn(g, T), seqOn(g, S), { weights: w });
+      for (const k of ['loss', 'h', 'prior', 'post'] as const) expectClose([await g1[k].item()], [await c1[k].item()], { atol: 1e-5, rtol: 1e-4 }, k);
+    }
+    const [H, N] = [4, 3];
+    const r = (dev: Device, seed: number) => ({ deter: on(dev, vals(H * N * D, seed, 1), [H, N, D]), priorLogits: on(dev, vals(H * N * V * C, seed + 1), [H, N, V, C]) });
+    const ci = imaginedLoss(r(cpu, 5), r(cpu, 7));
+    const gi = imaginedLoss(r(g, 5), r(g, 7));
+    for (const k of ['loss', 'imagH', 'imagPrior'] as const) expectClose([await gi[k].item()], [await ci[k].item()], { atol: 1e-5, rtol: 1e-4 }, k);
+    const z = distilLoss(seqOn(g, T), seqOn(g, T));
+    expect((await z.loss.item()) === 0).toBe(true);
   });
 });

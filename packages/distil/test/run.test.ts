@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
 import { readMetricsLog, readRunConfig, Replay, runPaths, type ReplayState } from '@twist/agent';
-import { tensor } from '@twist/kernels';
+import { tensor, type Device } from '@twist/kernels';
+import { readMetrics } from '@twist/rssm';
 import { WorldModel } from '@twist/rssm';
 import {
   actorSpecOf,
@@ -18,7 +19,7 @@ import {
   type DistilOptions,
   type DistilRunConfig,
 } from '../src/index.js';
-import { cpu, tmp, trainTinyTeacher } from './harness.js';
+import { cpu, gpu, hasGpu, tmp, trainTinyTeacher } from './harness.js';
 
 let teacherDir = '';
 beforeAll(async () => {
@@ -69,6 +70,34 @@ describe('the frozen teacher', () => {
     d.dispose();
     student.dispose();
     T.dispose();
+  });
+});
+
+describe.runIf(hasGpu)('on WebGPU', () => {
+  it('a distillation step gives finite losses close to the CPU step, and the teacher stays bit-identical', async () => {
+    const g = await gpu();
+    const step = async (dev: Device) => {
+      const T = loadTeacher(dev, teacherDir);
+      const cfg = makeDistilConfig('debug', {});
+      const student = new WorldModel(dev, makeStudentConfig(T.config.world, { preset: 'debug', imageSize: 32, seed: 1 }));
+      const d = new Distiller(T.teacher, student, cfg, 0);
+      const teacherParams = [...T.teacher.wm.parameters(), ...T.teacher.actor.parameters()];
+      const before = await bits(teacherParams);
+      const b = openReplay(teacherDir, T.info).sample(dev, cfg.batch, cfg.length, { obs: 'image' });
+      const m = await readMetrics(await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst }));
+      const same = JSON.stringify(await bits(teacherParams)) === JSON.stringify(before);
+      for (const t of Object.values(b)) t.dispose();
+      d.dispose();
+      student.dispose();
+      T.dispose();
+      return { m, same };
+    };
+    const c = await step(cpu);
+    const w = await step(g);
+    expect(w.same).toBe(true);
+    for (const [k, v] of Object.entries(w.m)) expect(Number.isFinite(v), k).toBe(true);
+    // Categorical samples may flip where a probability sits on a boundary (f32 rounding differs): loose tolerance.
+    expect(Math.abs(w.m.loss - c.m.loss)).toBeLessThan(0.2 * c.m.loss);
   });
 });
 
