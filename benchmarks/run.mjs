@@ -3,9 +3,10 @@
 //
 //   node benchmarks/run.mjs [suite...] [filter...]   suites: kernels, autograd, rssm (default: all); any other
 //                                                    word keeps the cases whose name contains it
-//   node benchmarks/run.mjs --gate                   short suite, ratios vs this machine key's baseline in
-//                                                    baseline.json; exit 1 on regression. A key with no baseline:
-//                                                    a provisional one is recorded (see src/gate-logic.mjs)
+//   node benchmarks/run.mjs --gate                   short suite, ratios and dispatch counts vs this machine
+//                                                    key's baseline in baseline.json; exit 1 on regression. A key
+//                                                    with no baseline: a provisional one is recorded (see
+//                                                    src/gate-logic.mjs)
 //   node benchmarks/run.mjs --update-baseline --reason "..." [--runs 3] [--margin 0.45]   re-record this
 //                                                    machine key's baseline: per-ratio median of --runs gate runs
 //   node benchmarks/run.mjs --write-readme           regenerate README.md from results/*.json, run nothing
@@ -53,7 +54,7 @@ if (opt['update-baseline'] && !opt.reason) {
 }
 
 const { writeReadme, formatCase, mergeResults, readResults, writeResults } = await import('./src/report.mjs');
-const { readBaselines, writeBaselines, runGate, floorsOf, makeEntry, withEntry, gateCases, gateRatios, GATE_MEASURE } = await import('./src/gate.mjs');
+const { readBaselines, writeBaselines, runGate, floorsOf, makeEntry, withEntry, gateCases, gateCounts, gateRatios, GATE_MEASURE } = await import('./src/gate.mjs');
 
 const readme = () => {
   writeReadme({ dir: paths.results, readme: paths.readme, baselines: readBaselines(paths.baseline) });
@@ -139,6 +140,14 @@ async function runAll(/** @type {import('./src/case.mjs').Case[]} */ list) {
 }
 
 let code = 0;
+/** The gate's deterministic counts (dispatches per training step), counted once before the timed cases. */
+let counts = /** @type {Record<string, number>} */ ({});
+if (gating) {
+  const c0 = performance.now();
+  counts = await gateCounts({ device });
+  for (const [k, v] of Object.entries(counts)) log(`${k}: ${v}`);
+  log(`counted in ${((performance.now() - c0) / 1000).toFixed(1)} s`);
+}
 if (!gating) {
   results.push(...(await runAll(cases)));
   const run = { id: machine.date.replace(/[-:]/g, '').slice(0, 15), machine, args: process.argv.slice(2), peaks, seconds: (performance.now() - t0) / 1000 };
@@ -159,9 +168,9 @@ if (!gating) {
     if (i === n - 1) results.push(...rs);
   }
   const file = readBaselines(paths.baseline);
-  const b = makeEntry({ runs: all, reason: /** @type {string} */ (opt.reason), machine, date: new Date().toISOString(), margin: opt.margin ? Number(opt.margin) : undefined, old: file.baselines[machine.key] });
+  const b = makeEntry({ runs: all, counts, reason: /** @type {string} */ (opt.reason), machine, date: new Date().toISOString(), margin: opt.margin ? Number(opt.margin) : undefined, old: file.baselines[machine.key] });
   writeBaselines(paths.baseline, withEntry(file, machine.key, b));
-  log(`wrote ${paths.baseline} [${machine.key}] (${Object.keys(b.ratios).length} ratios, median of ${n} runs, margin ${b.margin}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  log(`wrote ${paths.baseline} [${machine.key}] (${Object.keys(b.ratios).length} ratios, median of ${n} runs, margin ${b.margin}; ${Object.keys(counts).length} counts) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   for (const [k, f] of Object.entries(floorsOf(b)))
     if (f.tooWide) log(`warning: ${k}: the runs spread ${f.worst}..${f.best}: too wide for the gate to pass all of them and still catch a 2x slowdown; re-record on a quieter machine`);
   if (!opt['no-readme'] && !opt.baseline) readme();
@@ -170,6 +179,7 @@ if (!gating) {
   const ci = /^(1|true|yes)$/i.test(process.env.CI ?? '');
   const verdict = await runGate({
     file,
+    counts,
     machine,
     date: new Date().toISOString(),
     ci,
@@ -199,7 +209,7 @@ if (!gating) {
         : 'gate: FAILED (a peer ratio fell more than 2x below every baseline of this adapter kind, twice)',
   );
   code = verdict.ok ? 0 : 1;
-  const run = { id: machine.date.replace(/[-:]/g, '').slice(0, 15), machine, args: process.argv.slice(2), peaks, seconds: (performance.now() - t0) / 1000 };
+  const run = { id: machine.date.replace(/[-:]/g, '').slice(0, 15), machine, args: process.argv.slice(2), peaks, counts, seconds: (performance.now() - t0) / 1000 };
   writeResults(paths.gate, { runs: [run], cases: results.map((r) => ({ ...r, run: run.id })) });
 }
 device.destroy();

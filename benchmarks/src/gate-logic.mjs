@@ -8,6 +8,9 @@
 //    matmul gets to peak FMA depends on the CPU's vector units under the software rasteriser (a 2-vCPU AMD EPYC
 //    measured 0.176 of peak where the 2-vCPU Intel Xeon baseline says 0.382), so these are only ever compared
 //    with a baseline recorded on the same machine key.
+//  - counts, "<case>: dispatches/step": deterministic (no timing), so they are gated tightly: a count more than
+//    COUNT_TOLERANCE above its baseline fails at once. They follow the adapter (matmul's split-K plan), not the
+//    CPU, so a key with no baseline is gated by the counts of another key of the same adapter kind.
 // Baselines are keyed by the machine (machineKey). On a key with no baseline the gate records a provisional one
 // from the run and passes, but a peer ratio more than 2x below every baseline of the same adapter kind still
 // fails (sanityFloors).
@@ -36,6 +39,13 @@ export const HALF_GUARD = 0.52;
  * roughly, not to within a margin.
  */
 export const SANITY_FACTOR = 0.5;
+
+/**
+ * Counts (dispatches per training step) are deterministic: the same code records the same dispatches on the same
+ * adapter kind, so a count more than 2% above its baseline fails (no margin for load, no re-measurement). A count
+ * that falls is reported; re-record the baseline to lock the gain in.
+ */
+export const COUNT_TOLERANCE = 0.02;
 
 /** The baselines file's format (benchmarks/baseline.json). */
 export const FORMAT = 2;
@@ -196,6 +206,7 @@ export function bestRatios(/** @type {Record<string, number>[]} */ runs) {
  * @property {boolean} [provisional]  recorded by the gate on a key it had no baseline for (one run)
  * @property {Record<string, number>} ratios  the median of the runs
  * @property {Record<string, (number | null)[]>} [runs]  every run behind it, per ratio
+ * @property {Record<string, number>} [counts]  deterministic counts (dispatches per step), lower is better
  * @property {{ date: string, reason: string, ratios: Record<string, number> }[]} [history]
  *
  * @typedef {{ format: number, about?: string, baselines: Record<string, Baseline> }} BaselinesFile
@@ -223,8 +234,9 @@ export function parseBaselines(json) {
 const r3 = (/** @type {number} */ v) => Math.round(v * 1000) / 1000;
 
 /**
- * A baseline entry from runs' ratios: per-ratio median, every run kept, the old entry's values moved to history.
- * @param {{ runs: Record<string, number>[], reason: string, machine: Baseline['machine'], date: string, margin?: number, provisional?: boolean, old?: Baseline | null }} o
+ * A baseline entry from runs' ratios: per-ratio median, every run kept, the old entry's values moved to history;
+ * the counts as given (deterministic), else the old entry's.
+ * @param {{ runs: Record<string, number>[], reason: string, machine: Baseline['machine'], date: string, margin?: number, provisional?: boolean, old?: Baseline | null, counts?: Record<string, number> }} o
  * @returns {Baseline}
  */
 export function makeEntry(o) {
@@ -238,8 +250,10 @@ export function makeEntry(o) {
     ...(o.provisional ? { provisional: true } : {}),
     ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, r3(v)])),
     runs: Object.fromEntries(Object.keys(ratios).map((k) => [k, o.runs.map((r) => (r[k] == null ? null : r3(r[k])))])),
-    history: [...(o.old?.history ?? []), ...(o.old ? [{ date: o.old.date, reason: o.old.reason, ratios: o.old.ratios }] : [])].slice(-10),
+    history: [...(o.old?.history ?? []), ...(o.old ? [{ date: o.old.date, reason: o.old.reason, ratios: o.old.ratios, ...(o.old.counts ? { counts: o.old.counts } : {}) }] : [])].slice(-10),
   };
+  const counts = o.counts && Object.keys(o.counts).length ? o.counts : o.old?.counts;
+  if (counts) b.counts = { ...counts };
   return b;
 }
 
@@ -351,29 +365,83 @@ export function compareSanity(ratios, floors) {
 }
 
 /**
+ * Counts against reference counts: each fails when it is more than COUNT_TOLERANCE above its reference, or
+ * missing from the run. Counts of the run with no reference are listed, not gated.
+ * @param {Record<string, number>} counts  this run's
+ * @param {Record<string, { ref: number, from: string }>} refs
+ * @returns {{ ok: boolean, lines: string[], failed: string[] }}
+ */
+export function compareCounts(counts, refs) {
+  const lines = [];
+  /** @type {string[]} */
+  const failed = [];
+  for (const [key, { ref, from }] of Object.entries(refs)) {
+    const now = counts[key];
+    const limit = Math.floor(ref * (1 + COUNT_TOLERANCE));
+    const rel = (/** @type {number} */ v) => `${v >= ref ? '+' : ''}${num(100 * (v / ref - 1))}%`;
+    if (now == null) {
+      failed.push(key);
+      lines.push(`FAIL  ${key}: not counted in this run (baseline ${ref} from ${from})`);
+    } else if (now > limit) {
+      failed.push(key);
+      lines.push(`FAIL  ${key}: ${now} > limit ${limit} (baseline ${ref} from ${from}, ${rel(now)}; limit = baseline + ${100 * COUNT_TOLERANCE}%)`);
+    } else {
+      lines.push(`ok    ${key}: ${now} (baseline ${ref}, ${rel(now)}, limit ${limit})${now < ref ? ' - fewer than the baseline: re-record it to keep the gain' : ''}`);
+    }
+  }
+  for (const key of Object.keys(counts)) if (!(key in refs)) lines.push(`new   ${key}: ${counts[key]} (no baseline count: not gated)`);
+  return { ok: failed.length === 0, lines, failed };
+}
+
+/**
+ * Reference counts for a key: its own baseline's, or, for a key with no baseline, the lowest count of the
+ * (non-provisional) baselines of the same adapter kind (counts follow the adapter, not the CPU).
+ * @param {BaselinesFile} file
+ * @param {string} key
+ * @returns {Record<string, { ref: number, from: string }>}
+ */
+export function countRefs(file, key) {
+  const own = file.baselines[key];
+  if (own) return Object.fromEntries(Object.entries(own.counts ?? {}).map(([k, v]) => [k, { ref: v, from: 'this key' }]));
+  const gpu = keyParts(key).gpu;
+  /** @type {Record<string, { ref: number, from: string }>} */
+  const out = {};
+  for (const [k, e] of Object.entries(file.baselines)) {
+    if (e.provisional || keyParts(k).gpu !== gpu) continue;
+    for (const [c, v] of Object.entries(e.counts ?? {})) if (Number.isFinite(v) && (!out[c] || v < out[c].ref)) out[c] = { ref: v, from: k };
+  }
+  return out;
+}
+
+/**
  * The gate's verdict over a run (and re-measurements of its failing cases).
  *
  * Known key: each ratio's best measurement against that key's baseline floors. Unknown key: peer ratios against
  * the sanity floors; when they pass, a provisional baseline for the key (per-ratio median of the measurements)
  * is returned in `file`, with a notice for the log.
  *
- * @param {{ runs: Record<string, number>[], file: BaselinesFile, machine: MachineLike & Record<string, unknown>, date: string, ci?: boolean, baselinePath?: string }} o
- *   runs: the first run's ratios, then those of each re-measurement (a subset of the keys)
+ * Counts (deterministic) are judged by compareCounts against countRefs, in both modes.
+ *
+ * @param {{ runs: Record<string, number>[], counts?: Record<string, number>, file: BaselinesFile, machine: MachineLike & Record<string, unknown>, date: string, ci?: boolean, baselinePath?: string }} o
+ *   runs: the first run's ratios, then those of each re-measurement (a subset of the keys); counts: this run's
  * @returns {{ key: string, mode: 'known' | 'provisional', ok: boolean, lines: string[], failed: string[], notice: string[], entry?: Baseline, file?: BaselinesFile }}
  */
 export function evaluateGate(o) {
   const key = machineKey(o.machine);
   const ratios = bestRatios(o.runs);
   const known = o.file.baselines[key];
+  const cv = compareCounts(o.counts ?? {}, countRefs(o.file, key));
+  /** @param {{ ok: boolean, lines: string[], failed: string[] }} v */
+  const withCounts = (v) => ({ ok: v.ok && cv.ok, lines: [...v.lines, ...cv.lines], failed: [...v.failed, ...cv.failed] });
   if (known) {
-    const v = compareKnown(ratios, known);
+    const v = withCounts(compareKnown(ratios, known));
     const notice = known.provisional
       ? [`gate: the baseline of ${key} is provisional (recorded by the gate on ${known.date.slice(0, 10)} from one run); re-record it: node benchmarks/run.mjs --update-baseline --reason "..."`]
       : [];
     return { key, mode: 'known', ...v, notice };
   }
   const floors = sanityFloors(o.file, key);
-  const v = compareSanity(ratios, floors);
+  const v = withCounts(compareSanity(ratios, floors));
   if (!v.ok) return { key, mode: 'provisional', ...v, notice: unknownNotice({ key, file: o.file, floors, recorded: false, ci: o.ci, path: o.baselinePath }) };
   const entry = makeEntry({
     runs: o.runs,
@@ -381,6 +449,7 @@ export function evaluateGate(o) {
     machine: o.machine,
     date: o.date,
     provisional: true,
+    counts: o.counts,
   });
   const file = withEntry(o.file, key, entry);
   return { key, mode: 'provisional', ...v, notice: unknownNotice({ key, file: o.file, floors, recorded: true, ci: o.ci, path: o.baselinePath }), entry, file };
@@ -427,6 +496,9 @@ export function unknownNotice(o) {
   return [bar, ...body.map((l) => `!!! ${l}`.trimEnd()), bar];
 }
 
+/** A count key ("<case>: dispatches/step"), as opposed to a ratio key ("<case>: ours/<impl>"). */
+export const isCountKey = (/** @type {string} */ key) => !key.includes(': ours/');
+
 /** The case a ratio key belongs to: "matmul 256x256x256: ours/peak-fma" -> "matmul 256x256x256". */
 export const caseOf = (/** @type {string} */ ratioKey) => ratioKey.slice(0, ratioKey.lastIndexOf(': ours/'));
 
@@ -446,9 +518,11 @@ export async function runGate(o) {
   let v = evaluateGate({ ...rest, runs });
   /** @type {string[]} */
   let remeasured = [];
-  if (!v.ok) {
-    remeasured = [...new Set(v.failed.map(caseOf))];
-    onRetry?.(v.failed, remeasured);
+  // Only timed ratios are measured again: a count is deterministic, a second count would be the same.
+  const timed = v.failed.filter((k) => !isCountKey(k));
+  if (timed.length) {
+    remeasured = [...new Set(timed.map(caseOf))];
+    onRetry?.(timed, remeasured);
     runs.push(await measure(remeasured));
     v = evaluateGate({ ...rest, runs });
   }

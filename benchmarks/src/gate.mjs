@@ -1,7 +1,7 @@
 // The regression gate: a short suite whose RATIOS (ours / tfjs-webgpu on the same adapter, ours / an in-run
-// reference kernel) are compared with the baseline of this machine's key in benchmarks/baseline.json. Absolute
-// times are never gated: they follow the machine and its load, while a ratio of two things timed interleaved in
-// one process mostly does not. The logic (keys, floors, verdict, provisional baselines) is in gate-logic.mjs,
+// reference kernel) and COUNTS (dispatches per training step) are compared with the baseline of this machine's
+// key in benchmarks/baseline.json. Absolute times are never gated: they follow the machine and its load, while a
+// ratio of two things timed interleaved in one process mostly does not, and a count not at all. The logic (keys, floors, verdict, provisional baselines) is in gate-logic.mjs,
 // pure so that test/gate.test.mjs can drive it; this file holds the cases and the file I/O.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseBaselines } from './gate-logic.mjs';
@@ -32,6 +32,23 @@ export async function gateCases(ctx) {
   ];
   for (const x of cases) x.suite = 'gate';
   return cases;
+}
+
+const TRAIN_STEP = 'WorldModel.trainStep quick state B16 T50';
+
+/**
+ * The gate's counts: dispatches of one quick-state WorldModelTrainer step at B16 x T50, plain and with the host
+ * copy of isFirst (the agent's path). Deterministic, so each is one untimed step (a few seconds in all), gated
+ * at COUNT_TOLERANCE (2%) above its baseline.
+ * @param {{ device: import('@twist/kernels').Device }} ctx
+ * @returns {Promise<Record<string, number>>}
+ */
+export async function gateCounts(ctx) {
+  const { trainStepDispatches } = await import('./suites/rssm.mjs');
+  return {
+    [`${TRAIN_STEP}: dispatches/step`]: await trainStepDispatches(ctx.device),
+    [`${TRAIN_STEP} isFirstHost: dispatches/step`]: await trainStepDispatches(ctx.device, { hint: true }),
+  };
 }
 
 /** The baselines file (benchmarks/baseline.json), parsed; an empty one when there is none. */

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { num } from './num.mjs';
-import { DEFAULT_MARGIN, HALF_GUARD, SANITY_FACTOR, floorsOf, isMachineRatio } from './gate-logic.mjs';
+import { COUNT_TOLERANCE, DEFAULT_MARGIN, HALF_GUARD, SANITY_FACTOR, floorsOf, isMachineRatio } from './gate-logic.mjs';
 
 /** @typedef {import('./case.mjs').CaseResult} CaseResult */
 /** @typedef {import('./case.mjs').Figure} Figure */
@@ -186,7 +186,7 @@ export function writeReadme(o) {
     'pnpm bench                 # everything (peaks, kernels, autograd, rssm); builds changed packages first',
     'pnpm bench matmul          # cases whose name contains "matmul"',
     'pnpm bench:kernels         # one suite (also bench:autograd, bench:rssm)',
-    'pnpm bench:gate            # the short regression gate (CI): ratios vs this machine key\'s baseline in benchmarks/baseline.json',
+    'pnpm bench:gate            # the short regression gate (CI): ratios and dispatch counts vs this machine key\'s baseline in benchmarks/baseline.json',
     'node benchmarks/run.mjs --update-baseline --reason "why"   # re-record this machine key\'s gate baseline',
     'node benchmarks/run.mjs --write-readme                     # regenerate this file from results/*.json',
     'benchmarks/run-on-gpu.sh   # on a machine with a real GPU (see gpu.md)',
@@ -261,6 +261,15 @@ function gateSection(file) {
     '  of peakFma where the 2-vCPU Intel Xeon baseline has 0.382), so they are compared only with a baseline',
     '  recorded on the same machine key.',
     '',
+    'and one kind of count, before the timed cases:',
+    '',
+    '- **dispatch counts**, `<case>: dispatches/step`: the dispatches that one quick-state `WorldModelTrainer` step',
+    '  (B16 x T50: forward, backward, Adam and metrics) records, plain and with `Batch.isFirstHost` (the host copy',
+    '  of isFirst that the agent passes); one untimed step each, a few seconds in all. A count is deterministic for',
+    `  the code and the adapter kind, so it fails as soon as it exceeds its baseline by more than ${100 * COUNT_TOLERANCE}% (no margin, no`,
+    '  re-measurement), and a key with no baseline is gated by the counts of a baseline of the same adapter kind',
+    '  (the `gpu=` part of the key). A count below its baseline passes, with a reminder to re-record and keep the gain.',
+    '',
     'Absolute times are never gated.',
     '',
     '**Machine keys.** `benchmarks/baseline.json` holds one baseline per machine key, made of what changes the',
@@ -291,15 +300,16 @@ function gateSection(file) {
     'records nothing. Machine ratios are not gated on such a run. A committed provisional baseline gates like any',
     'other, with a reminder to re-record it.',
     '',
-    '**Re-recording**, on a quiet machine of the kind, with the reason (the median of 3 gate runs; the other keys',
-    "are kept, this key's previous values move to its `history`):",
+    '**Re-recording**, on a quiet machine of the kind, with the reason (the median of 3 gate runs and the counts of',
+    "the code as it is; the other keys are kept, this key's previous values move to its `history`):",
     '',
     '```sh',
     `node benchmarks/run.mjs --update-baseline --reason "why"   # [--runs 3] [--margin ${DEFAULT_MARGIN}]`,
     'git add benchmarks/baseline.json benchmarks/README.md && git commit -m "benchmarks: gate baseline for ..."',
     '```',
     '',
-    'Re-record when a change moves a ratio on purpose, and for a new machine kind (in place of its provisional one).',
+    'Re-record when a change moves a ratio on purpose or lowers a count, and for a new machine kind (in place of its',
+    'provisional one).',
     '',
   ];
   for (const [key, b] of Object.entries(file.baselines)) {
@@ -317,6 +327,14 @@ function gateSection(file) {
       ...Object.entries(floors).map(([k, f]) => `| ${k} | ${isMachineRatio(k) ? 'machine' : 'peer'} | ${num(f.base)} | ${num(f.floor)}${f.by === 'guard' ? ' (guard)' : ''} | ${spread(k)} |`),
       '',
     );
+    if (b.counts && Object.keys(b.counts).length) {
+      md.push(
+        '| count | baseline | limit (fails above) |',
+        '|---|---|---|',
+        ...Object.entries(b.counts).map(([k, v]) => `| ${k} | ${v} | ${Math.floor(v * (1 + COUNT_TOLERANCE))} |`),
+        '',
+      );
+    }
   }
   return md;
 }

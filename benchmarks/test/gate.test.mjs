@@ -4,8 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  COUNT_TOLERANCE,
   SANITY_FACTOR,
   caseOf,
+  countRefs,
   floorsOf,
   gateRatios,
   isMachineRatio,
@@ -74,15 +76,22 @@ function slowOurs(/** @type {ReturnType<typeof resultsFrom>} */ results, /** @ty
  * The gate as run.mjs drives it: `first` is the first measurement, `again` (default: the same) what the
  * re-measurement of the failing cases finds.
  */
-function gate(/** @type {{ first: ReturnType<typeof resultsFrom>, again?: ReturnType<typeof resultsFrom>, file?: any, machine?: any, ci?: boolean }} */ o) {
+function gate(/** @type {{ first: ReturnType<typeof resultsFrom>, again?: ReturnType<typeof resultsFrom>, file?: any, machine?: any, ci?: boolean, counts?: Record<string, number> }} */ o) {
+  const file = o.file ?? committed;
+  const machine = o.machine ?? INTEL;
   return runGate({
-    file: o.file ?? committed,
-    machine: o.machine ?? INTEL,
+    file,
+    // By default the counts the key is gated by (its own, or those of its adapter kind): they pass.
+    counts: o.counts ?? refCounts(file, machine),
+    machine,
     date: DATE,
     ci: o.ci ?? true,
     measure: (names) => gateRatios(names ? (o.again ?? o.first).filter((r) => names.includes(r.name)) : o.first),
   });
 }
+
+/** The reference counts of a machine's key as plain numbers. */
+const refCounts = (/** @type {any} */ file, /** @type {any} */ machine) => Object.fromEntries(Object.entries(countRefs(file, machineKey(machine))).map(([k, v]) => [k, v.ref]));
 
 /** Run i of a baseline (as recorded), every ratio present. */
 const recordedRun = (/** @type {any} */ b, /** @type {number} */ i) =>
@@ -266,5 +275,78 @@ describe('(d) the Intel baseline is not applied to an AMD key', () => {
     const third = sanityFloors(file, 'cpu=intel-xeon-e5 simd=avx2 cores=2 gpu=llvmpipe/mesa/software');
     expect(Object.keys(third).length).toBeGreaterThan(0);
     expect(Object.keys(third).some(isMachineRatio)).toBe(false);
+  });
+});
+
+describe('counts: dispatches per training step (deterministic, 2% tolerance)', () => {
+  const intel = committed.baselines[INTEL_KEY];
+  const counts = /** @type {Record<string, number>} */ (intel.counts);
+  const keys = Object.keys(counts ?? {});
+  const scaled = (/** @type {number} */ f, only = keys) => Object.fromEntries(keys.map((k) => [k, only.includes(k) ? Math.round(counts[k] * f) : counts[k]]));
+  const ratios = () => resultsFrom(intel.ratios);
+
+  it("the committed baseline of the Intel key counts the quick-state trainStep's dispatches, plain and with isFirstHost", () => {
+    expect(keys).toEqual(['WorldModel.trainStep quick state B16 T50: dispatches/step', 'WorldModel.trainStep quick state B16 T50 isFirstHost: dispatches/step']);
+    for (const k of keys) expect(Number.isInteger(counts[k]) && counts[k] > 0).toBe(true);
+    // The hint only removes masks: never more dispatches than without it.
+    expect(counts[keys[1]]).toBeLessThanOrEqual(counts[keys[0]]);
+  });
+
+  it('a count at or up to 2% above its baseline passes; fewer passes with a reminder to re-record', async () => {
+    for (const f of [1, 1 + COUNT_TOLERANCE - 1e-4, 0.8]) {
+      const c = Object.fromEntries(keys.map((k) => [k, Math.floor(counts[k] * f)]));
+      const v = await gate({ first: ratios(), counts: c });
+      expect(v.ok, v.lines.join('\n')).toBe(true);
+      if (f < 1) expect(v.lines.filter((l) => l.includes('re-record it')).length).toBe(keys.length);
+    }
+  });
+
+  it.each(keys)('more than COUNT_TOLERANCE above the baseline fails at once, with no re-measurement: %s', async (k) => {
+    const v = await gate({ first: ratios(), counts: scaled(1.03, [k]) });
+    expect(v.ok).toBe(false);
+    expect(v.failed).toEqual([k]);
+    expect(v.remeasured).toEqual([]);
+    expect(v.lines.find((l) => l.startsWith('FAIL'))).toMatch(/> limit \d+ \(baseline \d+ from this key, \+[23]\.\d+%; limit = baseline \+ 2%\)/);
+  });
+
+  it('a count missing from the run fails; a count with no baseline is listed, not gated', async () => {
+    const missing = await gate({ first: ratios(), counts: { [keys[0]]: counts[keys[0]] } });
+    expect(missing.ok).toBe(false);
+    expect(missing.lines.some((l) => l.includes('not counted in this run'))).toBe(true);
+    const extra = await gate({ first: ratios(), counts: { ...counts, 'something new: dispatches/step': 5 } });
+    expect(extra.ok).toBe(true);
+    expect(extra.lines.some((l) => /^new +something new: dispatches\/step: 5 \(no baseline count: not gated\)/.test(l))).toBe(true);
+  });
+
+  it('a slow ratio and a grown count both fail; only the ratio is measured again', async () => {
+    const v = await gate({ first: slowOurs(ratios(), { 'gru cell B100 H200': 2 }), counts: scaled(1.1) });
+    expect(v.ok).toBe(false);
+    expect(v.remeasured).toEqual(['gru cell B100 H200']);
+    expect(v.failed.filter((k) => keys.includes(k))).toEqual(keys);
+  });
+
+  it("a key with no baseline is gated by the counts of its adapter kind (they follow the adapter, not the CPU), and records them", async () => {
+    const amdRun = resultsFrom({ ...intel.ratios, 'matmul 256x256x256: ours/peak-fma': 0.176 });
+    const ok = await gate({ first: amdRun, machine: AMD, counts });
+    expect(ok.ok, ok.lines.join('\n')).toBe(true);
+    expect(ok.file?.baselines[AMD_KEY]?.counts).toEqual(counts);
+    const grown = await gate({ first: amdRun, machine: AMD, counts: scaled(1.05) });
+    expect(grown.ok).toBe(false);
+    expect(grown.file).toBeUndefined();
+    expect(grown.lines.find((l) => l.startsWith('FAIL'))).toContain(`from ${INTEL_KEY}`);
+    // Another adapter kind: no reference, nothing gated, recorded provisionally.
+    const gpuMachine = { ...AMD, adapter: 'NVIDIA: 550.54 / nvidia / hopper', software: false, adapterDevice: 'NVIDIA H200' };
+    const other = await gate({ first: amdRun, machine: gpuMachine, counts: scaled(1.5) });
+    expect(other.ok).toBe(true);
+    expect(other.file?.baselines[machineKey(gpuMachine)]?.counts).toEqual(scaled(1.5));
+  });
+
+  it('re-recording a baseline takes the new counts, or keeps the old ones when none were counted; history keeps the old', () => {
+    const runs = [intel.ratios];
+    const fresh = makeEntry({ runs, counts: scaled(0.9), reason: 'r', machine: INTEL, date: DATE, old: intel });
+    expect(fresh.counts).toEqual(scaled(0.9));
+    expect(fresh.history?.at(-1)?.counts).toEqual(counts);
+    const kept = makeEntry({ runs, reason: 'r', machine: INTEL, date: DATE, old: intel });
+    expect(kept.counts).toEqual(counts);
   });
 });

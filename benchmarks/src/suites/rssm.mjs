@@ -11,8 +11,12 @@ import { oursRunner, randomData } from '../ours.mjs';
 /** @typedef {import('../case.mjs').Impl} Impl */
 /** @typedef {import('@twist/kernels').Device} Device */
 
-/** A synthetic batch: random state or u8 pixels, actions in [-1, 1], one episode start per sequence. */
-function makeBatch(/** @type {Device} */ device, /** @type {any} */ cfg, /** @type {number} */ B, /** @type {number} */ T) {
+/**
+ * A synthetic batch: random state or u8 pixels, actions in [-1, 1], one episode start per sequence (at t = 0, as
+ * replay windows inside one episode have). With `hint`, the host copy of isFirst goes along (Batch.isFirstHost),
+ * as the agent passes it.
+ */
+function makeBatch(/** @type {Device} */ device, /** @type {any} */ cfg, /** @type {number} */ B, /** @type {number} */ T, hint = false) {
   const isFirst = new Float32Array(B * T);
   for (let b = 0; b < B; b++) isFirst[b * T] = 1;
   const pix = B * T * cfg.imageSize ** 2 * cfg.imageChannels;
@@ -25,7 +29,31 @@ function makeBatch(/** @type {Device} */ device, /** @type {any} */ cfg, /** @ty
     actions: K.tensor(device, randomData(B * T * cfg.actionSize, 6), [B, T, cfg.actionSize]),
     rewards: K.tensor(device, randomData(B * T, 7), [B, T]),
     isFirst: K.tensor(device, isFirst, [B, T]),
+    ...(hint ? { isFirstHost: isFirst } : {}),
   };
+}
+
+/**
+ * Dispatches recorded by one WorldModelTrainer step (record: forward, backward, Adam, metrics) on a fresh model:
+ * deterministic for a given adapter, so the gate counts it once instead of timing it. Waits for the device
+ * and releases everything before returning.
+ * @param {Device} device
+ * @param {{ preset?: 'quick' | 'paper', modality?: 'state' | 'image', B?: number, T?: number, hint?: boolean }} [o]
+ */
+export async function trainStepDispatches(device, o = {}) {
+  const { preset = 'quick', modality = 'state', B = 16, T = 50, hint = false } = o;
+  const cfg = R.makeConfig(preset, { modality });
+  const wm = new R.WorldModel(device, cfg);
+  const trainer = new R.WorldModelTrainer(wm);
+  const batch = makeBatch(device, cfg, B, T, hint);
+  const d0 = device.stats().dispatches;
+  R.disposeMetrics(K.scope(() => trainer.record(batch).metrics));
+  const n = device.stats().dispatches - d0;
+  await device.sync();
+  for (const [k, t] of Object.entries(batch)) if (k !== 'isFirstHost') /** @type {any} */ (t).dispose();
+  trainer.dispose();
+  wm.dispose();
+  return n;
 }
 
 /** Forward + backward of `f` (returning a scalar Var) w.r.t. `params`; the grads are dropped. */
