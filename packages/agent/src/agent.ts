@@ -12,7 +12,7 @@ interface PolicyState {
   action: Tensor;
 }
 
-export type UpdateMetrics = WorldModelMetrics & BehaviourMetrics;
+export type UpdateMetrics = WorldModelMetrics & Partial<BehaviourMetrics>;
 
 /**
  * A Dreamer agent: world model (state teacher or image model), its trainer, and behaviour learning. Every
@@ -40,7 +40,14 @@ export class DreamerAgent {
    * posterior states (detached). Records only; backpressure keeps at most one batch unfinished.
    */
   async update(batch: Batch): Promise<UpdateMetrics> {
-    const { metrics, latents } = this.wmTrainer.record(batch, { keepLatents: true });
+    // World-model warm-up (cfg.behaviour.warmup, 0 in V2): the actor and critic wait until the model has had
+    // that many updates, so an early, underfit model cannot drive tanh(mean) into saturation for good.
+    const learnBehaviour = this.wmTrainer.opt.step >= this.cfg.behaviour.warmup;
+    const { metrics, latents } = this.wmTrainer.record(batch, { keepLatents: learnBehaviour });
+    if (!learnBehaviour) {
+      await this.device.throttle(1);
+      return metrics;
+    }
     const bm = this.behaviour.update(this.wm, latents!);
     latents!.deter.dispose();
     latents!.stoch.dispose();

@@ -9,6 +9,12 @@ export interface BehaviourConfig {
   /** Critic MLP widths (V2: 4 x 400 ELU), output one value (N(out, 1)). */
   criticLayers: number[];
   act: 'elu' | 'silu';
+  /**
+   * World-model updates before behaviour learning starts (0 = V2: both from the first update). A deviation
+   * option: an underfit early model has been seen to drive the actor's tanh mean into saturation, where its
+   * gradient vanishes for good (results/oracle-cartpole-balance-quick).
+   */
+  warmup: number;
   /** LayerNorm before each hidden activation of actor and critic (DreamerV3); V2: none. */
   norm: boolean;
   /** Imagination horizon H (V2: 15). */
@@ -69,6 +75,7 @@ const PAPER: AgentConfig = {
     criticLayers: [400, 400, 400, 400],
     act: 'elu',
     norm: false,
+    warmup: 0,
     horizon: 15,
     discount: 0.99,
     lambda: 0.95,
@@ -127,6 +134,7 @@ export function validateAgentConfig(c: AgentConfig): void {
   for (const k of ['actorLayers', 'criticLayers'] as const) if (!Array.isArray(b[k]) || !b[k].every(posInt)) bad(`behaviour.${k}`, 'an array of positive integers', b[k]);
   if (b.act !== 'elu' && b.act !== 'silu') bad('behaviour.act', "'elu' or 'silu'", b.act);
   if (typeof b.norm !== 'boolean') bad('behaviour.norm', 'a boolean', b.norm);
+  if (!(Number.isInteger(b.warmup) && b.warmup >= 0)) bad('behaviour.warmup', 'a non-negative integer (world-model updates)', b.warmup);
   if (!posInt(b.horizon)) bad('behaviour.horizon', 'a positive integer', b.horizon);
   if (!(b.discount > 0 && b.discount <= 1)) bad('behaviour.discount', 'in (0, 1]', b.discount);
   if (!(b.lambda >= 0 && b.lambda <= 1)) bad('behaviour.lambda', 'in [0, 1]', b.lambda);

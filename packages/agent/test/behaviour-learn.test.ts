@@ -43,3 +43,28 @@ describe('behaviour learning', () => {
     agent.dispose();
   }, 300_000);
 });
+
+describe('world-model warm-up', () => {
+  it('leaves actor and critic untouched for the first `warmup` world-model updates, then learns', async () => {
+    const cfg = makeRunConfig('oracle', { name: 'cartpole-balance', stateSize: 3, actionSize: 1 }, 'debug', 4, 1000, {
+      world: { rssm: { deter: 8, hidden: 8, stoch: 2, classes: 2 }, mlpLayers: [8], rewardLayers: [8] },
+      agent: { behaviour: { horizon: 3, warmup: 2, actorLayers: [8], criticLayers: [8] } },
+    });
+    const agent = new DreamerAgent(cpu, cfg.world, cfg.agent);
+    const replay = new Replay({ stateSize: 3, actionSize: 1, capacity: 1000, seed: 1 });
+    for (let t = 0; t < 20; t++) replay.add(0, { state: Float32Array.of(t, 1, 2), action: Float32Array.of(t ? 0.5 : 0), reward: 1, isFirst: t === 0, isLast: t === 19, isTerminal: false });
+    const snap = async () => (await Promise.all(agent.behaviour.actor.parameters().map((p) => p.toArray()))).map((a) => Array.from(a));
+    const before = await snap();
+    for (let i = 0; i < 3; i++) {
+      const b = replay.sample(cpu, 2, 5);
+      const m = await agent.update(b);
+      expect(m.actorLoss === undefined).toBe(i < 2);
+      for (const x of Object.values(b)) x.dispose();
+      for (const x of Object.values(m)) x?.dispose();
+      if (i === 1) expect(await snap()).toEqual(before);
+    }
+    expect(await snap()).not.toEqual(before);
+    expect(agent.behaviour.updates).toBe(1);
+    agent.dispose();
+  });
+});

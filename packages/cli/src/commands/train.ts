@@ -15,6 +15,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   envs: { type: 'integer', min: 1, help: 'parallel environments (default: the preset\'s)' },
   workers: { type: 'integer', default: 0, min: 0, help: 'env worker threads (0 = in-process)' },
   'episode-length': { type: 'integer', min: 2, help: 'control steps per episode (default: the task\'s; shorter for smoke runs)' },
+  config: { type: 'string', help: 'overrides of the presets as JSON, e.g. \'{"agent":{"behaviour":{"warmup":1000}},"world":{"kl":{"free":0.5}}}\'' },
   'collect-images': { type: 'boolean', help: 'TWIST matched collection: render every step of a state run with train-distribution DR into the replay' },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
@@ -23,12 +24,24 @@ export const trainOptions: Record<string, OptionSpec> = {
 export async function trainCommand(a: Parsed, argv: readonly string[], log: (s: string) => void = console.log): Promise<number> {
   const resume = a.resume as string | undefined;
   if (resume) {
-    rejectInapplicable('train', argv, ['out', 'preset', 'seed', 'envs', 'episode-length', 'collect-images'], 'with --resume (the run keeps its own; only --steps, --workers and --backend may change)');
+    rejectInapplicable('train', argv, ['out', 'preset', 'seed', 'envs', 'episode-length', 'collect-images', 'config'], 'with --resume (the run keeps its own; only --steps, --workers and --backend may change)');
   } else {
     for (const k of ['method', 'task', 'out'] as const) {
       if (a[k] === undefined) throw new UsageError(`twist train: --${k} is required for a new run (or --resume DIR); e.g. twist train --method oracle --task cartpole-balance --out runs/oracle-cartpole`);
     }
   }
+  let overrides: { world?: any; agent?: { behaviour?: any; loop?: any } } = {};
+  if (a.config !== undefined) {
+    try {
+      overrides = JSON.parse(String(a.config));
+    } catch (e) {
+      throw new UsageError(`twist train: --config must be JSON (e.g. '{"agent":{"behaviour":{"warmup":1000}}}'): ${(e as Error).message}`);
+    }
+    if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides) || Object.keys(overrides).some((k) => k !== 'world' && k !== 'agent')) {
+      throw new UsageError(`twist train: --config must be an object with 'world' and/or 'agent' keys, got ${String(a.config)}`);
+    }
+  }
+  if (a.envs) overrides = { ...overrides, agent: { ...overrides.agent, loop: { ...overrides.agent?.loop, envs: Number(a.envs) } } };
   const device = await openDevice(String(a.backend));
   const show = progressPrinter();
   try {
@@ -45,7 +58,7 @@ export async function trainCommand(a: Parsed, argv: readonly string[], log: (s: 
       episodeLength: a['episode-length'] as number | undefined,
       collectImages: !!a['collect-images'],
       command: ['twist', 'train', ...argv].join(' '),
-      overrides: a.envs ? { agent: { loop: { envs: Number(a.envs) } } } : undefined,
+      overrides,
       log: (s) => show.line(s),
       progress: (p: TrainProgress) => show.progress(p),
     });
