@@ -1,13 +1,14 @@
 /**
  * The learning test (issue 10): at the debug preset on cartpole-balance, distillation lowers the student's
  * h error against the teacher on HELD-OUT-domain images (texture families never seen in the collected data)
- * by at least a factor of 1.5 in 100 updates (measured 6.39 -> 2.90, x2.2, on the CPU backend with these seeds;
- * deterministic there). About 30 s on a 2-core machine (teacher 13 s, 100 updates 16 s).
+ * by at least a factor of 3 in 100 updates (measured 5.85 -> 0.68, x8.7, relative error 1.36 -> 0.16, and the
+ * action error of the teacher's actor on the two latents 0.44 -> 0.15, on the CPU backend with these seeds;
+ * deterministic there). About 25 s alone on the 2-core machine (teacher ~9 s, 100 updates ~16 s), ~55 s when
+ * it shares the machine with other test files.
  *
  * Measure: latentCheck with the teacher driving (so both measurements see the same trajectories), 8 held-out
  * episodes of 16 policy steps (32 control steps; the distillation sequence length is 16), mean over steps of
- * ||h_teacher - h_student||^2. The error cannot reach zero: h depends on the sampled z of each model, and a
- * teacher trained for ~100 updates still has broad posteriors.
+ * ||h_teacher - h_student||^2. The error cannot reach zero: h depends on the sampled z of each model.
  */
 import { describe, expect, it } from 'vitest';
 import { Replay, runPaths, type ReplayState } from '@twist/agent';
@@ -16,11 +17,13 @@ import { actorSpecOf, DeployedAgent, Distiller, latentCheck, loadTeacher, makeDi
 import { cpu, tmp, trainTinyTeacher } from './harness.js';
 
 const UPDATES = 100;
+/** The teacher: 800 frames (8 episodes of 51 records, ~65 world-model and actor-critic updates). */
+const TEACHER_FRAMES = 800;
 
 describe('distillation learns', () => {
-  it('lowers the h error against the teacher on held-out-domain images by >= 1.5x in 100 updates (debug preset)', async () => {
+  it('lowers the h error against the teacher on held-out-domain images by >= 3x in 100 updates (debug preset)', async () => {
     const t0 = performance.now();
-    const dir = await trainTinyTeacher(tmp('teacher'));
+    const dir = await trainTinyTeacher(tmp('teacher'), TEACHER_FRAMES);
     const t1 = performance.now();
     const T = loadTeacher(cpu, dir);
     // Debug preset with B = 8 sequences (the preset's 4 is noisier) and lr 3e-3 (the preset's 1e-3 is slower).
@@ -52,7 +55,8 @@ describe('distillation learns', () => {
         `teacher ${((t1 - t0) / 1000).toFixed(1)} s, ${UPDATES} updates ${((t2 - t1) / 1000).toFixed(1)} s; batch h loss ${(losses.slice(0, 10).reduce((a, b) => a + b) / 10).toFixed(2)} -> ${(losses.slice(10).reduce((a, b) => a + b) / 10).toFixed(2)}`,
     );
     expect(before.steps).toBe(8 * 16);
-    expect(after.hError).toBeLessThan(before.hError / 1.5);
+    expect(after.hError).toBeLessThan(before.hError / 3);
+    expect(after.actionError).toBeLessThan(before.actionError / 1.5);
     expect(losses.slice(10).reduce((a, b) => a + b)).toBeLessThan(losses.slice(0, 10).reduce((a, b) => a + b) / 1.5);
     deployed.dispose();
     distiller.dispose();
