@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as A from '@twist/autograd';
@@ -169,6 +170,9 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     T = loadTeacher(device, config.teacher);
   } else {
     if (!opts.teacher) throw new UsageError('distil: a teacher run directory is required for a new run');
+    if (existsSync(opts.dir) && (!statSync(opts.dir).isDirectory() || readdirSync(opts.dir).length)) {
+      throw new UsageError(`${opts.dir} already exists and is not an empty directory; resume it with --resume ${opts.dir}, or choose another --out`);
+    }
     const teacherDir = resolve(opts.teacher);
     const tc = readRunConfig<RunConfig & { kind?: string }>(teacherDir);
     if (tc.kind === 'distil') throw new UsageError(`${opts.teacher} is a distillation run; the teacher must be a state training run (twist train --method oracle --collect-images)`);
@@ -200,12 +204,6 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
       distil: dcfg,
       student,
     };
-    try {
-      createRunDir(opts.dir, config);
-    } catch (e) {
-      T.dispose();
-      throw e;
-    }
   }
   const cfg = config.distil;
 
@@ -261,6 +259,8 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
       const lens = replay.episodeIds().map((id) => replay.episode(id)!.length);
       throw new UsageError(`${config.teacher}: no collected episode has L = ${cfg.length} steps (${lens.length} episodes, longest ${lens.length ? Math.max(...lens) : 0}); distil with a shorter length or a teacher with longer episodes`);
     }
+    // A new run's directory is written only once the teacher's data is known to be usable.
+    if (!opts.resume) createRunDir(opts.dir, config);
     metrics = new MetricsLog(paths.metrics, metricsBytes);
     if (resumed) log(`resumed ${opts.dir} at ${st.updates} distillation updates (checkpoint)`);
   } catch (e) {

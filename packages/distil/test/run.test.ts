@@ -207,5 +207,9 @@ describe('distillation runs', () => {
     mkdirSync(notCollected);
     writeFileSync(join(notCollected, 'run.json'), JSON.stringify({ ...readRunConfig<Record<string, unknown>>(teacherDir), collect: undefined }));
     await expect(distil({ dir: tmp('x'), device: cpu, teacher: notCollected })).rejects.toThrow(/collected no images; train the teacher with --collect-images/);
+    // sequences longer than any collected episode (51 records): refused before the run directory is written
+    const long = tmp('long');
+    await expect(distil(tinyRun(long, { overrides: { length: 60 } }))).rejects.toThrow(/no collected episode has L = 60 steps \(4 episodes, longest 51\)/);
+    expect(existsSync(long)).toBe(false);
   });
 });
