@@ -3,7 +3,7 @@ import { DreamerAgent, makeRunConfig, Replay } from '../src/index.js';
 import { cpu, gpuOrNull } from './harness.js';
 
 /**
- * Replay at capacity plus 1000 agent updates (world model + actor-critic): live device buffers return to the
+ * Replay at capacity plus 1000 agent updates (after 300 of warm-up) (world model + actor-critic): live device buffers return to the
  * same count after every update, replay bytes stop growing at capacity, and the process RSS stays flat (a
  * leak of one batch per update would add hundreds of MB). Tiny sizes so 1000 updates take seconds.
  */
@@ -38,21 +38,24 @@ describe('memory', () => {
       for (const x of Object.values(b)) x.dispose();
       for (const x of Object.values(m)) x?.dispose();
     };
-    for (let i = 0; i < 100; i++) await step();
+    // warm-up: pipelines, bind-group caches and the JIT settle in the first few hundred updates (measured: RSS
+    // then stays within ~12 MiB over the next 1250 updates)
+    for (let i = 0; i < 300; i++) await step();
     await device.sync();
     const live0 = device.stats().liveBuffers;
     const bytes0 = replay.stats().bytes;
-    global.gc?.();
+    // No forced global.gc() here: in a vitest worker (where gc is exposed) a forced full GC with a live Dawn
+    // device crashed the worker (segfault in libc) in 2 of 3 runs; a known open bug, see the issue notes.
     const rss0 = process.memoryUsage().rss;
-    for (let i = 0; i < 900; i++) await step();
+    for (let i = 0; i < 1000; i++) await step();
     await device.sync();
-    global.gc?.();
     const rss1 = process.memoryUsage().rss;
     expect(device.stats().liveBuffers).toBe(live0);
     expect(replay.stats().bytes).toBeLessThanOrEqual(bytes0 * 1.05);
     expect(replay.stats().steps).toBeLessThanOrEqual(400);
     console.log(`memory: live buffers ${live0} -> ${device.stats().liveBuffers}; RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(rss1 / 2 ** 20).toFixed(0)} MiB; replay ${replay.stats().bytes} bytes`);
-    expect(rss1 - rss0).toBeLessThan(150 * 2 ** 20);
+    // a leak of one batch or one metrics set per update would add far more than this over 1000 updates
+    expect(rss1 - rss0).toBeLessThan(64 * 2 ** 20);
     agent.dispose();
   }, 600_000);
 });
