@@ -48,3 +48,18 @@ describe('device selection', () => {
     expect(await unary(tensor(d, [0]), 'exp').toArray()).toEqual(new Float32Array([1]));
   });
 });
+
+describe('tensor creation accepts exactly the documented array types and dtypes', () => {
+  it('refuses other typed arrays and unknown dtypes on both backends, naming them', async () => {
+    const devs = hasGpu ? [cpu, await gpu()] : [cpu];
+    for (const d of devs) {
+      expect(() => tensor(d, new Float64Array([1, 2]) as never)).toThrow(/must be a Float32Array \(f32\), Int32Array \(i32\) or Uint8Array \(u8\), got Float64Array/);
+      expect(() => tensor(d, new Int16Array([1, 2]) as never)).toThrow(/got Int16Array/);
+      expect(() => tensor(d, new Uint8ClampedArray([1, 2]) as never)).toThrow(/got Uint8ClampedArray/);
+      expect(() => tensor(d, [1, 2], [2], 'f64' as never)).toThrow(/tensor: dtype must be one of f32, i32, u8, got f64/);
+      // the documented ones still work, with conversion to an explicit dtype
+      expect(Array.from(await tensor(d, new Uint8Array([3, 4]), [2], 'f32').toArray())).toEqual([3, 4]);
+      expect(Array.from(await tensor(d, new Int32Array([-3, 4])).toArray())).toEqual([-3, 4]);
+    }
+  });
+});

@@ -21,10 +21,16 @@ export function allocArray(dtype: DType, size: number): TypedArray {
   }
 }
 
+/**
+ * The dtype of a typed array: Float32Array f32, Int32Array i32, Uint8Array u8. Any other view (Float64Array,
+ * Int16Array, Uint8ClampedArray, DataView, ...) is refused, naming it: it would otherwise be read as raw bytes.
+ */
 export function dtypeOfArray(a: TypedArray): DType {
   if (a instanceof Float32Array) return 'f32';
   if (a instanceof Int32Array) return 'i32';
-  return 'u8';
+  if (a instanceof Uint8Array && !(a instanceof Uint8ClampedArray)) return 'u8';
+  const name = (a as { constructor?: { name?: string } })?.constructor?.name ?? typeof a;
+  throw new Error(`tensor data must be a Float32Array (f32), Int32Array (i32) or Uint8Array (u8), got ${name}`);
 }
 
 export function assertDType(op: string, what: string, expected: DType | readonly DType[], actual: DType): void {

@@ -1,4 +1,4 @@
-import { allocArray, bytesPerElement, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
+import { allocArray, bytesPerElement, DTYPES, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
 import type { Device } from './registry.js';
 import { track, type Disposable } from './scope.js';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
@@ -111,8 +111,10 @@ export function empty(device: Device, shape: Shape, dtype: DType = 'f32'): Tenso
 /** Makes a tensor from data (a typed array or numbers; dtype inferred from the array, f32 for numbers). */
 export function tensor(device: Device, data: TypedArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
   let arr: TypedArray;
+  if (dtype !== undefined && !DTYPES.includes(dtype)) throw new Error(`tensor: dtype must be one of ${DTYPES.join(', ')}, got ${String(dtype)}`);
   if (ArrayBuffer.isView(data)) {
     arr = data as TypedArray;
+    dtypeOfArray(arr); // refuses Float64Array, Int16Array, DataView... naming them
     if (dtype && dtypeOfArray(arr) !== dtype) {
       const conv = allocArray(dtype, arr.length);
       conv.set(arr);

@@ -8,11 +8,22 @@ import { logSoftmax, mean, sum } from './reduce.js';
  * eventDims = 0 is the plain mean squared error.
  */
 export function mse(pred: Var, target: Var, eventDims = 0): Var {
+  sameShapes('mse', pred, target);
   const se = square(sub(pred, target));
   const r = se.shape.length;
   if (eventDims < 0 || eventDims > r) throw new Error(`mse: eventDims must be in 0..${r}, got ${eventDims}`);
   const summed = eventDims > 0 ? sum(se, [...Array(eventDims).keys()].map((i) => r - 1 - i)) : se;
   return mean(summed);
+}
+
+/**
+ * Losses of two operands require equal shapes: broadcasting pred [4, 1] against target [4] would make a
+ * [4, 4] error matrix and a silently wrong loss.
+ */
+function sameShapes(op: string, a: Var, b: Var): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new Error(`${op}: pred and target must have the same shape, got pred [${a.shape.join(',')}] and target [${b.shape.join(',')}] (reshape one explicitly)`);
+  }
 }
 
 /** log N(x; mu, std) elementwise for a fixed std: -(x - mu)^2 / (2 std^2) - log(std) - log(2 pi) / 2. */
@@ -41,6 +52,7 @@ export function weightedSum(terms: readonly [Var, number][]): Var {
  * last axis (and the `eventDims` axes before it, e.g. 1 for [.., vars, classes] latents).
  */
 export function categoricalLogProb(logits: Var, onehot: Var, eventDims = 0): Var {
+  sameShapes('categoricalLogProb', logits, onehot);
   const r = logits.shape.length;
   if (eventDims < 0 || eventDims >= r) throw new Error(`categoricalLogProb: eventDims must be in 0..${r - 1}, got ${eventDims}`);
   const axes = [...Array(eventDims + 1).keys()].map((i) => r - 1 - i);
