@@ -54,6 +54,10 @@ describe('training loop', () => {
     const replay = Replay.open(runPaths(dir).replay, { stateSize: 5, actionSize: 1, capacity: 1e6, numEnvs: 2 });
     const ids = replay.episodeIds();
     expect(ids.length).toBe(6); // 3 rounds x 2 envs
+    // the loop's isFirstHost hint (1 only at t = 0 of each sequence) matches what the replay samples
+    const sb = replay.sample(cpu, 16, 8);
+    const firsts = (await sb.isFirst.toArray()) as Float32Array;
+    expect(Array.from(firsts)).toEqual(Array.from({ length: 16 * 8 }, (_, i) => (i % 8 === 0 ? 1 : 0)));
     const ep = replay.episode(ids[3])!;
     expect(ep.length).toBe(21);
     const env = await makeEnv('cartpole-balance', { episodeLength: 40 });
