@@ -151,4 +151,11 @@ export function validateConfig(c: WorldModelConfig): void {
   if (!(c.kl.balance >= 0 && c.kl.balance <= 1)) bad('kl.balance', 'in [0, 1]', c.kl.balance);
   if (!(c.kl.free >= 0)) bad('kl.free', '>= 0', c.kl.free);
   if (!(c.opt.lr > 0)) bad('opt.lr', '> 0', c.opt.lr);
+  if (!(c.opt.eps > 0)) bad('opt.eps', '> 0', c.opt.eps);
+  if (!(c.opt.clip >= 0)) bad('opt.clip', '>= 0 (0 = no clipping)', c.opt.clip);
+  if (!(c.opt.weightDecay >= 0)) bad('opt.weightDecay', '>= 0', c.opt.weightDecay);
+  if (!(c.kl.scale >= 0)) bad('kl.scale', '>= 0', c.kl.scale);
+  for (const k of ['continueHead', 'stateRecon', 'symlogInputs'] as const) if (typeof c[k] !== 'boolean') bad(k, 'true or false', c[k]);
+  if (c.rssm.act !== 'elu' && c.rssm.act !== 'silu') bad('rssm.act', "'elu' or 'silu'", c.rssm.act);
+  if (!Number.isSafeInteger(c.seed)) bad('seed', 'an integer', c.seed);
 }

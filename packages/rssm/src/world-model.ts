@@ -91,14 +91,26 @@ export class WorldModel extends A.Module {
 
   #checkBatch(b: Batch): void {
     const { modality, stateSize, imageSize, imageChannels, actionSize } = this.cfg;
-    const [B, T] = b.actions.shape;
+    if (!b || typeof b !== 'object') throw new Error(`WorldModel: batch must be an object { obs, actions, rewards, isFirst }, got ${String(b)}`);
+    for (const k of ['obs', 'actions', 'rewards', 'isFirst'] as const) {
+      const t = b[k] as { shape?: unknown } | undefined;
+      if (!t || !Array.isArray(t.shape)) throw new Error(`WorldModel: batch.${k} is missing (expected a Tensor)`);
+    }
+    // B and T come from obs, so a wrong actions batch is reported as the actions
+    const [B, T] = b.obs.shape;
+    if (!(B > 0 && T > 0)) throw new Error(`WorldModel: batch.obs must have at least one sequence of at least one step, got shape [${b.obs.shape.join(',')}]`);
+    const dt = (name: string, t: Tensor, want: string[]) => {
+      if (!want.includes(t.dtype)) throw new Error(`WorldModel: batch.${name} must have dtype ${want.join(' or ')}, got ${t.dtype}`);
+    };
+    dt('obs', b.obs, modality === 'state' ? ['f32'] : ['u8', 'f32']);
+    for (const k of ['actions', 'rewards', 'isFirst'] as const) dt(k, b[k], ['f32']);
     const want =
       modality === 'state' ? [B, T, stateSize] : [B, T, imageSize, imageSize, imageChannels];
     const same = (s: readonly number[], w: number[]) => s.length === w.length && s.every((d, i) => d === w[i]);
     const fail = (name: string, w: number[], got: readonly number[]) => {
       throw new Error(`WorldModel: batch.${name} must have shape [${w.join(',')}], got [${got.join(',')}]`);
     };
-    if (b.actions.shape.length !== 3 || b.actions.shape[2] !== actionSize) fail('actions', [B, T, actionSize], b.actions.shape);
+    if (!same(b.actions.shape, [B, T, actionSize])) fail('actions', [B, T, actionSize], b.actions.shape);
     if (!same(b.obs.shape, want)) fail('obs', want, b.obs.shape);
     if (!same(b.rewards.shape, [B, T])) fail('rewards', [B, T], b.rewards.shape);
     if (!same(b.isFirst.shape, [B, T])) fail('isFirst', [B, T], b.isFirst.shape);

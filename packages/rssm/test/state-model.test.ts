@@ -103,5 +103,13 @@ describe('world model contracts', () => {
     expect(() => wm.rssm.imagine(wm.rssm.initial(cpu, 2), () => A.constant(tensor(cpu, new Float32Array(4), [2, 2])), 0)).toThrow(/horizon must be a positive integer, got 0/);
     const b = batchOf(cpu, oscillator(2, 4, 1), [0], 0, 4);
     await expect(trainer.trainStep({ ...b, rewards: tensor(cpu, new Float32Array(3), [1, 3]) })).rejects.toThrow(/batch.rewards must have shape \[1,4\], got \[1,3\]/);
+    // a wrong actions batch is reported as the actions (B and T come from obs), empty batches and bad dtypes too
+    await expect(trainer.trainStep({ ...b, actions: tensor(cpu, new Float32Array(6), [1, 3, 2]) })).rejects.toThrow(/batch.actions must have shape \[1,4,2\], got \[1,3,2\]/);
+    await expect(trainer.trainStep({ ...b, obs: tensor(cpu, new Float32Array(0), [0, 4, 4]) })).rejects.toThrow(/batch.obs must have at least one sequence/);
+    await expect(trainer.trainStep({ ...b, isFirst: tensor(cpu, new Int32Array(4), [1, 4]) })).rejects.toThrow(/batch.isFirst must have dtype f32, got i32/);
+    await expect(trainer.trainStep({ ...b, rewards: undefined } as any)).rejects.toThrow(/batch.rewards is missing/);
+    expect(() => makeConfig('debug', { kl: { scale: -1 } })).toThrow(/'kl.scale' must be >= 0, got -1/);
+    expect(() => makeConfig('debug', { continueHead: 'no' as any })).toThrow(/'continueHead' must be true or false, got "no"/);
+    expect(() => makeConfig('debug', { rssm: { act: 'gelu' as any } })).toThrow(/'rssm.act' must be 'elu' or 'silu'/);
   });
 });
