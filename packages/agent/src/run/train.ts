@@ -117,15 +117,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   } else {
     if (!opts.method || !opts.task) throw new UsageError('train: method and task are required for a new run');
-    const spec = getTask(opts.task, 'train');
-    config = makeRunConfig(
-      opts.method,
-      { name: spec.name, stateSize: spec.stateLabels.length, actionSize: spec.actionLabels.length },
-      opts.preset ?? 'quick',
-      opts.seed ?? 0,
-      opts.steps ?? 100_000,
-      opts.overrides,
-    );
+    let spec;
+    try {
+      spec = getTask(opts.task, 'train');
+      config = makeRunConfig(
+        opts.method,
+        { name: spec.name, stateSize: spec.stateLabels.length, actionSize: spec.actionLabels.length },
+        opts.preset ?? 'quick',
+        opts.seed ?? 0,
+        opts.steps ?? 100_000,
+        opts.overrides,
+      );
+    } catch (e) {
+      // a bad method, task, preset or config key: a usage error, and nothing has been written yet
+      throw new UsageError((e as Error).message);
+    }
     if (opts.episodeLength !== undefined) config.episodeLength = opts.episodeLength;
     if (opts.collectImages) {
       if (getMethod(config.method).modality !== 'state') throw new UsageError(`--collect-images is for state-input methods (oracle): '${config.method}' already sees images`);
