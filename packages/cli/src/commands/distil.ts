@@ -1,5 +1,6 @@
 import { DISTIL_PRESETS, distil, type Ablations, type DistilOverrides, type DistilProgress } from '@twist/distil';
 import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
+import { fmtTime, linePrinter } from './progress.js';
 import { openDevice } from './device.js';
 
 export const distilOptions: Record<string, OptionSpec> = {
@@ -45,40 +46,16 @@ export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; abla
   };
 }
 
-const fmtTime = (s: number | null) => {
-  if (s === null || !Number.isFinite(s)) return '--';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-};
-
-/** Progress of a distillation: one line rewritten in place on a terminal, else a plain line at most every 30 s. */
+/** Progress of a distillation (the shared line printer of progress.ts). */
 export function distilProgressPrinter(stream: NodeJS.WriteStream = process.stderr, out: (s: string) => void = console.log) {
-  const tty = !!stream.isTTY;
-  let shown = false;
-  let lastPlain = 0;
-  const clear = () => {
-    if (tty && shown) stream.write('\r\x1b[2K');
-    shown = false;
-  };
+  const lines = linePrinter(stream, out);
   return {
+    ...lines,
     progress(p: DistilProgress): void {
       const pct = ((100 * p.updates) / p.steps).toFixed(1);
-      const text = `[distil: ${p.phase}] ${p.updates}/${p.steps} updates (${pct}%)  ${p.updatesPerSecond.toFixed(2)} updates/s  last held-out return ${p.lastEval === null ? '--' : p.lastEval.toFixed(1)}  ETA ${fmtTime(p.etaSeconds)}`;
-      if (tty) {
-        stream.write(`\r\x1b[2K${text}`);
-        shown = true;
-      } else if (Date.now() - lastPlain > 30_000) {
-        lastPlain = Date.now();
-        stream.write(text + '\n');
-      }
-    },
-    line(s: string): void {
-      clear();
-      out(s);
-    },
-    done(): void {
-      clear();
+      lines.show(
+        `[distil: ${p.phase}] ${p.updates}/${p.steps} updates (${pct}%)  ${p.updatesPerSecond.toFixed(2)} updates/s  last held-out return ${p.lastEval === null ? '--' : p.lastEval.toFixed(1)}  ETA ${fmtTime(p.etaSeconds)}`,
+      );
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { TrainProgress } from '@twist/agent';
 
-const fmtTime = (s: number | null) => {
+export const fmtTime = (s: number | null) => {
   if (s === null || !Number.isFinite(s)) return '--';
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
@@ -12,6 +12,20 @@ const fmtTime = (s: number | null) => {
  * ETA); otherwise a plain line at most every 30 s. Log lines are printed above the progress line.
  */
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, out: (s: string) => void = console.log) {
+  const lines = linePrinter(stream, out);
+  return {
+    ...lines,
+    progress(p: TrainProgress): void {
+      const pct = ((100 * p.envFrames) / p.steps).toFixed(1);
+      lines.show(
+        `[${p.phase}] ${p.envFrames}/${p.steps} env steps (${pct}%)  ${p.framesPerSecond.toFixed(1)} steps/s  ${p.updates} updates  last eval ${p.lastEval === null ? '--' : p.lastEval.toFixed(1)}  ETA ${fmtTime(p.etaSeconds)}`,
+      );
+    },
+  };
+}
+
+/** The shared mechanics: `show(text)` rewrites the progress line (TTY) or prints it at most every 30 s. */
+export function linePrinter(stream: NodeJS.WriteStream = process.stderr, out: (s: string) => void = console.log) {
   const tty = !!stream.isTTY;
   let shown = false;
   let lastPlain = 0;
@@ -20,9 +34,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, out
     shown = false;
   };
   return {
-    progress(p: TrainProgress): void {
-      const pct = ((100 * p.envFrames) / p.steps).toFixed(1);
-      const text = `[${p.phase}] ${p.envFrames}/${p.steps} env steps (${pct}%)  ${p.framesPerSecond.toFixed(1)} steps/s  ${p.updates} updates  last eval ${p.lastEval === null ? '--' : p.lastEval.toFixed(1)}  ETA ${fmtTime(p.etaSeconds)}`;
+    show(text: string): void {
       if (tty) {
         stream.write(`\r\x1b[2K${text}`);
         shown = true;
