@@ -23,7 +23,6 @@ export interface EvalOptions {
   workers?: number;
   /** Control steps per episode (default: the task's). */
   episodeLength?: number;
-  onEpisodeStep?: (step: number, maxSteps: number) => void;
 }
 
 export interface EvalReport {
@@ -72,7 +71,6 @@ async function rollout(
         if (obs.done[i]) done[i] = true;
       }
       isFirst = new Array(N).fill(0);
-      opts.onEpisodeStep?.(t + 1, 0);
     }
     return returns;
   } finally {
