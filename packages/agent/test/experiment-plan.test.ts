@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { estimateRuns, DEFAULT_STEPS_PER_SECOND } from '../src/experiment/estimate.js';
 import { evalFileOf, planExperiment } from '../src/experiment/plan.js';
-import { runPlan } from '../src/experiment/runner.js';
+import { childProcessExec, runPlan } from '../src/experiment/runner.js';
 import { loadExperiment, parseExperiment, type Experiment } from '../src/experiment/spec.js';
 import { fakeTrainRun, fakeTwistRun } from './experiment-fixtures.js';
 
@@ -154,5 +154,19 @@ describe('runPlan: at most N runs at once, a failed command stops only its run',
     expect(result.failed.map((f) => [f.run.method.name, f.run.seed, f.argv[0], f.code])).toEqual([['dreamer', 1, 'train', 3]]);
     expect(calls).not.toContain('dreamer/1:eval');
     expect(calls.filter((c) => c.endsWith(':eval'))).toHaveLength(5);
+  });
+});
+
+describe('childProcessExec: one child process per command line, output appended to the run log', () => {
+  it('passes the command line, returns the exit code, gives parallel children cores/jobs lavapipe threads', async () => {
+    const e = fresh();
+    const [run] = planExperiment(e);
+    const script = 'console.log("args " + process.argv.slice(1).join(" ") + " LP=" + process.env.LP_NUM_THREADS); process.exit(Number(process.argv[2]))';
+    const env = { LP_NUM_THREADS: undefined };
+    expect(await childProcessExec([process.execPath, '-e', script], { jobs: 2, env })(['eval', '0'], run)).toBe(0);
+    expect(await childProcessExec([process.execPath, '-e', script], { jobs: 1, env })(['train', '7'], run)).toBe(7);
+    const log = readFileSync(run.log, 'utf8');
+    expect(log).toMatch(/\$ twist eval 0\nargs eval 0 LP=\d+\n\[exit 0\]/);
+    expect(log).toMatch(/\$ twist train 7\nargs train 7 LP=undefined\n\[exit 7\]/);
   });
 });

@@ -80,7 +80,8 @@ export async function runPlan(plan: PlannedRun[], opts: RunPlanOptions): Promise
  */
 export function childProcessExec(command: string[], opts: { jobs?: number; echo?: boolean; env?: NodeJS.ProcessEnv } = {}): Exec {
   const jobs = opts.jobs ?? 1;
-  const env = { ...process.env, ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   if (jobs > 1 && env.LP_NUM_THREADS === undefined) env.LP_NUM_THREADS = String(Math.max(1, Math.floor(cpus().length / jobs)));
   return (argv, run) =>
     new Promise((resolve, reject) => {
@@ -100,8 +101,7 @@ export function childProcessExec(command: string[], opts: { jobs?: number; echo?
       });
       p.on('close', (code, signal) => {
         out.write(`[exit ${code ?? signal}]\n`);
-        out.end();
-        resolve(code ?? 128);
+        out.end(() => resolve(code ?? 128));
       });
     });
 }
