@@ -1,2 +1,3 @@
 import { packageConfig } from '../../tsup.shared.ts';
-export default packageConfig();
+// Two entries: the browser-safe model side (index) and replay, training loop, evaluation, plots (node: @twist/agent/node).
+export default packageConfig({ entry: ['src/index.ts', 'src/node.ts'] });

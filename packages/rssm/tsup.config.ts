@@ -1,2 +1,3 @@
 import { packageConfig } from '../../tsup.shared.ts';
-export default packageConfig();
+// Two entries: the browser-safe package (index) and the checkpoint files (node: @twist/rssm/node).
+export default packageConfig({ entry: ['src/index.ts', 'src/node.ts'] });

@@ -1,4 +1,5 @@
-import { getTask, VecEnv } from '@twist/envs';
+import { getTask } from '@twist/envs';
+import { VecEnv } from '@twist/envs/node';
 import { tensor, type Device } from '@twist/kernels';
 import { SplitMix } from './rng.js';
 import { domainName, VisualDR, type DomainSpec } from './visual.js';

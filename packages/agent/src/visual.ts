@@ -1,4 +1,5 @@
-import { createRenderer, createRng, sampleVisualDomain, applyVisualDomain, loadBackgroundFolder, type Scene, type Texture, type VisualDomain } from '@twist/envs';
+import { createRenderer, createRng, sampleVisualDomain, applyVisualDomain, type Scene, type Texture, type VisualDomain } from '@twist/envs';
+import { loadBackgroundFolder } from '@twist/envs/node';
 import type { Device } from '@twist/kernels';
 
 /**

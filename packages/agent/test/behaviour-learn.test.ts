@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tensor } from '@twist/kernels';
-import { DreamerAgent, makeRunConfig, Replay } from '../src/index.js';
+import { DreamerAgent, makeRunConfig } from '../src/index.js';
+import { Replay } from '../src/node.js';
 import { cpu } from './harness.js';
 
 /**

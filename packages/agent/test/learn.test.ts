@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { train } from '../src/index.js';
+import { train } from '../src/node.js';
 import { cpu, gpuOrNull } from './harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'twist-learn-'));

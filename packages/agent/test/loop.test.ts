@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeEnv } from '@twist/envs';
-import { loadSafetensors } from '@twist/autograd';
-import { loadRunAgent, readMetricsLog, Replay, runPaths, train, type TrainOptions } from '../src/index.js';
+import { loadSafetensors } from '@twist/autograd/node';
+import { loadRunAgent, readMetricsLog, Replay, runPaths, train, type TrainOptions } from '../src/node.js';
 import { cpu } from './harness.js';
 
 const dirs: string[] = [];

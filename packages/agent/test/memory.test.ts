@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DreamerAgent, makeRunConfig, Replay } from '../src/index.js';
+import { DreamerAgent, makeRunConfig } from '../src/index.js';
+import { Replay } from '../src/node.js';
 import { cpu } from './harness.js';
 
 /**

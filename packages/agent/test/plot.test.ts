@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodePng, readPng } from '@twist/envs';
+import { decodePng, readPng } from '@twist/envs/node';
 import { describe, expect, it } from 'vitest';
 import {
   formatTicks,

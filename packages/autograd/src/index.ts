@@ -1,6 +1,7 @@
 /**
  * @twist/autograd: reverse-mode autograd over @twist/kernels, nn modules, Adam, gradient checks and
- * safetensors checkpoints. Everything runs unchanged on the webgpu and cpu backends.
+ * the safetensors byte codec. Everything runs unchanged on the webgpu and cpu backends, in Node and in browsers
+ * (nothing here imports a Node module); checkpoint files are in @twist/autograd/node (src/node.ts).
  */
 export { Var, variable, constant, stopGradient, noGrad, isGradEnabled, type GradNode } from './var.js';
 export { RULES, defineOp, type Rule } from './op.js';
@@ -17,12 +18,12 @@ export { Linear, LayerNorm, MLP, Conv2d, ConvTranspose2d, GRUCell, type MLPOptio
 export { glorotUniform, hashName, type InitContext } from './nn/init.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
 export {
-  saveSafetensors,
-  loadSafetensors,
-  writeFileAtomic,
+  encodeSafetensors,
+  decodeSafetensors,
+  crc32,
   type LoadedTensor,
   type SafetensorsLoadOptions,
   type SafetensorsSaveOptions,
-} from './checkpoint/safetensors.js';
-export { saveCheckpoint, loadCheckpoint, hasCheckpoint, type CheckpointParts } from './checkpoint/checkpoint.js';
+} from './checkpoint/safetensors-codec.js';
+export type { CheckpointParts } from './checkpoint/checkpoint.js';
 export { gradcheck, type GradcheckInput, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';

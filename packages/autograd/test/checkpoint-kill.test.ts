@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CpuDevice } from '@twist/kernels';
 import * as A from '../src/index.js';
+import * as AN from '../src/node.js';
 
 /**
  * Checkpoints survive SIGKILL: a child process saves in a loop (save k writes every weight, moment and
@@ -33,6 +34,7 @@ export async function load(url, context, next) {
     join(work, 'save-loop.mjs'),
     `import { CpuDevice } from ${JSON.stringify(pathToFileURL(join(root, 'kernels/src/index.ts')).href)};
 import * as A from ${JSON.stringify(pathToFileURL(join(root, 'packages/autograd/src/index.ts')).href)};
+import * as AN from ${JSON.stringify(pathToFileURL(join(root, 'packages/autograd/src/node.ts')).href)};
 const [dir, base] = [process.argv[2], Number(process.argv[3])];
 const device = new CpuDevice();
 const net = new A.MLP({ device, seed: 1 }, ${MODEL.inputs}, { hidden: ${JSON.stringify(MODEL.hidden)}, out: ${MODEL.out} });
@@ -43,7 +45,7 @@ for (let k = base; ; k++) {
   for (const t of [...opt.m, ...opt.v]) t.write(new Float32Array(t.size).fill(k));
   opt.counters.write(new Int32Array([k, k % 5, k % 3]));
   opt.step = k;
-  await A.saveCheckpoint(dir, { modules: { net }, optimizers: { opt } }, { k }, { k, rngOffset: 3 * k });
+  await AN.saveCheckpoint(dir, { modules: { net }, optimizers: { opt } }, { k }, { k, rngOffset: 3 * k });
   process.stdout.write('saved ' + k + ' ' + (performance.now() - t0).toFixed(2) + '\\n');
 }
 `,
@@ -110,7 +112,7 @@ describe('checkpoints under SIGKILL', () => {
     let unacked = 0;
 
     const verify = async (run: Run, what: string) => {
-      const { config, info } = A.loadCheckpoint(dir, { modules: { net }, optimizers: { opt } });
+      const { config, info } = AN.loadCheckpoint(dir, { modules: { net }, optimizers: { opt } });
       const k = Number(info.k);
       // Committed before the child printed it; at most the save in flight at the kill is newer.
       expect([run.acked, run.acked + 1], what).toContain(k);
@@ -142,9 +144,9 @@ describe('checkpoints under SIGKILL', () => {
       left = files().join() !== committed().join();
     }
     const stale = files();
-    await A.saveCheckpoint(dir, { modules: { net }, optimizers: { opt } }, { k: -1 }, { k: -1 });
+    await AN.saveCheckpoint(dir, { modules: { net }, optimizers: { opt } }, { k: -1 }, { k: -1 });
     expect(files(), `after the next save (before it: ${stale.join(', ')})`).toEqual(committed());
-    expect(A.loadCheckpoint(dir, { modules: { net }, optimizers: { opt } }).info).toEqual({ k: -1 });
+    expect(AN.loadCheckpoint(dir, { modules: { net }, optimizers: { opt } }).info).toEqual({ k: -1 });
     console.log(`${KILLS} kills: ${leftovers} left a temp or uncommitted file, ${unacked} had committed a save the child had not yet reported; last run ${JSON.stringify(last)}`);
   });
 });

@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { scope, tensor } from '@twist/kernels';
 import * as A from '../src/index.js';
+import * as AN from '../src/node.js';
 import { cpu } from './harness.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'twist-ckpt-'));
@@ -29,8 +30,8 @@ function joinFile(path: string, header: Record<string, any>, data: Uint8Array): 
 async function pair(seed = 1) {
   const dir = tmp();
   const mods = { a: new A.Linear({ device: cpu, seed }, 4, 4), b: new A.Linear({ device: cpu, seed: seed + 1 }, 4, 4) };
-  await A.saveCheckpoint(dir, { modules: mods }, { n: 4 });
-  const load = () => A.loadCheckpoint(dir, { modules: mods });
+  await AN.saveCheckpoint(dir, { modules: mods }, { n: 4 });
+  const load = () => AN.loadCheckpoint(dir, { modules: mods });
   return { dir, mods, load, path: weightsPath(dir) };
 }
 
@@ -42,12 +43,12 @@ describe('safetensors checkpoints', () => {
     const x = A.constant(tensor(cpu, [1, 2, 3, 4, 5, 6], [2, 3]));
     scope(() => opt.apply(A.grad(A.mean(A.square(a.forward(x))), a.parameters())));
     const dir = tmp();
-    await A.saveCheckpoint(dir, { modules: { net: a }, optimizers: { opt } }, { hidden: [5] }, { envSteps: 42 });
-    expect(A.hasCheckpoint(dir)).toBe(true);
+    await AN.saveCheckpoint(dir, { modules: { net: a }, optimizers: { opt } }, { hidden: [5] }, { envSteps: 42 });
+    expect(AN.hasCheckpoint(dir)).toBe(true);
 
     const b = new A.MLP({ device: cpu, seed: 99 }, 3, { hidden: [5], out: 2 });
     const optB = new A.Adam(b.parameters(), { lr: 1e-2 });
-    const { config, info } = A.loadCheckpoint(dir, { modules: { net: b }, optimizers: { opt: optB } });
+    const { config, info } = AN.loadCheckpoint(dir, { modules: { net: b }, optimizers: { opt: optB } });
     expect(config).toEqual({ hidden: [5] });
     expect(info).toEqual({ envSteps: 42 });
     expect(optB.step).toBe(1);
@@ -58,7 +59,7 @@ describe('safetensors checkpoints', () => {
     expect(Array.from(await optB.counters.toArray())).toEqual([1, 0, 0]);
     // One manifest and one weights file, each tensor with its CRC-32 in the safetensors metadata.
     expect(readdirSync(dir).sort()).toEqual(['checkpoint.json', manifest(dir).weights.file]);
-    const meta = A.loadSafetensors(weightsPath(dir)).metadata;
+    const meta = AN.loadSafetensors(weightsPath(dir)).metadata;
     expect(meta['crc32:net/layer0.weight']).toMatch(/^[0-9a-f]{8}$/);
     expect(meta['crc32:opt/counters']).toMatch(/^[0-9a-f]{8}$/);
   });
@@ -66,24 +67,24 @@ describe('safetensors checkpoints', () => {
   it('says exactly what does not match', async () => {
     const dir = tmp();
     const a = new A.MLP({ device: cpu, seed: 1 }, 3, { hidden: [5], out: 2 });
-    await A.saveCheckpoint(dir, { modules: { net: a } }, {});
+    await AN.saveCheckpoint(dir, { modules: { net: a } }, {});
     const b = new A.MLP({ device: cpu, seed: 1 }, 3, { hidden: [6], out: 2 });
-    expect(() => A.loadCheckpoint(dir, { modules: { net: b } })).toThrow(/'net\/layer0.weight': file has f32\[3,5\], model has f32\[3,6\]/);
-    expect(() => A.loadCheckpoint(dir, { modules: { other: a } })).toThrow(/missing 'other\/layer0.weight'[\s\S]*unexpected 'net\/layer0.weight'/);
+    expect(() => AN.loadCheckpoint(dir, { modules: { net: b } })).toThrow(/'net\/layer0.weight': file has f32\[3,5\], model has f32\[3,6\]/);
+    expect(() => AN.loadCheckpoint(dir, { modules: { other: a } })).toThrow(/missing 'other\/layer0.weight'[\s\S]*unexpected 'net\/layer0.weight'/);
   });
 
   it('rejects truncated and non-safetensors files with a clear error', async () => {
     const dir = tmp();
     const a = new A.Linear({ device: cpu, seed: 1 }, 4, 4);
-    await A.saveCheckpoint(dir, { modules: { l: a } }, {});
+    await AN.saveCheckpoint(dir, { modules: { l: a } }, {});
     const path = weightsPath(dir);
     const bytes = readFileSync(path);
     writeFileSync(path, bytes.subarray(0, bytes.byteLength - 10));
-    expect(() => A.loadCheckpoint(dir, { modules: { l: a } })).toThrow(/weights-\d+-[0-9a-f]+\.safetensors: tensor 'l\/weight' has data offsets \[\d+,\d+\] outside the \d+-byte data section \(truncated\?\)/);
+    expect(() => AN.loadCheckpoint(dir, { modules: { l: a } })).toThrow(/weights-\d+-[0-9a-f]+\.safetensors: tensor 'l\/weight' has data offsets \[\d+,\d+\] outside the \d+-byte data section \(truncated\?\)/);
     writeFileSync(path, 'hello, this is not a tensor file');
-    expect(() => A.loadSafetensors(path)).toThrow(/does not fit|not valid JSON/);
+    expect(() => AN.loadSafetensors(path)).toThrow(/does not fit|not valid JSON/);
     writeFileSync(path, new Uint8Array(3));
-    expect(() => A.loadSafetensors(path)).toThrow(/too short for a safetensors header/);
+    expect(() => AN.loadSafetensors(path)).toThrow(/too short for a safetensors header/);
   });
 
   it('a truncated or foreign checkpoint.json is an error naming its path', async () => {
@@ -92,13 +93,13 @@ describe('safetensors checkpoints', () => {
     const text = readFileSync(json, 'utf8');
     writeFileSync(json, text.slice(0, text.length / 2));
     expect(load).toThrow(new RegExp(`loadCheckpoint: ${json.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON \\(\\d+ characters; truncated or foreign\\?\\)`));
-    expect(A.hasCheckpoint(dir)).toBe(true); // damaged, not absent: a caller must not start over on top of it
+    expect(AN.hasCheckpoint(dir)).toBe(true); // damaged, not absent: a caller must not start over on top of it
     writeFileSync(json, JSON.stringify({ format: 'twist-ts/checkpoint/1', config: {} }));
     expect(load).toThrow(/checkpoint\.json has format 'twist-ts\/checkpoint\/1', written before checksums/);
     writeFileSync(json, JSON.stringify({ format: 'twist-ts/checkpoint/2', weights: { file: '../etc/passwd', bytes: 1, crc32: '0' } }));
     expect(load).toThrow(/checkpoint\.json has an invalid 'weights' entry/);
-    expect(() => A.loadCheckpoint(tmp(), { modules: {} })).toThrow(/checkpoint\.json does not exist \(no complete checkpoint in /);
-    expect(A.hasCheckpoint(tmp())).toBe(false);
+    expect(() => AN.loadCheckpoint(tmp(), { modules: {} })).toThrow(/checkpoint\.json does not exist \(no complete checkpoint in /);
+    expect(AN.hasCheckpoint(tmp())).toBe(false);
   });
 
   it('a flipped data byte fails the checksum of the tensor holding it', async () => {
@@ -161,7 +162,7 @@ describe('safetensors checkpoints', () => {
     w[7] = NaN;
     w[9] = -Infinity;
     mods.b.weight.value.write(w);
-    await expect(A.saveCheckpoint(dir, { modules: mods }, {})).rejects.toThrow(/saveCheckpoint: .*: tensor 'b\/weight' holds 2 non-finite values \(first: NaN at flat index 7\); refusing to save it/);
+    await expect(AN.saveCheckpoint(dir, { modules: mods }, {})).rejects.toThrow(/saveCheckpoint: .*: tensor 'b\/weight' holds 2 non-finite values \(first: NaN at flat index 7\); refusing to save it/);
     expect(readdirSync(dir).sort()).toEqual(before);
     // The old checkpoint is intact and loads (overwriting the NaN weights in memory).
     expect(() => load()).not.toThrow();
@@ -178,7 +179,7 @@ describe('safetensors checkpoints', () => {
 
   it('leaves exactly the manifest and one weights file; stale files of dead writers go on the next save and load', async () => {
     const { dir, mods, load } = await pair();
-    for (let i = 0; i < 3; i++) await A.saveCheckpoint(dir, { modules: mods }, { i });
+    for (let i = 0; i < 3; i++) await AN.saveCheckpoint(dir, { modules: mods }, { i });
     expect(readdirSync(dir).sort()).toEqual(['checkpoint.json', manifest(dir).weights.file]);
     // What killed saves leave: temp files and an uncommitted weights file of a dead pid, the older temp naming,
     // and the same from a live process (our parent), which may be saving right now and must be left alone.
@@ -190,7 +191,7 @@ describe('safetensors checkpoints', () => {
     load();
     expect(readdirSync(dir).sort()).toEqual(['checkpoint.json', manifest(dir).weights.file, ...alive, 'notes.txt'].sort());
     for (const f of stale) writeFileSync(join(dir, f), 'x');
-    await A.saveCheckpoint(dir, { modules: mods }, {});
+    await AN.saveCheckpoint(dir, { modules: mods }, {});
     expect(readdirSync(dir).sort()).toEqual(['checkpoint.json', manifest(dir).weights.file, ...alive, 'notes.txt'].sort());
   });
 
@@ -201,12 +202,12 @@ describe('safetensors checkpoints', () => {
     const real = readFileSync(join(dir, 'checkpoint.json'));
     const blocked = tmp();
     mkdirSync(join(blocked, 'checkpoint.json'));
-    await expect(A.saveCheckpoint(blocked, { modules: mods }, {})).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY|EPERM|illegal operation/i);
+    await expect(AN.saveCheckpoint(blocked, { modules: mods }, {})).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY|EPERM|illegal operation/i);
     expect(readdirSync(blocked)).toEqual(['checkpoint.json']);
     // A non-serialisable config fails before anything is written.
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    await expect(A.saveCheckpoint(dir, { modules: mods }, cyclic)).rejects.toThrow(/circular/i);
+    await expect(AN.saveCheckpoint(dir, { modules: mods }, cyclic)).rejects.toThrow(/circular/i);
     expect(readdirSync(dir).sort()).toEqual(before);
     expect(readFileSync(join(dir, 'checkpoint.json'))).toEqual(real);
     expect(() => load()).not.toThrow();

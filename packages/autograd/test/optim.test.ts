@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scope, tensor, type Device, type Tensor } from '@twist/kernels';
 import * as A from '../src/index.js';
+import * as AN from '../src/node.js';
 import { cpu, gpu, hasGpu, randomArray } from './harness.js';
 
 /**
@@ -95,9 +96,9 @@ describe('Adam skips steps with non-finite gradients, on the device', () => {
     a.step(a.grads(2));
     a.step(a.grads(3, -Infinity));
     a.step(a.grads(4, NaN));
-    await A.saveCheckpoint(dir, { modules: { net: a.net }, optimizers: { opt: a.opt } }, {});
+    await AN.saveCheckpoint(dir, { modules: { net: a.net }, optimizers: { opt: a.opt } }, {});
     const b = setup(cpu, 10);
-    A.loadCheckpoint(dir, { modules: { net: b.net }, optimizers: { opt: b.opt } });
+    AN.loadCheckpoint(dir, { modules: { net: b.net }, optimizers: { opt: b.opt } });
     expect(b.opt.step).toBe(5);
     expect(await ints(b.opt.skipped())).toEqual([3]);
     expect(await ints(b.opt.consecutiveSkips())).toEqual([2]);

@@ -1,4 +1,5 @@
-import { readMetricsLog, renderPanels, writePlot, type LineSeries } from '@twist/agent';
+import type { LineSeries } from '@twist/agent';
+import { readMetricsLog, renderPanels, writePlot } from '@twist/agent/node';
 
 const TERMS: [string, string][] = [
   ['h', 'Eq.3 h'],

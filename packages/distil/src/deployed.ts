@@ -1,9 +1,12 @@
 import * as A from '@twist/autograd';
+import * as AN from '@twist/autograd/node';
 import * as K from '@twist/kernels';
 import { keep, scope, tensor, type Device, type Tensor } from '@twist/kernels';
-import { Actor, concatImages, VisualDR, domainName, type BehaviourConfig, type DomainSpec, type EvalActor } from '@twist/agent';
-import { VecEnv } from '@twist/envs';
-import { readCheckpointConfig, WorldModel, type WorldModelConfig } from '@twist/rssm';
+import { Actor, type BehaviourConfig } from '@twist/agent';
+import { concatImages, VisualDR, domainName, type DomainSpec, type EvalActor } from '@twist/agent/node';
+import { VecEnv } from '@twist/envs/node';
+import { WorldModel, type WorldModelConfig } from '@twist/rssm';
+import { readCheckpointConfig } from '@twist/rssm/node';
 import type { Teacher } from './distiller.js';
 
 /**
@@ -179,7 +182,7 @@ export class DeployedAgent implements EvalActor {
   /** Saves the student's encoder and RSSM, the teacher's actor and the configs to one directory, atomically. */
   save(dir: string, source: Record<string, unknown> = this.meta.source ?? {}): Promise<void> {
     const config: DeployedConfig = { format: DEPLOYED_FORMAT, task: this.meta.task, student: this.student.cfg, actor: this.meta.actor, seed: this.meta.seed ?? 0, source };
-    return A.saveCheckpoint(dir, DeployedAgent.#parts(this.student, this.actor), config, { studentRssmRngOffset: this.student.rssm.rngOffset, actorRngOffset: this.rngOffset });
+    return AN.saveCheckpoint(dir, DeployedAgent.#parts(this.student, this.actor), config, { studentRssmRngOffset: this.student.rssm.rngOffset, actorRngOffset: this.rngOffset });
   }
 
   static #parts(student: WorldModel, actor: Actor): A.CheckpointParts {
@@ -194,7 +197,7 @@ export class DeployedAgent implements EvalActor {
     const a = cfg.actor;
     const actor = new Actor({ device, seed: 0 }, a.featureSize, a.actionSize, a.layers, a.act, a.minStd);
     try {
-      const { info } = A.loadCheckpoint(dir, DeployedAgent.#parts(student, actor));
+      const { info } = AN.loadCheckpoint(dir, DeployedAgent.#parts(student, actor));
       const agent = new DeployedAgent(student, actor, { task: cfg.task, actor: a, seed: cfg.seed, source: cfg.source }, true);
       student.rssm.rngOffset = Number(info.studentRssmRngOffset ?? 0);
       agent.rngOffset = Number(info.actorRngOffset ?? 0);

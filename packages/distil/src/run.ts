@@ -1,23 +1,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as A from '@twist/autograd';
+import * as AN from '@twist/autograd/node';
 import type { Device, Tensor } from '@twist/kernels';
-import {
-  createRunDir,
-  evaluate,
-  loadRunAgent,
-  MetricsLog,
-  NonFiniteLossError,
-  readRunConfig,
-  Replay,
-  RunUsageError as UsageError,
-  runPaths,
-  Xoshiro128,
-  type EvalReport,
-  type ReplayState,
-  type RunConfig,
-} from '@twist/agent';
+import { Xoshiro128, type RunConfig } from '@twist/agent';
+import { createRunDir, evaluate, loadRunAgent, MetricsLog, NonFiniteLossError, readRunConfig, Replay, RunUsageError as UsageError, runPaths, type EvalReport, type ReplayState } from '@twist/agent/node';
 import { readMetrics, WorldModel, type DeepPartial, type WorldModelConfig } from '@twist/rssm';
 import { makeDistilConfig, type Ablations, type DistilConfig, type DistilOverrides } from './config.js';
 import { writeDistilCurve } from './curve.js';
@@ -165,7 +152,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     if (opts.steps !== undefined && opts.steps !== config.distil.steps) {
       if (!(Number.isInteger(opts.steps) && opts.steps > 0)) throw new UsageError(`steps must be a positive integer, got ${opts.steps}`);
       config = { ...config, distil: { ...config.distil, steps: opts.steps } };
-      A.writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
+      AN.writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
     }
     T = loadTeacher(device, config.teacher);
   } else {
@@ -178,7 +165,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     if (tc.kind === 'distil') throw new UsageError(`${opts.teacher} is a distillation run; the teacher must be a state training run (twist train --method oracle --collect-images)`);
     if (tc.world?.modality !== 'state') throw new UsageError(`${opts.teacher} is a '${tc.method}' run on images; the teacher must learn from the state (--method oracle)`);
     if (!tc.collect?.images) throw new UsageError(`${opts.teacher} collected no images; train the teacher with --collect-images so its replay holds matched (state, image) steps`);
-    if (!A.hasCheckpoint(runPaths(teacherDir).ckpt)) throw new UsageError(`${opts.teacher} has no checkpoint yet (nothing to distil)`);
+    if (!AN.hasCheckpoint(runPaths(teacherDir).ckpt)) throw new UsageError(`${opts.teacher} has no checkpoint yet (nothing to distil)`);
     const preset = opts.preset ?? tc.preset;
     const seed = opts.seed ?? tc.seed;
     let dcfg: DistilConfig;
@@ -223,10 +210,10 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
   let metrics!: MetricsLog;
   let replay!: Replay;
   let metricsBytes = 0;
-  const resumed = opts.resume && A.hasCheckpoint(paths.ckpt);
+  const resumed = opts.resume && AN.hasCheckpoint(paths.ckpt);
   try {
     if (resumed) {
-      const { info } = A.loadCheckpoint(paths.ckpt, distiller.parts());
+      const { info } = AN.loadCheckpoint(paths.ckpt, distiller.parts());
       if (info.format !== CKPT_FORMAT) throw new Error(`${paths.ckpt}: not a checkpoint of a distillation run (format ${JSON.stringify(info.format)})`);
       distiller.restoreCounters(info.counters as DistillerCounters);
       st = info.loop as DistilLoopState;
@@ -312,7 +299,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     st.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
     const rs = { ...replayState, rng: replay.checkpointState().rng };
     await deployed.save(paths.deployed, { teacher: config.teacher, distilRun: resolve(opts.dir), updates: st.updates });
-    await A.saveCheckpoint(paths.ckpt, distiller.parts(), config, {
+    await AN.saveCheckpoint(paths.ckpt, distiller.parts(), config, {
       format: CKPT_FORMAT,
       loop: st,
       counters: distiller.counters(),
@@ -411,7 +398,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
         latentCheck: latent ? (({ hErrorByStep: _h, actionErrorByStep: _a, ...brief }) => brief)(latent) : null,
         command: opts.command ?? null,
       };
-      A.writeFileAtomic(paths.summary, JSON.stringify(summary, null, 2) + '\n');
+      AN.writeFileAtomic(paths.summary, JSON.stringify(summary, null, 2) + '\n');
     }
     report('done');
   } finally {

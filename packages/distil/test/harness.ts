@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { train } from '@twist/agent';
+import { train } from '@twist/agent/node';
 import { cpu, gpuOrNull } from '@twist/kernels/testing';
 
 export * from '@twist/kernels/testing';

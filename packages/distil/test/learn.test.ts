@@ -11,7 +11,7 @@
  * ||h_teacher - h_student||^2. The error cannot reach zero: h depends on the sampled z of each model.
  */
 import { describe, expect, it } from 'vitest';
-import { Replay, runPaths, type ReplayState } from '@twist/agent';
+import { Replay, runPaths, type ReplayState } from '@twist/agent/node';
 import { readMetrics, WorldModel } from '@twist/rssm';
 import { actorSpecOf, DeployedAgent, Distiller, latentCheck, loadTeacher, makeDistilConfig, makeStudentConfig } from '../src/index.js';
 import { cpu, tmp, trainTinyTeacher } from './harness.js';

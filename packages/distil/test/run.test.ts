@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
-import { readMetricsLog, readRunConfig, Replay, runPaths, type ReplayState } from '@twist/agent';
+import * as AN from '@twist/autograd/node';
+import { readMetricsLog, readRunConfig, Replay, runPaths, type ReplayState } from '@twist/agent/node';
 import { tensor, type Device } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { WorldModel } from '@twist/rssm';
@@ -153,7 +154,7 @@ describe('distillation runs', () => {
     expect(rows.filter((r) => r.kind === 'eval').map((r) => r.updates)).toEqual([3, 6]);
     expect(rows.filter((r) => r.kind === 'teacher-eval').length).toBe(1);
     expect(existsSync(`${p.curve}.png`) && existsSync(`${p.curve}.svg`)).toBe(true);
-    expect(A.hasCheckpoint(p.deployed)).toBe(true);
+    expect(AN.hasCheckpoint(p.deployed)).toBe(true);
     const summary = JSON.parse(readFileSync(p.summary, 'utf8'));
     expect(summary.distilSteps).toBe(6);
     expect(summary.evalReturns.length).toBe(1);
@@ -162,7 +163,7 @@ describe('distillation runs', () => {
     expect(Number.isFinite(summary.latentCheck.hError) && Number.isFinite(summary.latentCheck.actionError)).toBe(true);
     // The checkpoint holds the student and its optimiser only: nothing of the teacher.
     const manifest = JSON.parse(readFileSync(join(p.ckpt, 'checkpoint.json'), 'utf8'));
-    const names = [...A.loadSafetensors(join(p.ckpt, manifest.weights.file)).tensors.keys()];
+    const names = [...AN.loadSafetensors(join(p.ckpt, manifest.weights.file)).tensors.keys()];
     expect(names.length).toBeGreaterThan(0);
     expect(names.every((n) => n.startsWith('student/'))).toBe(true);
 

@@ -1,3 +1,8 @@
+/**
+ * @twist/envs: MuJoCo tasks with privileged state, the batched WGSL renderer and domain randomisation. Nothing
+ * here imports a Node module; PNG files, background folders and the worker-thread VecEnv are in src/node.ts
+ * (@twist/envs/node).
+ */
 export {};
 export * from './scene.js';
 export * from './render/index.js';
@@ -5,5 +10,4 @@ export { demoScene, axisAngleMat } from './render/demo.js';
 export * from './dr/index.js';
 export * from './png/index.js';
 export * from './tasks/index.js';
-export { VecEnv, makeVecEnv, workerUrls, type VecEnvOptions, type BatchObs, type BatchRenderer } from './vec/vec-env.js';
 export { EnvShard, createShardApi, type ShardApi, type ShardInit, type ShardResult } from './vec/shard.js';

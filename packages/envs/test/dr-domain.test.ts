@@ -3,19 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  applyVisualDomain,
-  createRng,
-  demoScene,
-  loadBackgroundFolder,
-  renderScenesCpu,
-  sampleVisualDomain,
-  TEXTURE_FAMILIES,
-  VISUAL_DISTRIBUTIONS,
-  writePng,
-  type Scene,
-  type VisualSplit,
-} from '../src/index.js';
+import { applyVisualDomain, createRng, demoScene, renderScenesCpu, sampleVisualDomain, TEXTURE_FAMILIES, VISUAL_DISTRIBUTIONS, type Scene, type VisualSplit } from '../src/index.js';
+import { loadBackgroundFolder, writePng } from '../src/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twist-dr-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { contactSheet, crc32, decodePng, encodePng, filterRow, readPng, writeContactSheet, writePng, type PngImage } from '../src/index.js';
+import { contactSheet, type PngImage } from '../src/index.js';
+import { crc32, decodePng, encodePng, filterRow, readPng, writeContactSheet, writePng } from '../src/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twist-png-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

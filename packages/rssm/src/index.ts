@@ -1,6 +1,7 @@
 /**
  * @twist/rssm: DreamerV2's recurrent state-space world model, as the TWIST paper uses it: a state-input
- * teacher and an image-input student sharing one code path.
+ * teacher and an image-input student sharing one code path. Loads in browsers too (no Node imports);
+ * checkpoint files are in @twist/rssm/node (src/node.ts).
  */
 export {
   PRESETS,
@@ -17,5 +18,5 @@ export {
 } from './config.js';
 export { RSSM, type LatentState, type SequenceLatents, type ImaginedLatents, type Policy } from './rssm.js';
 export { StateEncoder, ImageEncoder, StateDecoder, ImageDecoder, ScalarHead } from './networks.js';
-export { WorldModel, readMetrics, disposeMetrics, readCheckpointConfig, type Batch, type WorldModelMetrics } from './world-model.js';
+export { WorldModel, readMetrics, disposeMetrics, type Batch, type WorldModelMetrics } from './world-model.js';
 export { WorldModelTrainer, type WorldModelOptOptions } from './trainer.js';

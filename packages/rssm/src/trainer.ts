@@ -1,7 +1,7 @@
 import * as A from '@twist/autograd';
 import { scope, type Device, type Tensor } from '@twist/kernels';
 import type { WorldModelConfig } from './config.js';
-import { readCheckpointConfig, WorldModel, type Batch, type WorldModelMetrics } from './world-model.js';
+import type { Batch, WorldModel, WorldModelMetrics } from './world-model.js';
 
 /** Adam settings of a world-model trainer; defaults are the model config's `opt` (DreamerV2 DMC). */
 export type WorldModelOptOptions = Partial<WorldModelConfig['opt']>;
@@ -61,20 +61,6 @@ export class WorldModelTrainer {
       }));
       return opts.keepLatents ? { metrics, latents: { deter: latents.deter.value, stoch: latents.stoch.value } } : { metrics };
     });
-  }
-
-  /** Saves the model's parameters, the optimiser state and the config atomically to dir. */
-  save(dir: string, info: Record<string, unknown> = {}): Promise<void> {
-    const wm = this.model;
-    return A.saveCheckpoint(dir, { modules: { model: wm }, optimizers: { model: this.opt } }, wm.cfg, { ...info, rssmRngOffset: wm.rssm.rngOffset });
-  }
-
-  /** Rebuilds model and trainer (with its optimiser state) from a directory written by save. */
-  static load(device: Device, dir: string): { trainer: WorldModelTrainer; model: WorldModel; info: Record<string, unknown> } {
-    const model = new WorldModel(device, readCheckpointConfig(dir) as WorldModelConfig);
-    const trainer = new WorldModelTrainer(model);
-    const { info } = A.loadCheckpoint(dir, { modules: { model }, optimizers: { model: trainer.opt } });
-    return { trainer, model, info: model.takeRngState(info) };
   }
 
   /** Frees the optimiser state (the model is the caller's). */

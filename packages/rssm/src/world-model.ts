@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as A from '@twist/autograd';
 import type { Var } from '@twist/autograd';
 import { cast, type Device, type Tensor } from '@twist/kernels';
@@ -160,42 +158,10 @@ export class WorldModel extends A.Module {
     return { loss: A.weightedSum(terms), latents, parts };
   }
 
-  /**
-   * Saves the parameters and config atomically to dir (see @twist/autograd checkpoints). A model carries no
-   * optimiser state: a trainer saves its own (WorldModelTrainer.save), a frozen teacher has none.
-   */
-  save(dir: string, info: Record<string, unknown> = {}): Promise<void> {
-    // The RNG counter is state too: a resumed run must draw the samples the uninterrupted run would have.
-    return A.saveCheckpoint(dir, { modules: { model: this } }, this.cfg, { ...info, rssmRngOffset: this.rssm.rngOffset });
-  }
-
-  /** Rebuilds a model from a checkpoint directory written by save (config from its JSON). */
-  static load(device: Device, dir: string): { model: WorldModel; info: Record<string, unknown> } {
-    const model = new WorldModel(device, readCheckpointConfig(dir) as WorldModelConfig);
-    const { info } = A.loadCheckpoint(dir, { modules: { model } });
-    return { model, info: model.takeRngState(info) };
-  }
-
   /** Restores the RSSM's RNG counter from checkpoint info; returns the info without it. */
   takeRngState(info: Record<string, unknown>): Record<string, unknown> {
     const { rssmRngOffset, ...rest } = info as { rssmRngOffset?: number };
     this.rssm.rngOffset = Number(rssmRngOffset ?? 0);
     return rest;
-  }
-}
-
-/** The config stored in a checkpoint's JSON, with errors that name the file. */
-export function readCheckpointConfig(dir: string): unknown {
-  const path = join(dir, 'checkpoint.json');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new Error(`checkpoint: ${path} does not exist or cannot be read (no checkpoint in ${dir})`);
-  }
-  try {
-    return JSON.parse(text).config;
-  } catch {
-    throw new Error(`checkpoint: ${path} is not valid JSON (a truncated or foreign file)`);
   }
 }

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
 import { cast, scope, tensor, type Device } from '@twist/kernels';
-import { makeEnv, renderScenes, writeContactSheet, type Scene } from '@twist/envs';
+import { makeEnv, renderScenes, type Scene } from '@twist/envs';
+import { writeContactSheet } from '@twist/envs/node';
 import { disposeMetrics, makeConfig, readMetrics, WorldModel, WorldModelTrainer, type Batch } from '../src/index.js';
+import { loadWorldModel, loadWorldModelTrainer, saveWorldModel, saveWorldModelTrainer } from '../src/node.js';
 import { cpu, gpuOrNull } from './harness.js';
 
 const dev: Device = (await gpuOrNull()) ?? cpu;
@@ -150,17 +152,17 @@ describe(`image world model (${dev.backend})`, () => {
     const trainer = new WorldModelTrainer(wm);
     await trainer.trainStep(movingSquares(2, 3, 1, cpu));
     const dir = mkdtempSync(join(tmpdir(), 'twist-wm-'));
-    await trainer.save(dir, { step: 1 });
-    const { model, trainer: loaded, info } = WorldModelTrainer.load(cpu, dir);
+    await saveWorldModelTrainer(trainer, dir, { step: 1 });
+    const { model, trainer: loaded, info } = loadWorldModelTrainer(cpu, dir);
     expect(info).toEqual({ step: 1 });
     expect(loaded.opt.step).toBe(1);
     expect(model.rssm.rngOffset).toBe(wm.rssm.rngOffset);
     // A model alone (a frozen teacher) saves and loads without optimiser state.
     const dir2 = mkdtempSync(join(tmpdir(), 'twist-wm-'));
-    await wm.save(dir2, { step: 1 });
-    const { model: bare } = WorldModel.load(cpu, dir2);
+    await saveWorldModel(wm, dir2, { step: 1 });
+    const { model: bare } = loadWorldModel(cpu, dir2);
     expect(Object.keys(bare)).not.toContain('opt');
-    expect(() => WorldModelTrainer.load(cpu, dir2)).toThrow(/missing 'model\/m\.0'/);
+    expect(() => loadWorldModelTrainer(cpu, dir2)).toThrow(/missing 'model\/m\.0'/);
     const b = movingSquares(2, 3, 2, cpu);
     const l1 = await wm.loss(b).loss.item();
     const l2 = await model.loss(b).loss.item();

@@ -7,7 +7,7 @@
  *   renderPanels(specs, columns)  several of either in one image
  *   writePlot(path, result)       path.png and path.svg, each written atomically
  */
-import { encodePng, writeFileAtomic } from '@twist/envs';
+import { encodePng, writeFileAtomic } from '@twist/envs/node';
 import { type Chart, fail, type PlotResult, WHITE } from './common.js';
 import { intervalChart, type IntervalPlotSpec } from './interval.js';
 import { lineChart, type LinePlotSpec } from './line.js';

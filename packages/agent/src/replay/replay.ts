@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@twist/autograd';
+import { writeFileAtomic } from '@twist/autograd/node';
 import { tensor, type Device, type Tensor } from '@twist/kernels';
 import {
   EPISODE_FILE,

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@twist/autograd';
+import { writeFileAtomic } from '@twist/autograd/node';
 
 /**
  * A run directory:

@@ -1,7 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@twist/autograd';
+import { writeFileAtomic } from '@twist/autograd/node';
 import type { RunConfig } from '../methods.js';
 import { readMetricsLog, readRunConfig, runPaths } from './run-dir.js';
 

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import * as A from '@twist/autograd';
-import { getTask, VecEnv } from '@twist/envs';
+import * as AN from '@twist/autograd/node';
+import { getTask } from '@twist/envs';
+import { VecEnv } from '@twist/envs/node';
 import { tensor, type Device, type Tensor } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { DreamerAgent } from '../agent.js';
@@ -113,7 +114,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (opts.steps !== undefined && opts.steps !== config.steps) {
       if (!(Number.isInteger(opts.steps) && opts.steps > 0)) throw new UsageError(`--steps must be a positive integer, got ${opts.steps}`);
       config = { ...config, steps: opts.steps };
-      A.writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
+      AN.writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
     }
   } else {
     if (!opts.method || !opts.task) throw new UsageError('train: method and task are required for a new run');
@@ -169,9 +170,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let replay: Replay;
   let st: LoopState;
   let metrics: MetricsLog;
-  const resumed = opts.resume && A.hasCheckpoint(paths.ckpt);
+  const resumed = opts.resume && AN.hasCheckpoint(paths.ckpt);
   if (resumed) {
-    const { info } = A.loadCheckpoint(paths.ckpt, agent.parts());
+    const { info } = AN.loadCheckpoint(paths.ckpt, agent.parts());
     if (info.format !== CKPT_FORMAT_INFO) throw new Error(`${paths.ckpt}: not a checkpoint of a training run (format ${JSON.stringify(info.format)})`);
     agent.restoreCounters(info.agent as Record<string, unknown>);
     st = info.loop as LoopState;
@@ -273,7 +274,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     report('checkpoint');
     st.hostRng = hostRng.save();
     st.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
-    await A.saveCheckpoint(paths.ckpt, agent.parts(), config, {
+    await AN.saveCheckpoint(paths.ckpt, agent.parts(), config, {
       format: CKPT_FORMAT_INFO,
       loop: st,
       agent: agent.counters(),
@@ -406,5 +407,5 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
 /** Whether a run directory has a checkpoint to resume from. */
 export function hasRunCheckpoint(dir: string): boolean {
-  return existsSync(join(dir, 'run.json')) && A.hasCheckpoint(runPaths(dir).ckpt);
+  return existsSync(join(dir, 'run.json')) && AN.hasCheckpoint(runPaths(dir).ckpt);
 }

@@ -2,7 +2,8 @@
 // with SIGSEGV (libc memset inside Dawn/lavapipe) in some runs (1 of 5 plain-node runs here, more often in a vitest
 // worker). After `npm run build`: node --expose-gc packages/agent/test/repro/segfault-repro.mjs; exit 139 = the crash.
 import { createDevice } from '../../../../kernels/dist/index.js';
-import { DreamerAgent, makeRunConfig, Replay } from '../../dist/index.js';
+import { DreamerAgent, makeRunConfig } from '../../dist/index.js';
+import { Replay } from '../../dist/node.js';
 const device = await createDevice();
 const cfg = makeRunConfig('oracle', { name: 'cartpole-balance', stateSize: 5, actionSize: 1 }, 'debug', 2, 1000, {
   world: { rssm: { deter: 16, hidden: 16, stoch: 4, classes: 4 }, mlpLayers: [16], rewardLayers: [16] },

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Tensor } from '@twist/kernels';
 import type { Module } from '../nn/module.js';
 import type { Adam } from '../optim/adam.js';
-import { crc32Hex, decodeSafetensors, encodeSafetensors, fsyncDir, writeFileAtomic, type LoadedTensor } from './safetensors.js';
+import { crc32Hex, decodeSafetensors, encodeSafetensors, type LoadedTensor } from './safetensors-codec.js';
+import { fsyncDir, writeFileAtomic } from './safetensors.js';
 
 export interface CheckpointParts {
   modules: Record<string, Module>;

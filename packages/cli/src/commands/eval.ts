@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { domainName, evaluate, loadRunAgent, parseDomain, readRunConfig, runPaths, type EvalActor } from '@twist/agent';
+import { domainName, evaluate, loadRunAgent, parseDomain, readRunConfig, runPaths, type EvalActor } from '@twist/agent/node';
 import { DeployedAgent, distilPaths, isDistilRun, type DistilRunConfig } from '@twist/distil';
-import { writeFileAtomic } from '@twist/autograd';
+import { writeFileAtomic } from '@twist/autograd/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';
 

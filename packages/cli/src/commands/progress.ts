@@ -1,4 +1,4 @@
-import type { TrainProgress } from '@twist/agent';
+import type { TrainProgress } from '@twist/agent/node';
 
 export const fmtTime = (s: number | null) => {
   if (s === null || !Number.isFinite(s)) return '--';

@@ -1,17 +1,6 @@
 import { createDevice, CpuDevice, type Device } from '@twist/kernels';
-import {
-  applyVisualDomain,
-  createRenderer,
-  createRng,
-  loadBackgroundFolder,
-  makeEnv,
-  sampleVisualDomain,
-  TASK_NAMES,
-  writeContactSheet,
-  type Scene,
-  type TaskName,
-  type VisualDomain,
-} from '@twist/envs';
+import { applyVisualDomain, createRenderer, createRng, makeEnv, sampleVisualDomain, TASK_NAMES, type Scene, type TaskName, type VisualDomain } from '@twist/envs';
+import { loadBackgroundFolder, writeContactSheet } from '@twist/envs/node';
 import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
 
 export const renderOptions: Record<string, OptionSpec> = {

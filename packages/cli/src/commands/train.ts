@@ -1,4 +1,5 @@
-import { AGENT_PRESETS, METHOD_NAMES, train, type TrainProgress } from '@twist/agent';
+import { AGENT_PRESETS, METHOD_NAMES } from '@twist/agent';
+import { train, type TrainProgress } from '@twist/agent/node';
 import { TASK_NAMES } from '@twist/envs';
 import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AGENT_PRESETS, evaluate, train, type EvalReport, type TrainProgress } from '@twist/agent';
-import { writeFileAtomic } from '@twist/autograd';
+import { AGENT_PRESETS } from '@twist/agent';
+import { evaluate, train, type EvalReport, type TrainProgress } from '@twist/agent/node';
+import { writeFileAtomic } from '@twist/autograd/node';
 import { DeployedAgent, distil, distilPaths, loadTeacher, teacherStateActor, writeDistilCurve } from '@twist/distil';
 import { TASK_NAMES } from '@twist/envs';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';

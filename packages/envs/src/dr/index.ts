@@ -8,4 +8,3 @@ export {
   type VisualDistribution,
   type SampleOptions,
 } from './domain.js';
-export { loadBackgroundFolder } from './backgrounds.js';

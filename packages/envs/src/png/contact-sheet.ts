@@ -1,8 +1,8 @@
 /**
- * Contact sheets: many RGB observations tiled into one PNG, with optional labels (5x7 font) above each tile.
+ * Contact sheets: many RGB observations tiled into one image, with optional labels (5x7 font) above each tile.
+ * (writeContactSheet, which writes it as a PNG file, is in png.ts, behind @twist/envs/node.)
  */
 import { drawText, FONT_H, FONT_W } from './font.js';
-import { writePng } from './png.js';
 
 export interface ContactSheetOptions {
   /** Size of every image (RGB, width*height*3 bytes). */
@@ -67,10 +67,4 @@ export function contactSheet(images: readonly Uint8Array[], opts: ContactSheetOp
     }
   });
   return { width: W, height: H, data };
-}
-
-/** Tiles observations into one PNG at `path` (written atomically). */
-export function writeContactSheet(path: string, images: readonly Uint8Array[], opts: ContactSheetOptions): void {
-  const sheet = contactSheet(images, opts);
-  writePng(path, { ...sheet, channels: 3 });
 }

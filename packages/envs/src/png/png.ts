@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
+import { contactSheet, type ContactSheetOptions } from './contact-sheet.js';
 
 export interface PngImage {
   width: number;
@@ -268,4 +269,10 @@ export function readPng(path: string): PngImage {
     (e as Error).message = `${path}: ${(e as Error).message}`;
     throw e;
   }
+}
+
+/** Tiles observations into one PNG at `path` (written atomically). */
+export function writeContactSheet(path: string, images: readonly Uint8Array[], opts: ContactSheetOptions): void {
+  const sheet = contactSheet(images, opts);
+  writePng(path, { ...sheet, channels: 3 });
 }

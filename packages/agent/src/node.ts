@@ -1,0 +1,27 @@
+/**
+ * @twist/agent/node: the parts that need Node: replay with chunked persistence, the resumable training loop
+ * and its run directory, evaluation over VecEnv (worker threads), visual domains from PNG folders, and
+ * PNG/SVG plots. The model side (src/index.ts) loads in browsers too.
+ */
+export { VisualDR, parseDomain, domainName, type DomainSpec } from './visual.js';
+export { evaluate, referenceReturns, concatImages, type Actor as EvalActor, type EvalOptions, type EvalReport } from './eval.js';
+export { train, hasRunCheckpoint, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult } from './run/train.js';
+export { loadRunAgent } from './run/load.js';
+export { createRunDir, readRunConfig, runPaths, MetricsLog, readMetricsLog, UsageError as RunUsageError, RUN_FILES } from './run/run-dir.js';
+export { writeCurve } from './run/curve.js';
+export { writeRunSummary, type RunSummary } from './run/summary.js';
+export {
+  Replay,
+  episodeFileName,
+  pendingFileName,
+  type Episode,
+  type StepRecord,
+  type ReplayOptions,
+  type ReplayBatch,
+  type HostBatch,
+  type ReplayStats,
+  type ReplayState,
+  type SamplingScheme,
+} from './replay/index.js';
+export { renderLinePlot, renderIntervalPlot, renderPanels, writePlot, type PanelSpec } from './plot/index.js';
+export * from './experiment/index.js';
