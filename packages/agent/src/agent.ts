@@ -48,6 +48,7 @@ export class DreamerAgent {
       await this.device.throttle(1);
       return metrics;
     }
+    await this.behaviour.settle();
     const bm = this.behaviour.update(this.wm, latents!);
     latents!.deter.dispose();
     latents!.stoch.dispose();
@@ -97,6 +98,11 @@ export class DreamerAgent {
   parts(): A.CheckpointParts {
     const b = this.behaviour.parts();
     return { modules: { model: this.wm, ...b.modules }, optimizers: { model: this.wmTrainer.opt, ...b.optimizers } };
+  }
+
+  /** Finishes host-side bookkeeping of the last update (the return scale); call before counters(). */
+  settle(): Promise<void> {
+    return this.behaviour.settle();
   }
 
   counters(): Record<string, unknown> {

@@ -1,13 +1,14 @@
 import * as A from '@twist/autograd';
 import type { Var } from '@twist/autograd';
 import * as K from '@twist/kernels';
-import { scope, tensor, type Device, type Tensor } from '@twist/kernels';
+import { keep, scope, tensor, type Device, type Tensor } from '@twist/kernels';
 import type { WorldModel } from '@twist/rssm';
 import type { BehaviourConfig } from './config.js';
 import type { ActionDist } from './dists/index.js';
 import { Actor, Critic } from './networks.js';
 import { SplitMix } from './rng.js';
 import { discountWeights, lambdaReturn } from './returns.js';
+import { ReturnNorm, type ReturnNormState } from './return-norm.js';
 
 /** Scalars of one actor-critic update, as device tensors (read with readMetrics when logging). */
 export interface BehaviourMetrics {
@@ -19,6 +20,8 @@ export interface BehaviourMetrics {
   target: Tensor;
   actorGradNorm: Tensor;
   criticGradNorm: Tensor;
+  /** The return scale max(1, hi - lo) this update used (returnNorm only). */
+  returnScale?: Tensor;
 }
 
 /** Posterior states to imagine from: deter [..., D] and stoch [..., S, C] (any leading dims; flattened). */
@@ -54,6 +57,8 @@ export class Behaviour {
   rngOffset = 0;
   /** Host RNG that picks the imagination starts when imagStarts > 0. */
   readonly startRng: SplitMix;
+  /** DreamerV3 percentile return scale (cfg.returnNorm), else null. */
+  readonly returnNorm: ReturnNorm | null;
   readonly #seed: number;
 
   constructor(
@@ -72,6 +77,12 @@ export class Behaviour {
     this.actorOpt = new A.Adam(this.actor.parameters(), opt(cfg.actorOpt));
     this.criticOpt = new A.Adam(this.critic.parameters(), opt(cfg.criticOpt));
     this.startRng = new SplitMix(seed + 15485863);
+    this.returnNorm = cfg.returnNorm ? new ReturnNorm() : null;
+  }
+
+  /** Folds the previous update's returns into the return scale (returnNorm); call before update and counters. */
+  async settle(): Promise<void> {
+    await this.returnNorm?.settle();
   }
 
   /** A fresh Philox key for `rows` sampled rows of the actor. */
@@ -135,16 +146,21 @@ export class Behaviour {
 
     // 3. actor loss
     const ent = A.stack(dists.slice(0, H - 1).map((d) => d.entropy()), 0); // [H-1, N]
+    // With returnNorm (V3): returns and baseline divided by scale = max(1, hi - lo) of the 5%/95% return
+    // quantiles (EMA; see return-norm.ts). Without it, scale = 1 (V2).
+    const scale = this.returnNorm ? this.returnNorm.scale : 1;
     const next = A.slice(target, [1, 0], [H - 1, N]);
     let objective: Var;
     if (this.cfg.actorGrad === 'dynamics') {
-      objective = next;
+      objective = scale === 1 ? next : A.scale(next, 1 / scale);
     } else {
       const acts = A.unstack(A.stopGradient(imag.actions), 0);
       const logp = A.stack(dists.slice(0, H - 1).map((d, t) => d.logProb(acts[t])), 0);
       const baseline = A.slice(value, [0, 0], [H - 1, N]);
-      objective = A.mul(logp, A.stopGradient(A.sub(next, baseline)));
+      const adv = A.sub(next, baseline);
+      objective = A.mul(logp, A.stopGradient(scale === 1 ? adv : A.scale(adv, 1 / scale)));
     }
+    if (this.returnNorm) this.returnNorm.observe(keep(A.noGrad(() => A.reshape(target, [H * N]).value)));
     const actorLoss = A.neg(A.mean(A.mul(wActor, A.add(objective, A.scale(ent, eta)))));
 
     // 4. critic loss on sg(features) and sg(targets)
@@ -164,6 +180,7 @@ export class Behaviour {
       target: A.mean(target).value,
       actorGradNorm,
       criticGradNorm,
+      ...(this.returnNorm ? { returnScale: tensor(this.device, Float32Array.of(scale), []) } : {}),
     }));
   }
 
@@ -185,15 +202,22 @@ export class Behaviour {
     };
   }
 
-  /** Counters that are state too (a resumed run must continue them). */
-  counters(): { updates: number; rngOffset: number; startRng: string } {
-    return { updates: this.updates, rngOffset: this.rngOffset, startRng: this.startRng.save() };
+  /** Counters that are state too (a resumed run must continue them). Call `await settle()` first. */
+  counters(): { updates: number; rngOffset: number; startRng: string; returnNorm?: ReturnNormState } {
+    const c = { updates: this.updates, rngOffset: this.rngOffset, startRng: this.startRng.save() };
+    if (!this.returnNorm) return c;
+    if (this.returnNorm.pending) throw new Error('Behaviour.counters: returns of the last update are not folded in yet (await settle() before saving)');
+    return { ...c, returnNorm: { ...this.returnNorm.state } };
   }
 
-  restoreCounters(c: { updates: number; rngOffset: number; startRng: string }): void {
+  restoreCounters(c: { updates: number; rngOffset: number; startRng: string; returnNorm?: ReturnNormState }): void {
     this.updates = c.updates;
     this.rngOffset = c.rngOffset;
     this.startRng.restore(c.startRng);
+    if (this.returnNorm) {
+      if (!c.returnNorm) throw new Error('Behaviour.restoreCounters: the checkpoint has no returnNorm state but the config enables returnNorm');
+      this.returnNorm.restore(c.returnNorm);
+    }
   }
 
   dispose(): void {
@@ -202,5 +226,6 @@ export class Behaviour {
     this.slowCritic.dispose();
     this.actorOpt.dispose();
     this.criticOpt.dispose();
+    this.returnNorm?.dispose();
   }
 }
