@@ -274,6 +274,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     report('checkpoint');
     st.hostRng = hostRng.save();
     st.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
+    await agent.settle(); // the return scale's pending readback belongs to this checkpoint
     await AN.saveCheckpoint(paths.ckpt, agent.parts(), config, {
       format: CKPT_FORMAT_INFO,
       loop: st,
