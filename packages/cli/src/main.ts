@@ -5,10 +5,14 @@ import { trainCommand, trainOptions } from './commands/train.js';
 import { evalCommand, evalOptions } from './commands/eval.js';
 import { distilCommand, distilOptions } from './commands/distil.js';
 import { twistCommand, twistOptions } from './commands/twist.js';
+import { experimentCommand, experimentOptions } from './commands/experiment.js';
+import { reportCommand, reportOptions } from './commands/report.js';
 
 interface Command {
   summary: string;
   options: Record<string, OptionSpec>;
+  /** A command that takes one positional argument first (e.g. `twist experiment FILE`) names it here; it arrives as args[positional]. */
+  positional?: string;
   run(args: Parsed, argv: readonly string[]): Promise<number>;
 }
 
@@ -43,6 +47,18 @@ const COMMANDS: Record<string, Command> = {
     options: evalOptions,
     run: (a, argv) => evalCommand(a, argv),
   },
+  experiment: {
+    summary: 'FILE: run what is not done yet of an experiment file (methods x tasks x seeds, resumable runs, --jobs), then its report',
+    options: experimentOptions,
+    positional: 'file',
+    run: (a, argv) => experimentCommand(a, argv),
+  },
+  report: {
+    summary: "FILE: an experiment's report: Table I (mean +- std per task), IQM of Oracle-normalised scores with bootstrap CIs, curves, wall-clock",
+    options: reportOptions,
+    positional: 'file',
+    run: (a, argv) => reportCommand(a, argv),
+  },
 };
 
 /** Registers a subcommand (packages add theirs: distil, experiment...). */
@@ -69,6 +85,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
+    if (cmd.positional) {
+      const [first, ...others] = rest;
+      const pos = first !== undefined && !first.startsWith('--') ? first : undefined;
+      const opts = pos === undefined ? rest : others;
+      return await cmd.run({ ...parseArgs(name, opts, cmd.options), [cmd.positional]: pos }, opts);
+    }
     return await cmd.run(parseArgs(name, rest, cmd.options), rest);
   } catch (e) {
     const err = e as Error;
