@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    projects: ['kernels', 'packages/*', 'benchmarks'],
+    projects: ['kernels', 'packages/*', 'benchmarks', 'examples'],
     // Two cores: more workers only fight over lavapipe's threads.
     maxWorkers: 2,
     reporters: ['default'],
