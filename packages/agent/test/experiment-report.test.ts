@@ -112,12 +112,13 @@ describe('experiment report from run folders', () => {
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/Each run's score is the mean return over its 2 final evaluation episodes/);
     expect(md).toMatch(/a run is one seed's score \(not an episode\)/);
-    expect(md).toMatch(/\| cartpole-balance \| 200\.0 \+- 81\.6 \| 75\.0 \+- 25\.0 \(2\/3\) \| 150\.0 \+- 0\.0 \|/);
+    expect(md).toMatch(/\| cartpole-balance \| 200\.0 \+- 81\.6 \| 75\.0 \+- 25\.0 \(2\/3\) \| 150\.0 \+- 0\.0 \| 10\.0 \| 20\.0 \|/);
     expect(md).toMatch(/dreamer \/ cartpole-balance \/ seed 2: unfinished \(500 of 1000 env steps\)/);
     expect(md).toMatch(/twist \/ cartpole-swingup \/ seed 2: not started/);
     expect(md).toMatch(/\| dreamer \| 0\.667 \[/);
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(json.table[A].dreamer.n).toBe(2);
+    expect(json.references[A]).toEqual({ zero: 10, random: 20 });
     expect(readFileSync(join(out, 'aggregate.svg'), 'utf8')).toMatch(/<svg/);
   });
 

@@ -70,7 +70,7 @@ describe('twist experiment: runs what is not done, resumes, skips, reports', () 
     expect(r.calls).toEqual([]);
     const text = r.lines.join('\n');
     expect(text).toMatch(/experiment tiny: 3 methods x 1 tasks x 1 seeds = 3 runs at preset debug, 100 env steps each/);
-    expect(text).toMatch(/oracle \/ cartpole-balance \/ seed 0 +not started +~\S+ at 40\.00 env steps\/s \(preset default\)/);
+    expect(text).toMatch(/oracle \/ cartpole-balance \/ seed 0 +not started +~\S+ at 25\.00 env steps\/s \(preset default\)/);
     expect(text).toMatch(/twist train --method oracle --task cartpole-balance --preset debug --seed 0 --steps 100 --out/);
     expect(text).toMatch(/twist twist --task cartpole-balance .* --teacher-steps 100 --episodes 2 --eval-seed 2000000 --distil-steps 4 --episode-length 50 --backend cpu/);
     expect(text).toMatch(/3 of 3 runs to do; estimated training time/);

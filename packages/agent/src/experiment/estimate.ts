@@ -11,11 +11,11 @@ import type { PlannedRun } from './plan.js';
 import { TWIST_METHOD } from './spec.js';
 
 /**
- * Env frames per second of training when nothing is measured. quick: the Oracle's first quick run on the
- * 2-core lavapipe machine ran at 2.2-5 env steps/s (results/oracle-cartpole-balance-quick); image methods are
- * slower. debug: measured here for tiny CPU-backend runs; paper: a guess for this machine, not measured.
+ * Env frames per second of training when nothing is measured, on the 2-core lavapipe machine. debug: 20-35
+ * (experiments/cartpole-smoke, oracle and dreamer, two runs at once); quick: the Oracle's first quick run ran at
+ * 2.2-5 (results/oracle-cartpole-balance-quick), image methods are slower; paper: a guess, not measured.
  */
-export const DEFAULT_STEPS_PER_SECOND: Record<string, number> = { debug: 40, quick: 3, paper: 0.5 };
+export const DEFAULT_STEPS_PER_SECOND: Record<string, number> = { debug: 25, quick: 3, paper: 0.5 };
 /** Distillation seconds per update when nothing is measured (packages/distil/README.md: debug ~0.17 s on CPU, quick ~2.5-3 s on lavapipe). */
 export const DEFAULT_DISTIL_SECONDS_PER_UPDATE: Record<string, number> = { debug: 0.2, quick: 3, paper: 10 };
 /** Distillation updates of a TWIST run when its run.json does not exist yet (@twist/distil's DISTIL_PRESETS). */

@@ -65,7 +65,16 @@ export function curvesPlot(r: ExperimentReport): LinePlotSpec[] {
       }
     }
     const w = r.wallClock;
-    const hlines = w.available ? [{ y: w.targets[t], label: `${w.threshold} x Oracle ${f(w.targets[t])}` }] : [];
+    const ref = r.references[t];
+    const hlines = [
+      ...(w.available ? [{ y: w.targets[t], label: `${w.threshold} x Oracle ${f(w.targets[t])}` }] : []),
+      ...(ref
+        ? [
+            { y: ref.zero, label: `zero action ${f(ref.zero)}`, color: [150, 150, 150] as [number, number, number] },
+            { y: ref.random, label: `random ${f(ref.random)}`, color: [200, 120, 120] as [number, number, number] },
+          ]
+        : []),
+    ];
     return { title: `${t}: evaluation return while training`, xLabel: 'env steps', yLabel: 'return', series, hlines, width: 640, height: 400 };
   });
 }
@@ -109,11 +118,12 @@ export function reportMarkdown(r: ExperimentReport): string {
     L.push('');
   }
   L.push(`## Return per task (Table I form): mean +- std over seeds, evaluation domain '${e.eval.domain}'`, '');
-  L.push(`| task | ${e.methods.map((m) => m.name).join(' | ')} |`, `|---|${e.methods.map(() => '---').join('|')}|`);
+  L.push(`| task | ${e.methods.map((m) => m.name).join(' | ')} | zero action | uniform random |`, `|---|${e.methods.map(() => '---').join('|')}|---|---|`);
   for (const t of e.tasks) {
-    L.push(`| ${t} | ${e.methods.map((m) => { const c = r.table[t][m.name]; return c.n ? `${f(c.mean)} +- ${f(c.std)}${c.n < c.of ? ` (${c.n}/${c.of})` : ''}` : `- (0/${c.of})`; }).join(' | ')} |`);
+    const ref = r.references[t];
+    L.push(`| ${t} | ${e.methods.map((m) => { const c = r.table[t][m.name]; return c.n ? `${f(c.mean)} +- ${f(c.std)}${c.n < c.of ? ` (${c.n}/${c.of})` : ''}` : `- (0/${c.of})`; }).join(' | ')} | ${f(ref?.zero)} | ${f(ref?.random)} |`);
   }
-  L.push('', 'std: population standard deviation (ddof 0) of the seeds\' scores.', '');
+  L.push('', "std: population standard deviation (ddof 0) of the seeds' scores. Zero action and uniform random: those policies on the same evaluation episodes.", '');
   L.push('## Aggregate (Fig. 2 form): Oracle-normalised score', '');
   const a = r.aggregate;
   if (!a.available) L.push(`Not available: ${a.reason}.`, '');

@@ -41,6 +41,8 @@ export interface ExperimentReport {
   runs: Omit<RunResult, 'curve' | 'deployedCurve'>[];
   unfinished: { method: string; task: string; seed: number; state: string; envFrames: number; dir: string }[];
   table: Record<string, Record<string, TableCell>>;
+  /** Per task: the zero-action and uniform-random policies on the final evaluation's episodes, when a run recorded them. */
+  references: Record<string, { zero: number; random: number } | null>;
   aggregate:
     | { available: true; oracle: string; oracleMean: Record<string, number>; reps: number; seed: number; size: number; methods: Record<string, MethodAggregate> }
     | { available: false; reason: string };
@@ -167,6 +169,7 @@ export function buildReport(exp: Experiment, results: RunResult[] = collectResul
     runs: results.map(({ curve: _c, deployedCurve: _d, ...r }) => r),
     unfinished: results.filter((r) => r.state !== 'done').map((r) => ({ method: r.method, task: r.task, seed: r.seed, state: r.state, envFrames: r.envFrames, dir: r.dir })),
     table,
+    references: Object.fromEntries(exp.tasks.map((t) => [t, results.find((x) => x.task === t && x.references)?.references ?? null])),
     aggregate,
     wallClock,
     curves: results.map((r) => ({ method: r.method, task: r.task, seed: r.seed, domain: r.curveDomain, points: r.curve, ...(r.deployedCurve ? { deployed: r.deployedCurve } : {}) })),

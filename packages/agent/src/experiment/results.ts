@@ -41,6 +41,8 @@ export interface RunResult {
   curveDomain: string | null;
   /** TWIST: the deployed student's held-out evaluations during distillation. */
   deployedCurve?: CurvePoint[];
+  /** Zero-action and uniform-random returns on the final evaluation's episodes (the same seeds for every method). */
+  references: { zero: number; random: number } | null;
   /** Files worth keeping with the report: summary.json (TWIST: also the teacher's and the distillation's). */
   summaries: Record<string, string>;
 }
@@ -84,8 +86,10 @@ export function collectRun(exp: Experiment, methodName: string, task: string, se
     wallSeconds: info.wallSeconds,
     curve: [],
     curveDomain: null,
+    references: null,
     summaries: {},
   };
+  const refsOf = (x: any) => (Number.isFinite(x?.references?.zero?.mean) && Number.isFinite(x?.references?.random?.mean) ? { zero: x.references.zero.mean, random: x.references.random.mean } : null);
   const keep = (k: string, p: string) => existsSync(p) && (base.summaries[k] = p);
   if (m.method !== TWIST_METHOD) {
     const c = trainCurve(info.dir);
@@ -96,6 +100,7 @@ export function collectRun(exp: Experiment, methodName: string, task: string, se
       const ev = readJson(info.evalFile);
       base.returns = ev.returns;
       base.score = ev.mean;
+      base.references = refsOf(ev);
       keep('eval', info.evalFile);
     }
     return base;
@@ -122,6 +127,7 @@ export function collectRun(exp: Experiment, methodName: string, task: string, se
     const row = info.evalFile.endsWith('summary.json') ? ev.deployed[exp.eval.domain] : ev;
     base.returns = row.returns;
     base.score = row.mean;
+    base.references = refsOf(ev);
     if (!info.evalFile.endsWith('summary.json')) keep('eval', info.evalFile);
   }
   return base;
