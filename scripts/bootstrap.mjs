@@ -5,7 +5,8 @@
 //   3. a Vulkan driver for Dawn when no WebGPU adapter is found: as root on Debian 12 Mesa 25 from
 //      bookworm-backports (Debian's own Mesa 22 lavapipe is too old for Dawn), elsewhere mesa-vulkan-drivers;
 //      not root: a notice, and the CPU backend is used;
-//   4. with --build, the packages' dist/ (tsup).
+//   4. with --browser, Debian's chromium package (for the browser example's test), when missing and we are root;
+//   5. with --build, the packages' dist/ (tsup).
 // Each step is skipped when already done, so running it again costs about a second.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
@@ -83,7 +84,20 @@ if (!adapter) {
 }
 if (adapter) log(`WebGPU adapter: ${adapter}`);
 
-// 4. build (only what is older than its sources)
+// 3b. with --browser (npm test): Chromium for the browser example's test (examples/test/browser-page.test.ts),
+// Debian's package, never a test tool's browser download. Root with apt only; otherwise that test says it skipped.
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+if (process.argv.includes('--browser') && !chromium) {
+  if (isRoot && has('apt-get')) {
+    log('installing Chromium (apt-get install chromium) for the browser example test');
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  } else {
+    log('no Chromium (not root, or no apt): the browser example test will be skipped');
+  }
+}
+
+// 5. build (only what is older than its sources)
 function newest(dir) {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
