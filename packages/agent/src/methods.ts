@@ -86,6 +86,15 @@ export function makeRunConfig(
     behaviour: { ...structuredClone(base.behaviour), ...overrides.agent?.behaviour },
     loop: { ...structuredClone(base.loop), ...overrides.agent?.loop },
   };
+  // The optimiser settings merge key by key, as the world model's do: {"actorOpt": {"lr": 3e-4}} keeps eps etc.
+  for (const k of ['actorOpt', 'criticOpt'] as const) {
+    const over = overrides.agent?.behaviour?.[k] as Record<string, unknown> | undefined;
+    if (over === undefined || over === null || typeof over !== 'object') continue;
+    for (const sub of Object.keys(over)) {
+      if (!(sub in base.behaviour[k])) throw new Error(`agent config: unknown key '${k}.${sub}'; valid keys here: ${Object.keys(base.behaviour[k]).join(', ')}`);
+    }
+    agent.behaviour[k] = { ...structuredClone(base.behaviour[k]), ...over } as AgentConfig['behaviour'][typeof k];
+  }
   for (const [k, v] of Object.entries({ ...overrides.agent?.behaviour, ...overrides.agent?.loop })) {
     if (!(k in base.behaviour) && !(k in base.loop)) throw new Error(`agent config: unknown key '${k}'`);
     if (v === undefined) throw new Error(`agent config: '${k}' is undefined`);
