@@ -6,7 +6,7 @@ import { experimentCommand, cliBin } from '../src/commands/experiment.js';
 import { main } from '../src/index.js';
 
 /**
- * The experiment runner end to end on the CPU backend: an Oracle, a Dreamer w/o DR and a TWIST pipeline on
+ * The experiment runner end to end on the CPU backend: an Oracle and a TWIST pipeline on
  * cartpole-balance at the debug preset, 1 seed, 100 env steps (2 episodes of 50 control steps), 2 held-out
  * evaluation episodes. Every command line runs in-process through the CLI's main (a child process per command,
  * the default, would load MuJoCo through tsx each time); the child-process executor is tested in
@@ -29,7 +29,6 @@ function experimentFile(name: string, extra: Record<string, unknown>): string {
   const spec = {
     methods: [
       { name: 'oracle', method: 'oracle', config: loop },
-      { name: 'dreamer', method: 'dreamer', config: loop },
       { name: 'twist', method: 'twist', distilSteps: 4 },
     ],
     tasks: ['cartpole-balance'],
@@ -69,23 +68,23 @@ describe('twist experiment: runs what is not done, resumes, skips, reports', () 
     expect(await experimentCommand({ file, 'dry-run': true, jobs: 1, backend: 'cpu' }, [], r.log, r.exec)).toBe(0);
     expect(r.calls).toEqual([]);
     const text = r.lines.join('\n');
-    expect(text).toMatch(/experiment tiny: 3 methods x 1 tasks x 1 seeds = 3 runs at preset debug, 100 env steps each/);
+    expect(text).toMatch(/experiment tiny: 2 methods x 1 tasks x 1 seeds = 2 runs at preset debug, 100 env steps each/);
     expect(text).toMatch(/oracle \/ cartpole-balance \/ seed 0 +not started +~\S+ at 25\.00 env steps\/s \(preset default\)/);
     expect(text).toMatch(/twist train --method oracle --task cartpole-balance --preset debug --seed 0 --steps 100 --out/);
     expect(text).toMatch(/twist twist --task cartpole-balance .* --teacher-steps 100 --episodes 2 --eval-seed 2000000 --distil-steps 4 --episode-length 50 --backend cpu/);
-    expect(text).toMatch(/3 of 3 runs to do; estimated training time/);
+    expect(text).toMatch(/2 of 2 runs to do; estimated training time/);
     expect(existsSync(join(root, 'runs'))).toBe(false);
   });
 
   it('runs every run, then writes the report; a second call skips them all', async () => {
     const r = recorder();
     expect(await experimentCommand({ file, jobs: 1, backend: 'cpu' }, [], r.log, r.exec)).toBe(0);
-    expect(r.calls.map((c) => c[0])).toEqual(['train', 'eval', 'train', 'eval', 'twist']);
+    expect(r.calls.map((c) => c[0])).toEqual(['train', 'eval', 'twist']);
     const report = join(root, 'runs', 'report');
     for (const f of ['report.md', 'report.json', 'aggregate.png', 'aggregate.svg', 'curves.png', 'curves.svg', 'wallclock.png', 'wallclock.svg']) expect(existsSync(join(report, f)), f).toBe(true);
     const json = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
     expect(json.unfinished).toEqual([]);
-    for (const m of ['oracle', 'dreamer', 'twist']) {
+    for (const m of ['oracle', 'twist']) {
       const cell = json.table['cartpole-balance'][m];
       expect(cell.n, m).toBe(1);
       expect(Number.isFinite(cell.mean), m).toBe(true);
@@ -98,8 +97,8 @@ describe('twist experiment: runs what is not done, resumes, skips, reports', () 
     const again = recorder();
     expect(await experimentCommand({ file, jobs: 1, backend: 'cpu' }, [], again.log, again.exec)).toBe(0);
     expect(again.calls).toEqual([]);
-    expect(again.lines.join('\n')).toMatch(/0 of 3 runs to do/);
-    expect(again.lines.filter((l) => /done \(skipped\)/.test(l))).toHaveLength(3);
+    expect(again.lines.join('\n')).toMatch(/0 of 2 runs to do/);
+    expect(again.lines.filter((l) => /done \(skipped\)/.test(l))).toHaveLength(2);
   });
 
   it('a raised budget resumes the run from its checkpoint and evaluates it again; its measured rate is used', async () => {
@@ -119,7 +118,7 @@ describe('twist experiment: runs what is not done, resumes, skips, reports', () 
 
   it('twist report FILE through main; usage errors exit 2', async () => {
     expect(await main(['report', file, '--out', join(root, 'r2')])).toBe(0);
-    expect(readFileSync(join(root, 'r2', 'report.md'), 'utf8')).toMatch(/## Runs: 3 of 3 done/);
+    expect(readFileSync(join(root, 'r2', 'report.md'), 'utf8')).toMatch(/## Runs: 2 of 2 done/);
     expect(await main(['report'])).toBe(2);
     expect(await main(['experiment', file, '--jobs', '0'])).toBe(2);
     const bad = join(root, 'bad.json');
