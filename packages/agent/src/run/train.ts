@@ -356,7 +356,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         report(st.trainStart === null ? 'prefill' : 'train');
       }
       st.episodes += N;
-      metrics.write({ kind: 'episode', envFrames: st.envFrames, policySteps: st.policySteps, episodes: st.episodes, returns, ...(dr ? { renderSeconds: dr.renderSeconds } : {}) });
+      metrics.write({ kind: 'episode', envFrames: st.envFrames, policySteps: st.policySteps, episodes: st.episodes, returns, wallSeconds: wallBefore + (performance.now() - t0) / 1000, ...(dr ? { renderSeconds: dr.renderSeconds } : {}) });
       log(`episodes ${st.episodes}: train return ${returns.map((r) => r.toFixed(1)).join(', ')} at ${st.envFrames} env steps, ${st.updates} updates`);
 
       // ---- evaluation and checkpoint between rounds
@@ -375,7 +375,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         else lastEval.references = st.references ?? undefined;
         st.evals.push({ envFrames: st.envFrames, mean: lastEval.mean, returns: lastEval.returns });
         while (st.nextEvalAt <= st.envFrames) st.nextEvalAt += loopCfg.evalEvery;
-        metrics.write({ kind: 'eval', envFrames: st.envFrames, domain: lastEval.domain, returns: lastEval.returns, mean: lastEval.mean, std: lastEval.std, references: st.references });
+        metrics.write({ kind: 'eval', envFrames: st.envFrames, wallSeconds: wallBefore + (performance.now() - t0) / 1000, domain: lastEval.domain, returns: lastEval.returns, mean: lastEval.mean, std: lastEval.std, references: st.references });
         log(`eval at ${st.envFrames} env steps (${lastEval.domain}): mean return ${lastEval.mean.toFixed(1)} over ${lastEval.episodes} episodes (zero-action ${st.references?.zero.mean.toFixed(1)}, random ${st.references?.random.mean.toFixed(1)})`);
         writeCurve(paths.curve, paths.metrics, `${config.method} on ${config.task} (${config.preset}, seed ${config.seed})`);
         writeRunSummary(opts.dir, { adapter: device.label, command: opts.command ?? null, wallSeconds: wallBefore + (performance.now() - t0) / 1000 });
