@@ -46,6 +46,8 @@ describe('twist distil / twist twist: usage errors exit 2 and change nothing', (
       [['twist', '--out', out], /--task is required/],
       [['twist', '--task', 'cartpole-balance'], /--out is required/],
       [['twist', '--task', 'nope', '--out', out], /--task must be one of/],
+      [['twist', '--task', 'cartpole-balance', '--out', out, '--teacher-config', '{nope'], /--teacher-config must be JSON/],
+      [['twist', '--task', 'cartpole-balance', '--out', out, '--teacher-config', '{"agnt":{}}'], /--teacher-config must be an object with 'world' and\/or 'agent' keys/],
     ] as [string[], RegExp][]) {
       const r = await twist(...argv);
       expect(r.code, argv.join(' ')).toBe(2);
@@ -86,8 +88,10 @@ describe('twist twist, then twist eval on the distillation run', () => {
     const r = await twist(
       'twist', '--task', 'cartpole-balance', '--preset', 'debug', '--out', out, '--teacher-steps', '400', '--distil-steps', '3',
       '--episodes', '1', '--episode-length', '100', '--backend', 'cpu',
+      '--teacher-config', '{"agent":{"behaviour":{"returnNorm":true}}}',
     );
     expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'teacher', 'run.json'), 'utf8')).agent.behaviour.returnNorm).toBe(true);
     expect(r.out).toMatch(/deployed student \(images\), held-out domains/);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s.distilSteps).toBe(3);
@@ -105,5 +109,9 @@ describe('twist twist, then twist eval on the distillation run', () => {
     const again = await twist('twist', '--task', 'cartpole-balance', '--preset', 'debug', '--out', out, '--teacher-steps', '400', '--distil-steps', '3', '--episodes', '1', '--episode-length', '100', '--backend', 'cpu');
     expect(again.code, again.err).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).deployed.heldout.returns).toEqual(s.deployed.heldout.returns);
+    // the existing teacher keeps its config: a --teacher-config now is refused, not ignored
+    const refused = await twist('twist', '--task', 'cartpole-balance', '--preset', 'debug', '--out', out, '--teacher-steps', '400', '--backend', 'cpu', '--teacher-config', '{}');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/keeps its own config; --teacher-config applies only to a new teacher/);
   });
 });

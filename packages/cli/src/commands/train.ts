@@ -22,6 +22,23 @@ export const trainOptions: Record<string, OptionSpec> = {
 };
 
 /** `twist train`: a new run (--method --task --out) or a resumed one (--resume DIR). */
+/** Overrides of the presets as given on the command line: a JSON object with 'world' and/or 'agent' keys. */
+export type RunConfigOverrides = { world?: any; agent?: { behaviour?: any; loop?: any } };
+
+/** Parses a --config style JSON argument; `what` names the option in the usage error. */
+export function parseConfigOverrides(what: string, text: string): RunConfigOverrides {
+  let overrides: RunConfigOverrides;
+  try {
+    overrides = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${what} must be JSON (e.g. '{"agent":{"behaviour":{"warmup":1000}}}'): ${(e as Error).message}`);
+  }
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides) || Object.keys(overrides).some((k) => k !== 'world' && k !== 'agent')) {
+    throw new UsageError(`${what} must be an object with 'world' and/or 'agent' keys, got ${text}`);
+  }
+  return overrides;
+}
+
 export async function trainCommand(a: Parsed, argv: readonly string[], log: (s: string) => void = console.log): Promise<number> {
   const resume = a.resume as string | undefined;
   if (resume) {
@@ -31,17 +48,7 @@ export async function trainCommand(a: Parsed, argv: readonly string[], log: (s: 
       if (a[k] === undefined) throw new UsageError(`twist train: --${k} is required for a new run (or --resume DIR); e.g. twist train --method oracle --task cartpole-balance --out runs/oracle-cartpole`);
     }
   }
-  let overrides: { world?: any; agent?: { behaviour?: any; loop?: any } } = {};
-  if (a.config !== undefined) {
-    try {
-      overrides = JSON.parse(String(a.config));
-    } catch (e) {
-      throw new UsageError(`twist train: --config must be JSON (e.g. '{"agent":{"behaviour":{"warmup":1000}}}'): ${(e as Error).message}`);
-    }
-    if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides) || Object.keys(overrides).some((k) => k !== 'world' && k !== 'agent')) {
-      throw new UsageError(`twist train: --config must be an object with 'world' and/or 'agent' keys, got ${String(a.config)}`);
-    }
-  }
+  let overrides: RunConfigOverrides = a.config !== undefined ? parseConfigOverrides('twist train: --config', String(a.config)) : {};
   if (a.envs) overrides = { ...overrides, agent: { ...overrides.agent, loop: { ...overrides.agent?.loop, envs: Number(a.envs) } } };
   const device = await openDevice(String(a.backend));
   const show = progressPrinter();

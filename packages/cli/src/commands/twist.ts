@@ -10,6 +10,7 @@ import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';
 import { distilOptions, distilOverridesOf, distilProgressPrinter } from './distil.js';
 import { progressPrinter } from './progress.js';
+import { parseConfigOverrides, type RunConfigOverrides } from './train.js';
 
 /** Teacher budgets (env frames) by preset when --teacher-steps is not given: debug smoke, quick, the paper's 500K. */
 const TEACHER_STEPS: Record<string, number> = { debug: 2_000, quick: 100_000, paper: 500_000 };
@@ -25,6 +26,7 @@ export const twistOptions: Record<string, OptionSpec> = {
   'eval-seed': { type: 'integer', default: 2_000_000, help: 'evaluation episode i uses env seed eval-seed + i (the same for every row)' },
   'episode-length': { type: 'integer', min: 2, help: "control steps per episode, in training and evaluation (default: the task's)" },
   envs: { type: 'integer', min: 1, help: "parallel environments of the teacher (default: the preset's)" },
+  'teacher-config': { type: 'string', help: 'overrides of the teacher\'s presets as JSON, as train --config (e.g. \'{"agent":{"behaviour":{"returnNorm":true}}}\')' },
   workers: { type: 'integer', default: 0, min: 0, help: 'env worker threads of the teacher (0 = in-process)' },
   'no-imagined': distilOptions['no-imagined'],
   'no-h': distilOptions['no-h'],
@@ -62,6 +64,8 @@ export async function twistCommand(a: Parsed, argv: readonly string[], log: (s: 
     }
   }
   const { overrides, ablations } = distilOverridesOf(a);
+  let teacherOverrides: RunConfigOverrides = a['teacher-config'] !== undefined ? parseConfigOverrides('twist twist: --teacher-config', String(a['teacher-config'])) : {};
+  if (a.envs) teacherOverrides = { ...teacherOverrides, agent: { ...teacherOverrides.agent, loop: { ...teacherOverrides.agent?.loop, envs: Number(a.envs) } } };
   const teacherDir = join(out, 'teacher');
   const distilDir = join(out, 'distil');
   const command = ['twist', 'twist', ...argv].join(' ');
@@ -76,13 +80,16 @@ export async function twistCommand(a: Parsed, argv: readonly string[], log: (s: 
     log(`[1/3] teacher: oracle on ${task} (${preset}) with matched image collection, ${teacherSteps} env steps -> ${teacherDir}`);
     const tShow = progressPrinter();
     const resumeTeacher = existsSync(join(teacherDir, 'run.json'));
+    if (resumeTeacher && a['teacher-config'] !== undefined) {
+      throw new UsageError(`twist twist: ${teacherDir} exists and keeps its own config; --teacher-config applies only to a new teacher (drop it to continue, or choose another --out)`);
+    }
     const t = await train({
       dir: teacherDir,
       device,
       resume: resumeTeacher,
       method: 'oracle',
       task,
-      ...(resumeTeacher ? {} : { preset, seed, episodeLength, collectImages: true, overrides: a.envs ? { agent: { loop: { envs: Number(a.envs) } } } : undefined }),
+      ...(resumeTeacher ? {} : { preset, seed, episodeLength, collectImages: true, overrides: teacherOverrides }),
       steps: teacherSteps,
       workers: Number(a.workers),
       command,
