@@ -25,3 +25,4 @@ export {
 } from './replay/index.js';
 export { renderLinePlot, renderIntervalPlot, renderPanels, writePlot, type PanelSpec } from './plot/index.js';
 export * from './experiment/index.js';
+export { diagnoseWorldModel, branchReturn, pearson, type DiagnoseOptions, type WorldModelDiagnosis, type ActionEffectPair } from './diagnose.js';

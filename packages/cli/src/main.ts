@@ -7,6 +7,7 @@ import { distilCommand, distilOptions } from './commands/distil.js';
 import { twistCommand, twistOptions } from './commands/twist.js';
 import { experimentCommand, experimentOptions } from './commands/experiment.js';
 import { reportCommand, reportOptions } from './commands/report.js';
+import { diagnoseCommand, diagnoseOptions } from './commands/diagnose.js';
 
 interface Command {
   summary: string;
@@ -46,6 +47,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "evaluate a run's agent for N episodes in a visual domain, with zero-action and random reference rows",
     options: evalOptions,
     run: (a, argv) => evalCommand(a, argv),
+  },
+  diagnose: {
+    summary: "how well an oracle run's world model predicts fresh episodes: posterior fit, open-loop returns, and the action effect the actor follows",
+    options: diagnoseOptions,
+    run: (a, argv) => diagnoseCommand(a, argv),
   },
   experiment: {
     summary: 'FILE: run what is not done yet of an experiment file (methods x tasks x seeds, resumable runs, --jobs), then its report',
