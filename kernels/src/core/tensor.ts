@@ -3,15 +3,35 @@ import type { Device } from './registry.js';
 import { track, type Disposable } from './scope.js';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
 
-/** Device storage shared by a tensor and its reshaped views; released when the last view is disposed. */
+/**
+ * Device storage shared by a tensor and its reshaped views; released when the last view is disposed.
+ * A storage may also be a window of `bytes` bytes at byte `offset` into a parent's memory (see `viewAt`): it
+ * shares the parent's handle, holds one reference to the parent, and frees nothing of its own.
+ */
 export class Storage {
   refs = 1;
   constructor(
     readonly device: Device,
     readonly handle: unknown,
     readonly bytes: number,
+    /** Byte offset into `handle` (0 unless a window of a parent). */
+    readonly offset = 0,
+    readonly parent: Storage | null = null,
   ) {}
+
+  /** Drops one reference; the last one returns the memory to the device (a window drops its parent's instead). */
+  unref(): void {
+    if (--this.refs !== 0) return;
+    if (this.parent) this.parent.unref();
+    else this.device.release(this.handle, this.bytes);
+  }
 }
+
+/**
+ * Byte alignment of a window's offset (WebGPU's minStorageBufferOffsetAlignment is at most 256), so any window
+ * made by viewAt can be bound to a kernel like a tensor of its own.
+ */
+export const VIEW_ALIGN_BYTES = 256;
 
 /**
  * An n-dimensional array on one device. Data are row-major and contiguous. Tensors are immutable from the
@@ -87,7 +107,19 @@ export class Tensor implements Disposable {
     const s = this.#storage;
     if (s === null) return;
     this.#storage = null;
-    if (--s.refs === 0) s.device.release(s.handle, s.bytes);
+    s.unref();
+  }
+
+  /**
+   * @internal Moves this tensor onto another storage of the same size (see moveInto): the old one is released.
+   * Only for a tensor that is the sole holder of its storage (no reshaped views), else views would diverge.
+   */
+  rehome(storage: Storage): void {
+    const s = this.storage('rehome');
+    if (s.refs !== 1) throw new Error(`rehome: the tensor ${fmt(this.shape)} shares its storage with ${s.refs - 1} other view(s)`);
+    if (storage.bytes !== s.bytes || storage.device !== this.device) throw new Error(`rehome: the new storage must have ${s.bytes} bytes on ${this.device.label}, got ${storage.bytes}`);
+    this.#storage = storage;
+    s.unref();
   }
 
   toString(): string {
@@ -99,6 +131,46 @@ export class Tensor implements Disposable {
 export function storageBytes(dtype: DType, size: number): number {
   const b = size * bytesPerElement(dtype);
   return Math.max(4, Math.ceil(b / 4) * 4);
+}
+
+/**
+ * A tensor of `shape` over x's memory from element `offset` on (a window, no copy): writes through either are
+ * seen by the other, and the memory lives until both are disposed. offset * bytes per element must be a
+ * multiple of VIEW_ALIGN_BYTES (so the window can be bound to kernels), and the window must lie inside x.
+ * f32 and i32 only.
+ */
+export function viewAt(x: Tensor, offset: number, shape: Shape): Tensor {
+  checkShape('viewAt', 'shape', shape);
+  return new Tensor(x.device, [...shape], x.dtype, windowOf('viewAt', x, offset, sizeOf(shape)));
+}
+
+/** A new window storage of n elements of x at element offset (one more reference to x's storage). */
+function windowOf(op: string, x: Tensor, offset: number, n: number): Storage {
+  const s = x.storage(op);
+  if (x.dtype === 'u8') throw new Error(`${op}: x must be f32 or i32, got u8`);
+  const eb = bytesPerElement(x.dtype);
+  if (!Number.isInteger(offset) || offset < 0 || (offset * eb) % VIEW_ALIGN_BYTES !== 0) {
+    throw new Error(`${op}: offset must be a non-negative multiple of ${VIEW_ALIGN_BYTES / eb} elements, got ${offset}`);
+  }
+  if (offset + n > x.size) throw new Error(`${op}: a window of ${n} elements at ${offset} does not fit x ${fmt(x.shape)} (${x.size} elements)`);
+  s.refs++;
+  return new Storage(x.device, s.handle, storageBytes(x.dtype, n), s.offset + offset * eb, s);
+}
+
+/**
+ * Makes t a window of flat at element `offset` (as viewAt would make one), releasing t's own memory, when t is
+ * the sole holder of its storage (no reshaped views) and not a window already; returns whether it did. The
+ * same Tensor object lives on, so whoever holds it (a module's parameter) sees the window from then on. Nothing
+ * is copied: put t's data at offset first (packInto). A multi-tensor optimiser uses this to keep its
+ * parameters in one buffer.
+ */
+export function moveToWindow(t: Tensor, flat: Tensor, offset: number): boolean {
+  const op = 'moveToWindow';
+  const s = t.storage(op);
+  if (s.refs !== 1 || s.parent) return false;
+  if (t.dtype !== flat.dtype || t.device !== flat.device) throw new Error(`${op}: t (${t.dtype} on ${t.device.label}) must have the dtype and device of flat (${flat.dtype} on ${flat.device.label})`);
+  t.rehome(windowOf(op, flat, offset, t.size));
+  return true;
 }
 
 /** Makes a tensor with undefined contents. */

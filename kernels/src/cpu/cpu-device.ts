@@ -4,14 +4,15 @@ import { checkWrite, type Tensor } from '../core/tensor.js';
 
 /** A typed view of the right dtype over a CPU tensor's storage. */
 export function cpuView(t: Tensor, op = 'cpu'): TypedArray {
-  const buf = t.storage(op).handle as ArrayBuffer;
+  const s = t.storage(op);
+  const buf = s.handle as ArrayBuffer;
   switch (t.dtype) {
     case 'f32':
-      return new Float32Array(buf, 0, t.size);
+      return new Float32Array(buf, s.offset, t.size);
     case 'i32':
-      return new Int32Array(buf, 0, t.size);
+      return new Int32Array(buf, s.offset, t.size);
     case 'u8':
-      return new Uint8Array(buf, 0, t.size);
+      return new Uint8Array(buf, s.offset, t.size);
   }
 }
 

@@ -3,6 +3,7 @@ import { fmt, sizeOf, stridesOf, type Shape } from '../core/shape.js';
 import { empty, storageBytes, type Tensor } from '../core/tensor.js';
 import { MAX_RANK, pad6, simplify } from './strides.js';
 import './strided-kernel.js';
+import { copyMany } from './many.js';
 import type { ConcatU8Params, CopyParams, PadParams, SliceAddParams, StridedParams } from './strided-kernel.js';
 
 /** Throws unless the tensor's rank fits the layout kernels (6). */
@@ -194,16 +195,24 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const y = empty(first.device, shape, first.dtype);
   const outer = sizeOf(shape.slice(0, ax));
   const inner = sizeOf(shape.slice(ax + 1));
+  if (first.dtype !== 'u8') {
+    // Up to 7 inputs per dispatch: input j is `outer` rows of len_j * inner words at column off_j * inner.
+    let at = 0;
+    const parts = list.map((t) => {
+      const q = { t, c: t.shape[ax] * inner, o: at * inner };
+      at += t.shape[ax];
+      return q;
+    });
+    if (outer > 0 && inner > 0) copyMany(y, parts, A * inner, true);
+    return y;
+  }
+  // u8 (packed 4 per word): one dispatch per input.
   let off = 0;
   for (const t of list) {
     const len = t.shape[ax];
     if (t.size > 0) {
-      if (t.dtype === 'u8') {
-        const p: ConcatU8Params = { n: y.size, inner, A, off, len };
-        t.device.run('layout_concat_u8', [t], [y], p);
-      } else {
-        strided(t, y, [outer, len, inner], [len * inner, inner, 1], [A * inner, inner, 1], 0, off * inner);
-      }
+      const p: ConcatU8Params = { n: y.size, inner, A, off, len };
+      t.device.run('layout_concat_u8', [t], [y], p);
     }
     off += len;
   }

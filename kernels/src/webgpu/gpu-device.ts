@@ -1,8 +1,34 @@
 import { allocArray, type TypedArray } from '../core/dtype.js';
 import { getKernel, type Device, type DeviceLimits, type DeviceStats, type WgslKernel } from '../core/registry.js';
-import { checkWrite, storageBytes, type Tensor } from '../core/tensor.js';
+import { checkWrite, storageBytes, type Storage, type Tensor } from '../core/tensor.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { UniformArena } from './uniforms.js';
+
+/**
+ * The binding of a tensor's storage: the whole buffer, or for a window (viewAt) its range, rounded up to
+ * whole 16-byte words (vec4 reads) within the buffer.
+ */
+function bufferBinding(s: Storage): GPUBufferBinding {
+  const buffer = s.handle as GPUBuffer;
+  if (!s.parent) return { buffer };
+  return { buffer, offset: s.offset, size: Math.min(Math.ceil(s.bytes / 16) * 16, buffer.size - s.offset) };
+}
+
+/**
+ * A kernel may not write a buffer that another of its bindings also uses (WebGPU's writable-storage rule is per
+ * buffer, not per range). Windows of one buffer make that possible: say which, instead of a late validation error.
+ */
+function checkWindows(name: string, inputs: Tensor[], outputs: Tensor[]): void {
+  const all = [...inputs, ...outputs];
+  outputs.forEach((t, j) => {
+    const h = t.storage(name).handle;
+    all.forEach((u, i) => {
+      if (i !== inputs.length + j && u.storage(name).handle === h) {
+        throw new Error(`${name}: output ${j} shares its device buffer with binding ${i} (windows of one buffer, see viewAt); a kernel may not write a buffer it also binds elsewhere`);
+      }
+    });
+  });
+}
 
 /** Dispatches recorded before an automatic submit (keeps command buffers and bind-group memory bounded). */
 const BATCH_LIMIT = 1024;
@@ -128,14 +154,23 @@ export class GpuDevice implements Device {
     // Storage is bound whole (no shader uses arrayLength); the uniform slot is a dynamic offset.
     const slot = uniform ? this.#uniforms.push(fields) : null;
     let key = layout.sig;
-    for (const t of inputs) key += `,${this.#idOf(t.storage(name).handle as GPUBuffer)}`;
-    for (const t of outputs) key += `,${this.#idOf(t.storage(name).handle as GPUBuffer)}`;
+    let windows = false;
+    for (const t of inputs) {
+      const s = t.storage(name);
+      key += `,${this.#idOf(s.handle as GPUBuffer)}`;
+      if (s.parent) (key += `@${s.offset}`), (windows = true);
+    }
+    for (const t of outputs) {
+      const s = t.storage(name);
+      key += `,${this.#idOf(s.handle as GPUBuffer)}`;
+      if (s.parent) (key += `@${s.offset}`), (windows = true);
+    }
+    if (windows) checkWindows(name, inputs, outputs);
     if (slot) key += `,${this.#idOf(slot.buffer)}:${slot.size}`;
     let bg = this.#bindGroups.get(key);
     if (!bg) {
       const entries: GPUBindGroupEntry[] = [];
-      for (const t of inputs) entries.push({ binding: entries.length, resource: { buffer: t.storage(name).handle as GPUBuffer } });
-      for (const t of outputs) entries.push({ binding: entries.length, resource: { buffer: t.storage(name).handle as GPUBuffer } });
+      for (const t of [...inputs, ...outputs]) entries.push({ binding: entries.length, resource: bufferBinding(t.storage(name)) });
       if (slot) entries.push({ binding: entries.length, resource: { buffer: slot.buffer, offset: 0, size: slot.size } });
       bg = this.gpu.createBindGroup({ layout: layout.bgl, entries });
       if (this.#bindGroups.size >= BIND_GROUP_CACHE) this.#bindGroups.delete(this.#bindGroups.keys().next().value!);
@@ -155,7 +190,8 @@ export class GpuDevice implements Device {
     const bytes = storageBytes(src.dtype, src.size);
     if (bytes !== storageBytes(dst.dtype, dst.size)) throw new Error(`copy: sizes differ: ${src} vs ${dst}`);
     this.#endPass();
-    this.#ensureEncoder().copyBufferToBuffer(src.storage('copy').handle as GPUBuffer, 0, dst.storage('copy').handle as GPUBuffer, 0, bytes);
+    const [s, d] = [src.storage('copy'), dst.storage('copy')];
+    this.#ensureEncoder().copyBufferToBuffer(s.handle as GPUBuffer, s.offset, d.handle as GPUBuffer, d.offset, bytes);
   }
 
   write(t: Tensor, data: TypedArray): void {
@@ -167,7 +203,8 @@ export class GpuDevice implements Device {
       padded.set(src);
       src = padded;
     }
-    if (src.byteLength > 0) this.gpu.queue.writeBuffer(t.storage('write').handle as GPUBuffer, 0, src);
+    const st = t.storage('write');
+    if (src.byteLength > 0) this.gpu.queue.writeBuffer(st.handle as GPUBuffer, st.offset, src);
   }
 
   async read(t: Tensor): Promise<TypedArray> {
@@ -176,7 +213,8 @@ export class GpuDevice implements Device {
     const staging =
       this.#readPool.take(cls) ?? this.gpu.createBuffer({ size: cls, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
     this.#endPass();
-    this.#ensureEncoder().copyBufferToBuffer(t.storage('toArray').handle as GPUBuffer, 0, staging, 0, bytes);
+    const st = t.storage('toArray');
+    this.#ensureEncoder().copyBufferToBuffer(st.handle as GPUBuffer, st.offset, staging, 0, bytes);
     this.flush();
     this.#stats.readbacks++;
     try {
