@@ -1,6 +1,25 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { adamGate, adamStep, adamStepGated, clipScale, scope, sumOfSquares, tensor, type AdamConfig, type Device, type Tensor } from '../src/index.js';
+import {
+  adamGate,
+  adamGateSum,
+  adamStep,
+  adamStepGated,
+  clipScale,
+  flatLayout,
+  packInto,
+  scope,
+  sqrt,
+  sumOfSquares,
+  sumOfSquaresChunks,
+  sumsqChunkTable,
+  tensor,
+  unpackFrom,
+  zeros,
+  type AdamConfig,
+  type Device,
+  type Tensor,
+} from '../src/index.js';
 import { cpu, expectClose, gpu, hasGpu, randomArray, read } from './harness.js';
 
 const devices = async (): Promise<Device[]> => (hasGpu ? [cpu, await gpu()] : [cpu]);
@@ -392,5 +411,82 @@ describe.runIf(hasGpu)('guarded Adam steps: WGSL equals the CPU reference', () =
     await g.sync();
     for (const t of [...s.flatMap((x) => [x.p, x.m, x.v]), c]) t.dispose();
     expect(g.stats().liveBuffers).toBe(live);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Multi-tensor steps: the tensors of a step in one flat buffer (flatLayout), their partial sums of squares in
+// one dispatch (sumOfSquaresChunks), the sum and the gate in one (adamGateSum), one adamStepGated over the whole
+// buffer. Against the per-tensor composition (sumOfSquares, adamGate, sqrt, one adamStepGated per tensor),
+// which stays the reference: bit for bit on each backend, since the chunks and the order of additions are
+// the same and the update is elementwise.
+// ---------------------------------------------------------------------------------------------------------------
+describe('multi-tensor Adam pieces equal the per-tensor composition bit for bit (every backend)', () => {
+  test.prop(
+    [
+      fc.array(fc.oneof(fc.constantFrom(0, 1, 2, 63, 64, 65, 4095, 4096, 4097, 8193), fc.integer({ min: 1, max: 9000 })), { minLength: 1, maxLength: 9 }),
+      fc.integer(),
+      fc.constantFrom<number | null>(null, 0.5, 100),
+      fc.array(fc.constantFrom('ok', 'ok', 'ok', 'nan', 'inf', 'huge'), { minLength: 3, maxLength: 5 }),
+    ],
+    { numRuns: 12 },
+  )('flat steps over awkward sizes with skipped steps', async (sizes, seed, maxNorm, kinds) => {
+    const cfg = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-6 };
+    for (const d of await devices()) {
+      const layout = flatLayout(sizes);
+      const p0 = sizes.map((n, i) => randomArray(n, seed + i, -2, 2));
+      const ref = sizes.map((n, i) => slot(d, p0[i]));
+      const cRef = counters(d);
+      const flat = { p: zeros(d, [layout.total]), g: zeros(d, [layout.total]), m: zeros(d, [layout.total]), v: zeros(d, [layout.total]) };
+      packInto(flat.p, p0.map((x) => tensor(d, x)), layout.offsets);
+      const table = tensor(d, sumsqChunkTable(layout), undefined, 'i32');
+      const cFlat = counters(d);
+      for (let step = 0; step < kinds.length; step++) {
+        const grads = sizes.map((n, i) => randomArray(n, seed * 31 + step * 7 + i, -3, 3));
+        const kind = kinds[step];
+        const which = grads.findIndex((g) => g.length > 0);
+        if (kind !== 'ok' && which >= 0) grads[which][Math.abs(seed + step) % grads[which].length] = kind === 'nan' ? NaN : kind === 'inf' ? Infinity : 3e19;
+        const what = `${d.backend} step ${step} (${kind}), sizes [${sizes}], clip ${maxNorm}`;
+        const [refNorm, refGate] = scope(() => {
+          const gs = grads.map((g) => tensor(d, g));
+          const sumSq = sumOfSquares(gs);
+          const gate = adamGate(sumSq, cRef, { maxNorm, beta1: cfg.beta1, beta2: cfg.beta2 });
+          ref.forEach((s, i) => adamStepGated(s.p, gs[i], s.m, s.v, gate, cfg));
+          return [sqrt(sumSq), gate];
+        });
+        const n0 = d.stats().dispatches;
+        const [norm, gate] = scope(() => {
+          packInto(flat.g, grads.map((g) => tensor(d, g)), layout.offsets);
+          const r = adamGateSum(sumOfSquaresChunks(flat.g, table), cFlat, { maxNorm, beta1: cfg.beta1, beta2: cfg.beta2 });
+          adamStepGated(flat.p, flat.g, flat.m, flat.v, r.gate, cfg);
+          return [r.norm, r.gate];
+        });
+        expect(d.stats().dispatches - n0, what).toBe(Math.ceil(sizes.filter((n) => n > 0).length / 7) + 3);
+        expect(bits(await read(norm)), `norm, ${what}`).toEqual(bits(await read(refNorm)));
+        expect(bits(await read(gate)), `gate, ${what}`).toEqual(bits(await read(refGate)));
+        expect(await readI(cFlat), `counters, ${what}`).toEqual(await readI(cRef));
+      }
+      for (const w of ['p', 'm', 'v'] as const) {
+        const outs = sizes.map((n) => zeros(d, [n]));
+        unpackFrom(flat[w], outs, layout.offsets);
+        for (let i = 0; i < sizes.length; i++) expect(bits(await read(outs[i])), `${d.backend} ${w} of tensor ${i} (n=${sizes[i]})`).toEqual(bits(await read(ref[i][w])));
+      }
+    }
+  });
+
+  it('flatLayout aligns every slot to 64 elements; the chunk table is sumOfSquares\' chunks', () => {
+    const l = flatLayout([0, 1, 64, 65, 4097]);
+    expect(l.offsets).toEqual([0, 64, 128, 192, 320]);
+    expect(l.total).toBe(320 + 4160);
+    expect(Array.from(sumsqChunkTable(l))).toEqual([64, 65, 128, 192, 192, 257, 320, 320 + 4096, 320 + 4096, 320 + 4097]);
+    expect(() => flatLayout([-1])).toThrow(/flatLayout: sizes must be non-negative integers, got -1/);
+  });
+
+  it('rejects bad arguments naming the op, the expected and the actual', () => {
+    const f = zeros(cpu, [64]);
+    expect(() => sumOfSquaresChunks(f, tensor(cpu, new Int32Array(3), [3]))).toThrow(/sumOfSquaresChunks: table must have shape \[2 \* groups\] \(start, end pairs\), got \[3\]/);
+    expect(() => sumOfSquaresChunks(f, f)).toThrow(/sumOfSquaresChunks: table must have dtype i32, got f32/);
+    expect(() => adamGateSum(f, tensor(cpu, new Int32Array(2), [2]))).toThrow(/adamGateSum: counters must have exactly 3 elements/);
+    expect(() => adamGateSum(f, counters(cpu), { beta1: 1 })).toThrow(/adamGateSum: cfg.beta1 must be in \[0, 1\), got 1/);
   });
 });

@@ -72,16 +72,22 @@ export function adamGate(sumSq: Tensor, counters: Tensor, cfg: AdamGateConfig = 
   if (counters.size !== 3) throw new Error(`${op}: counters must have exactly 3 elements [applied, skipped, consecutive], got shape ${fmt(counters.shape)}`);
   if (counters.device !== sumSq.device) throw new Error(`${op}: counters is on ${counters.device.label}, expected ${sumSq.device.label} (that of sumSq)`);
   if (counters.storage(op) === sumSq.storage(op)) throw new Error(`${op}: sumSq and counters must be distinct tensors, got the same storage`);
+  const c = checkGateConfig(op, cfg);
+  const gate = empty(sumSq.device, [4], 'f32');
+  const p: AdamGateParams = { maxNorm: c.maxNorm, b1: c.beta1, b2: c.beta2 };
+  sumSq.device.run('optim_adam_gate', [sumSq], [counters, gate], p);
+  return gate;
+}
+
+/** Validates a gate config; returns it with defaults (maxNorm 0 = no clipping). */
+export function checkGateConfig(op: string, cfg: AdamGateConfig): { maxNorm: number; beta1: number; beta2: number } {
   const { maxNorm, beta1 = 0.9, beta2 = 0.999 } = cfg ?? {};
   if (maxNorm !== null && maxNorm !== undefined && maxNorm !== 0 && !(Number.isFinite(maxNorm) && maxNorm > 0)) {
     throw new Error(`${op}: cfg.maxNorm must be a finite number > 0 (or 0/null for no clipping), got ${maxNorm}`);
   }
   if (!(beta1 >= 0 && beta1 < 1)) throw new Error(`${op}: cfg.beta1 must be in [0, 1), got ${beta1}`);
   if (!(beta2 >= 0 && beta2 < 1)) throw new Error(`${op}: cfg.beta2 must be in [0, 1), got ${beta2}`);
-  const gate = empty(sumSq.device, [4], 'f32');
-  const p: AdamGateParams = { maxNorm: maxNorm ?? 0, b1: beta1, b2: beta2 };
-  sumSq.device.run('optim_adam_gate', [sumSq], [counters, gate], p);
-  return gate;
+  return { maxNorm: maxNorm ?? 0, beta1, beta2 };
 }
 
 /**

@@ -1,7 +1,11 @@
+import type { TypedArray } from '../core/dtype.js';
 import { registerKernel } from '../core/registry.js';
 import { grid1d } from '../webgpu/grid.js';
 import adamSource from './adam.wgsl';
 import adamGateSource from './adam-gate.wgsl';
+import adamGateSumSource from './adam-gate-sum.wgsl';
+import oneMinusPowSource from './one-minus-pow.wgsl';
+import sumsqTableSource from './sumsq-table.wgsl';
 import clipScaleSource from './clip-scale.wgsl';
 import sumsqFinalSource from './sumsq-final.wgsl';
 import sumsqPartialSource from './sumsq-partial.wgsl';
@@ -190,35 +194,107 @@ export interface AdamGateParams {
 /** ln b for the shader's 1 - b^t, clamped so that b = 0 (ln = -inf) gives 1 - exp(-200 t) = 1. */
 const lnBeta = (b: number) => Math.max(Math.log(b), -200);
 
+/** The CPU reference of the gate (adam-gate.wgsl), shared by optim_adam_gate and optim_adam_gate_sum. */
+function gateCpu(sumSq: number, c: TypedArray, y: TypedArray, q: AdamGateParams): void {
+  if (!Number.isFinite(sumSq)) {
+    c[1] += 1;
+    c[2] += 1;
+    y.set([0, 0, 1, 1]);
+    return;
+  }
+  const t = (c[0] += 1);
+  c[2] = 0;
+  y[0] = q.maxNorm > 0 ? Math.min(1, Math.fround(q.maxNorm) / (Math.sqrt(sumSq) + CLIP_EPS)) : 1;
+  y[1] = 1;
+  y[2] = 1 - Math.pow(q.b1, t); // stored as f32: the double value correctly rounded (the shader is within 3e-7)
+  y[3] = 1 - Math.pow(q.b2, t);
+}
+
 registerKernel({
   name: 'optim_adam_gate',
   backend: 'cpu',
   run([s], [c, y], q: AdamGateParams) {
-    const sumSq = s[0];
-    if (!Number.isFinite(sumSq)) {
-      c[1] += 1;
-      c[2] += 1;
-      y.set([0, 0, 1, 1]);
-      return;
-    }
-    const t = (c[0] += 1);
-    c[2] = 0;
-    y[0] = q.maxNorm > 0 ? Math.min(1, Math.fround(q.maxNorm) / (Math.sqrt(sumSq) + CLIP_EPS)) : 1;
-    y[1] = 1;
-    y[2] = 1 - Math.pow(q.b1, t); // stored as f32: the double value correctly rounded (the shader is within 3e-7)
-    y[3] = 1 - Math.pow(q.b2, t);
+    gateCpu(s[0], c, y, q);
   },
 });
 
 registerKernel({
   name: 'optim_adam_gate',
   backend: 'webgpu',
-  source: adamGateSource,
+  source: oneMinusPowSource + adamGateSource,
   uniforms: (q: AdamGateParams) => [
     ['f32', q.maxNorm],
     ['u32', q.maxNorm > 0 ? 1 : 0],
     ['f32', lnBeta(q.b1)],
     ['f32', lnBeta(q.b2)],
+  ],
+  dispatch: () => [1],
+});
+
+/** Chunk partials of tensors in one flat buffer (sumsq-table.wgsl): P[g] = sum of X[T[2g], T[2g+1]) squared. */
+export interface SumsqTableParams {
+  groups: number;
+}
+
+registerKernel({
+  name: 'optim_sumsq_table',
+  backend: 'cpu',
+  run([x, t], [p], q: SumsqTableParams) {
+    // the same double accumulation per chunk as optim_sumsq_partial's reference
+    for (let g = 0; g < q.groups; g++) {
+      let acc = 0;
+      for (let e = t[2 * g]; e < t[2 * g + 1]; e++) acc += x[e] * x[e];
+      p[g] = acc;
+    }
+  },
+});
+
+registerKernel({
+  name: 'optim_sumsq_table',
+  backend: 'webgpu',
+  source: sumsqTableSource.replaceAll('{{WG}}', String(WG)),
+  constants: () => ({ WG, ITEMS }),
+  uniforms: (q: SumsqTableParams) => [
+    ['u32', q.groups],
+    ['u32', 0],
+    ['u32', 0],
+    ['u32', 0],
+  ],
+  dispatch: (q: SumsqTableParams) => grid1d(q.groups, 1),
+});
+
+/** optim_sumsq_final and optim_adam_gate in one dispatch, plus the norm sqrt(sumSq) (adam-gate-sum.wgsl). */
+export interface AdamGateSumParams extends AdamGateParams {
+  /** partials to add */
+  m: number;
+}
+
+registerKernel({
+  name: 'optim_adam_gate_sum',
+  backend: 'cpu',
+  run([p], [c, y, n], q: AdamGateSumParams) {
+    let acc = 0;
+    for (let i = 0; i < q.m; i++) acc += p[i];
+    const sumSq = Math.fround(acc); // as optim_sumsq_final stores it
+    n[0] = Math.sqrt(sumSq);
+    gateCpu(sumSq, c, y, q);
+  },
+});
+
+registerKernel({
+  name: 'optim_adam_gate_sum',
+  backend: 'webgpu',
+  source: oneMinusPowSource + adamGateSumSource.replaceAll('{{WG}}', String(WG)),
+  constants: () => ({ WG }),
+  uniforms: (q: AdamGateSumParams) => [
+    ['u32', q.m],
+    ['u32', q.maxNorm > 0 ? 1 : 0],
+    ['f32', q.maxNorm],
+    ['f32', lnBeta(q.b1)],
+    ['f32', lnBeta(q.b2)],
+    ['u32', 0],
+    ['u32', 0],
+    ['u32', 0],
   ],
   dispatch: () => [1],
 });

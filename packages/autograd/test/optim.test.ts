@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as K from '@twist/kernels';
 import { scope, tensor, type Device, type Tensor } from '@twist/kernels';
 import * as A from '../src/index.js';
 import * as AN from '../src/node.js';
@@ -113,5 +114,95 @@ describe('Adam skips steps with non-finite gradients, on the device', () => {
     const l = new A.Linear({ device: cpu, seed: 1 }, 2, 2);
     expect(() => new A.Adam(l.parameters(), { lr: 1e-3, clip: -1 })).toThrow(/Adam: clip must be a finite number > 0 \(or 0\/undefined for no clipping\), got -1/);
     expect(() => new A.Adam([], { lr: 1e-3 })).toThrow(/Adam: params must be a non-empty list/);
+  });
+});
+
+/**
+ * The multi-tensor Adam (parameters, gradients and moments in flat buffers, a constant number of dispatches per
+ * step) against the per-tensor composition it replaced, kept here as the reference: sumOfSquares over the
+ * gradients, adamGate, and one adamStepGated per parameter on separate tensors.
+ */
+describe('Adam is one multi-tensor step, bit-identical to the per-tensor composition', () => {
+  /** The per-tensor reference optimiser over copies of the parameters. */
+  function reference(device: Device, values: Float32Array[], shapes: (readonly number[])[], opts: A.AdamOptions) {
+    const p = values.map((x, i) => tensor(device, x, shapes[i]));
+    const m = shapes.map((s) => K.zeros(device, s));
+    const v = shapes.map((s) => K.zeros(device, s));
+    const counters = tensor(device, new Int32Array(3), [3]);
+    const cfg = { lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, weightDecay: opts.weightDecay };
+    const step = (grads: Float32Array[]) =>
+      scope(() => {
+        const gs = grads.map((g, i) => tensor(device, g, shapes[i]));
+        const sumSq = K.sumOfSquares(gs);
+        const gate = K.adamGate(sumSq, counters, { maxNorm: opts.clip || null, beta1: opts.beta1, beta2: opts.beta2 });
+        p.forEach((t, i) => K.adamStepGated(t, gs[i], m[i], v[i], gate, cfg));
+        return K.sqrt(sumSq);
+      });
+    return { p, m, v, counters, step };
+  }
+
+  it('over steps with NaN and Inf gradients, with and without clipping, a parameter that cannot move included (every backend)', async () => {
+    for (const d of await devices()) {
+      for (const clip of [undefined, 0.5]) {
+        const what = `${d.backend}, clip ${clip}`;
+        const net = new A.MLP({ device: d, seed: 3 }, 70, { hidden: [65, 9], out: 4097 });
+        const params = net.parameters();
+        // A reshaped view of one parameter exists: it cannot become a window, so it is copied in and out.
+        const pinned = params[1].value.reshape([params[1].size]);
+        const values = await Promise.all(params.map(async (p) => (await p.value.toArray()) as Float32Array));
+        const opts = { lr: 1e-2, eps: 1e-5, weightDecay: 1e-3, clip, beta1: 0.9, beta2: 0.99 };
+        const opt = new A.Adam(params, opts);
+        const ref = reference(d, values, params.map((p) => p.shape), opts);
+        for (let k = 0; k < 5; k++) {
+          const grads = params.map((p, i) => randomArray(p.size, 100 * k + i, -2, 2));
+          if (k === 1) grads[2][3] = NaN;
+          if (k === 3) grads[0][0] = -Infinity;
+          const n0 = d.stats().dispatches;
+          const norm = scope(() => opt.apply(grads.map((g, i) => tensor(d, g, params[i].shape))));
+          // pack (7 per dispatch), partials, sum + gate, adam; the pinned parameter's copy in and out
+          expect(d.stats().dispatches - n0, what).toBe(Math.ceil(params.length / 7) + 3 + 2);
+          const refNorm = ref.step(grads);
+          expect(await bits(norm), `${what}: norm of step ${k}`).toEqual(await bits(refNorm));
+        }
+        for (let i = 0; i < params.length; i++) {
+          expect(await bits(params[i].value), `${what}: p ${i}`).toEqual(await bits(ref.p[i]));
+          expect(await bits(opt.m[i]), `${what}: m ${i}`).toEqual(await bits(ref.m[i]));
+          expect(await bits(opt.v[i]), `${what}: v ${i}`).toEqual(await bits(ref.v[i]));
+        }
+        expect(await bits(pinned), `${what}: the view of the pinned parameter sees the updates`).toEqual(await bits(ref.p[1].reshape([params[1].size])));
+        expect(await ints(opt.counters), what).toEqual(await ints(ref.counters));
+        pinned.dispose();
+        opt.dispose();
+        net.dispose();
+      }
+    }
+  });
+
+  it('moves the parameters into one buffer: a step is a constant number of dispatches, and disposing releases it all', async () => {
+    for (const d of await devices()) {
+      const live0 = d.stats().liveBuffers;
+      const net = new A.MLP({ device: d, seed: 5 }, 6, { hidden: [5, 5, 5, 5, 5, 5, 5, 5], out: 2 }); // 18 parameters
+      const params = net.parameters();
+      const opt = new A.Adam(params, { lr: 1e-3, clip: 100 });
+      const x = A.constant(tensor(d, randomArray(12, 1), [2, 6]));
+      const output = async () => {
+        const y = scope(() => A.noGrad(() => net.forward(x).value));
+        const a = await y.toArray();
+        y.dispose();
+        return a;
+      };
+      const before = await output();
+      const n0 = d.stats().dispatches;
+      scope(() => opt.apply(A.grad(A.mean(A.square(net.forward(x))), params))).dispose();
+      const n1 = d.stats().dispatches;
+      scope(() => void A.grad(A.mean(A.square(net.forward(x))), params));
+      const gradOnly = d.stats().dispatches - n1;
+      expect(n1 - n0 - gradOnly, d.backend).toBe(Math.ceil(18 / 7) + 3);
+      expect(await output(), `${d.backend}: the step moved the output`).not.toEqual(before);
+      opt.dispose();
+      net.dispose();
+      x.value.dispose();
+      expect(d.stats().liveBuffers, d.backend).toBe(live0);
+    }
   });
 });

@@ -25,6 +25,17 @@ export interface AdamOptions {
  * bias-correction step does not advance. The device counts skipped steps and consecutive skips (read them with
  * skipped() and consecutiveSkips() when logging; state() includes them, so checkpoints keep them). Nothing is
  * read back per step.
+ *
+ * Multi-tensor: parameters, gradients and moments of all parameters live in one flat buffer each (a FlatLayout
+ * of @twist/kernels), so a step is a constant number of dispatches whatever the number of parameters: the
+ * gradients packed into the flat gradient buffer (one dispatch per 7), the partial sums of squares (one), their
+ * sum with the gate (one) and one Adam dispatch over everything. Each parameter tensor is moved into its slot of
+ * the flat parameter buffer when the optimiser is made (moveToWindow: the same Tensor objects, now windows of
+ * it); one that cannot move (it shares its storage with a view, or is a window already) is copied in before and
+ * out after each step instead. m[i] and v[i] are windows of the flat moments, with the parameters' shapes, so
+ * state() and checkpoints are as before. The results are bit-identical to the per-tensor composition
+ * (sumOfSquares, adamGate, one adamStepGated per parameter; see adamStepsReference in the tests): the partial
+ * sums follow the same chunks in the same order and the update is elementwise.
  */
 export class Adam {
   readonly params: readonly Var[];
@@ -40,6 +51,10 @@ export class Adam {
    * correction uses the device's applied count, which a skipped step does not advance.
    */
   step = 0;
+  readonly layout: K.FlatLayout;
+  readonly #flat: { p: Tensor; g: Tensor; m: Tensor; v: Tensor; table: Tensor };
+  /** Indices of the parameters that could not move into the flat buffer (copied in and out per step). */
+  readonly #detached: number[];
 
   constructor(
     params: readonly Var[],
@@ -52,9 +67,28 @@ export class Adam {
     }
     this.params = [...params];
     if (this.params.length === 0) throw new Error('Adam: params must be a non-empty list');
-    this.m = this.params.map((p) => K.keep(K.zeros(p.device, p.shape)));
-    this.v = this.params.map((p) => K.keep(K.zeros(p.device, p.shape)));
-    this.counters = K.keep(K.tensor(this.params[0].device, new Int32Array(3), [3]));
+    const device = this.params[0].device;
+    this.params.forEach((p, i) => {
+      if (p.dtype !== 'f32') throw new Error(`Adam: parameter ${i} (${p.name ?? 'param'}) must have dtype f32, got ${p.dtype}`);
+      if (p.device !== device) throw new Error(`Adam: parameter ${i} (${p.name ?? 'param'}) is on ${p.device.label}, expected ${device.label} (that of parameter 0)`);
+    });
+    const layout = (this.layout = K.flatLayout(this.params.map((p) => p.size)));
+    const off = layout.offsets;
+    const flat = K.keep(K.zeros(device, [layout.total]));
+    const values = this.params.map((p) => p.value);
+    K.packInto(flat, values, off);
+    this.#detached = [];
+    values.forEach((t, i) => {
+      if (!K.moveToWindow(t, flat, off[i])) this.#detached.push(i);
+    });
+    const m = K.keep(K.zeros(device, [layout.total]));
+    const v = K.keep(K.zeros(device, [layout.total]));
+    this.m = this.params.map((p, i) => K.keep(K.viewAt(m, off[i], p.shape)));
+    this.v = this.params.map((p, i) => K.keep(K.viewAt(v, off[i], p.shape)));
+    const table = K.keep(K.tensor(device, K.sumsqChunkTable(layout), undefined, 'i32'));
+    // The gradient buffer persists: packInto writes only the slots, so the padding stays zero for the update.
+    this.#flat = { p: flat, g: K.keep(K.zeros(device, [layout.total])), m, v, table };
+    this.counters = K.keep(K.tensor(device, new Int32Array(3), [3]));
   }
 
   /**
@@ -71,15 +105,21 @@ export class Adam {
       if (g.shape.length !== p.shape.length || g.shape.some((d, k) => d !== p.shape[k])) {
         throw new Error(`Adam.apply: gradient ${i} (${p.name ?? 'param'}) has shape ${fmt(g.shape)}, parameter has ${fmt(p.shape)}`);
       }
+      if (g.dtype !== 'f32') throw new Error(`Adam.apply: gradient ${i} (${p.name ?? 'param'}) must have dtype f32, got ${g.dtype}`);
     });
     this.step++;
+    const f = this.#flat;
+    const off = this.layout.offsets;
+    const { lr, beta1, beta2, eps, weightDecay, clip } = this.opts;
     return K.scope(() => {
-      const sumSq = K.sumOfSquares(grads);
-      const { lr, beta1, beta2, eps, weightDecay, clip } = this.opts;
-      const gate = K.adamGate(sumSq, this.counters, { maxNorm: clip || null, beta1, beta2 });
-      const cfg = { lr, beta1, beta2, eps, weightDecay };
-      this.params.forEach((p, i) => K.adamStepGated(p.value, grads[i], this.m[i], this.v[i], gate, cfg));
-      return K.sqrt(sumSq);
+      K.packInto(f.g, grads, off);
+      const detached = this.#detached.map((i) => this.params[i].value);
+      const dOff = this.#detached.map((i) => off[i]);
+      if (detached.length) K.packInto(f.p, detached, dOff);
+      const { gate, norm } = K.adamGateSum(K.sumOfSquaresChunks(f.g, f.table), this.counters, { maxNorm: clip || null, beta1, beta2 });
+      K.adamStepGated(f.p, f.g, f.m, f.v, gate, { lr, beta1, beta2, eps, weightDecay });
+      if (detached.length) K.unpackFrom(f.p, detached, dOff);
+      return norm;
     });
   }
 
@@ -108,6 +148,7 @@ export class Adam {
   }
 
   dispose(): void {
-    for (const t of [...this.m, ...this.v, this.counters]) t.dispose();
+    const f = this.#flat;
+    for (const t of [...this.m, ...this.v, this.counters, f.p, f.g, f.m, f.v, f.table]) t.dispose();
   }
 }
