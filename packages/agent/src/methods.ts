@@ -1,14 +1,21 @@
 import { makeConfig, type DeepPartial, type PresetName, type WorldModelConfig } from '@twist/rssm';
 import { AGENT_PRESETS, validateAgentConfig, type AgentConfig, type AgentPresetName } from './config.js';
+import type { SacConfig } from './sac/config.js';
+import { makeSacRunConfig, type SacRunConfig } from './sac/run-config.js';
 
 /**
- * The Dreamer methods of the paper, each a named configuration of one agent and one loop:
+ * The training methods of the paper, each a named configuration of an agent and the one loop:
  *  - oracle: state Dreamer on privileged state (the paper's teacher, "Oracle");
  *  - dreamer: image Dreamer without domain randomisation ("Dreamer w/o DR");
  *  - dreamer-dr: image Dreamer with visual DR re-drawn every step from the train distribution ("Dreamer w/ DR");
- *  - dreamer-state-recon: dreamer-dr whose world model also decodes the privileged state ("Dreamer State Recon.").
+ *  - dreamer-state-recon: dreamer-dr whose world model also decodes the privileged state ("Dreamer State Recon.");
+ *  - asym-sac: model-free asymmetric SAC ("Asymmetric SAC"): the actor sees DR images (re-drawn every step, as
+ *    dreamer-dr), twin critics the privileged state (src/sac/).
  */
 export interface MethodSpec {
+  /** The agent: a Dreamer (world model + behaviour) or asymmetric SAC. */
+  learner: 'dreamer' | 'sac';
+  /** What the acting policy sees. */
   modality: 'state' | 'image';
   /** Visual DR while training: none, or re-drawn from the train distribution every step. */
   trainDR: 'none' | 'train-every-step';
@@ -19,19 +26,30 @@ export interface MethodSpec {
 }
 
 export const METHODS = {
-  oracle: { modality: 'state', trainDR: 'none', stateRecon: false, evalDomain: 'none', description: 'state Dreamer on privileged state (the teacher)' },
-  dreamer: { modality: 'image', trainDR: 'none', stateRecon: false, evalDomain: 'none', description: 'image Dreamer without domain randomisation' },
-  'dreamer-dr': { modality: 'image', trainDR: 'train-every-step', stateRecon: false, evalDomain: 'train', description: 'image Dreamer with visual DR every step' },
+  oracle: { learner: 'dreamer', modality: 'state', trainDR: 'none', stateRecon: false, evalDomain: 'none', description: 'state Dreamer on privileged state (the teacher)' },
+  dreamer: { learner: 'dreamer', modality: 'image', trainDR: 'none', stateRecon: false, evalDomain: 'none', description: 'image Dreamer without domain randomisation' },
+  'dreamer-dr': { learner: 'dreamer', modality: 'image', trainDR: 'train-every-step', stateRecon: false, evalDomain: 'train', description: 'image Dreamer with visual DR every step' },
   'dreamer-state-recon': {
+    learner: 'dreamer',
     modality: 'image',
     trainDR: 'train-every-step',
     stateRecon: true,
     evalDomain: 'train',
     description: 'image Dreamer with DR that also decodes the privileged state',
   },
+  'asym-sac': {
+    learner: 'sac',
+    modality: 'image',
+    trainDR: 'train-every-step',
+    stateRecon: false,
+    evalDomain: 'train',
+    description: 'asymmetric SAC: image actor with DR every step, state critics',
+  },
 } as const satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof METHODS;
+/** The methods whose agent is a Dreamer (run.json holds a world-model and a behaviour config). */
+export type DreamerMethodName = Exclude<MethodName, 'asym-sac'>;
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
 
 export function getMethod(name: string): MethodSpec {
@@ -40,8 +58,9 @@ export function getMethod(name: string): MethodSpec {
   return m;
 }
 
+/** run.json of a Dreamer method's run. */
 export interface RunConfig {
-  method: MethodName;
+  method: DreamerMethodName;
   task: string;
   preset: AgentPresetName;
   seed: number;
@@ -55,24 +74,31 @@ export interface RunConfig {
   collect?: { images: true; imageSize: number; domain: 'train'; perStep: true };
 }
 
+/** run.json of any training run: a Dreamer method's, or asym-sac's (src/sac/run-config.ts). */
+export type AnyRunConfig = RunConfig | SacRunConfig;
+
+export const isSacRun = (c: AnyRunConfig): c is SacRunConfig => c.method === 'asym-sac';
+
 export interface RunOverrides {
+  /** Dreamer: the world model's keys; asym-sac: only imageSize. */
   world?: DeepPartial<WorldModelConfig>;
-  agent?: { behaviour?: Partial<AgentConfig['behaviour']>; loop?: Partial<AgentConfig['loop']> };
+  /** Dreamer: behaviour and loop; asym-sac: sac and loop. */
+  agent?: { behaviour?: Partial<AgentConfig['behaviour']>; loop?: Partial<AgentConfig['loop']>; sac?: DeepPartial<SacConfig> };
 }
 
-/** The full config of a run: the method, the presets of @twist/rssm and of the agent, and overrides. */
-export function makeRunConfig(
-  method: string,
-  task: { name: string; stateSize: number; actionSize: number },
-  preset: string,
-  seed: number,
-  steps: number,
-  overrides: RunOverrides = {},
-): RunConfig {
+type TaskShape = { name: string; stateSize: number; actionSize: number };
+
+/** The full config of a run: the method, the presets of @twist/rssm and of the agent (or of asym-sac), and overrides. */
+export function makeRunConfig(method: 'asym-sac', task: TaskShape, preset: string, seed: number, steps: number, overrides?: RunOverrides): SacRunConfig;
+export function makeRunConfig(method: DreamerMethodName, task: TaskShape, preset: string, seed: number, steps: number, overrides?: RunOverrides): RunConfig;
+export function makeRunConfig(method: string, task: TaskShape, preset: string, seed: number, steps: number, overrides?: RunOverrides): AnyRunConfig;
+export function makeRunConfig(method: string, task: TaskShape, preset: string, seed: number, steps: number, overrides: RunOverrides = {}): AnyRunConfig {
   const m = getMethod(method);
   if (!(preset in AGENT_PRESETS)) throw new Error(`unknown preset '${preset}'; valid presets: ${Object.keys(AGENT_PRESETS).join(', ')}`);
   if (!Number.isSafeInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
   if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`steps must be a positive integer (env frames), got ${steps}`);
+  if (m.learner === 'sac') return makeSacRunConfig(task, preset as AgentPresetName, seed, steps, overrides as never);
+  if (overrides.agent?.sac !== undefined) throw new Error(`agent config: 'agent.sac' is asym-sac's; '${method}' is a Dreamer method (agent.behaviour, agent.loop)`);
   const world = makeConfig(preset as PresetName, {
     modality: m.modality,
     stateSize: task.stateSize,
@@ -100,5 +126,5 @@ export function makeRunConfig(
     if (v === undefined) throw new Error(`agent config: '${k}' is undefined`);
   }
   validateAgentConfig(agent);
-  return { method: method as MethodName, task: task.name, preset: preset as AgentPresetName, seed, steps, world, agent };
+  return { method: method as DreamerMethodName, task: task.name, preset: preset as AgentPresetName, seed, steps, world, agent };
 }

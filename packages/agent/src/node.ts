@@ -6,7 +6,9 @@
 export { VisualDR, parseDomain, domainName, type DomainSpec } from './visual.js';
 export { evaluate, referenceReturns, concatImages, type Actor as EvalActor, type EvalOptions, type EvalReport } from './eval.js';
 export { train, hasRunCheckpoint, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult } from './run/train.js';
-export { loadRunAgent } from './run/load.js';
+export { loadRunAgent, loadRunActor } from './run/load.js';
+export { createSacAgent, sacUpdateFromReplay } from './sac/learner.js';
+export { sampleTransitionsHost, uploadTransitions, stackFrames } from './sac/batch.js';
 export { createRunDir, readRunConfig, runPaths, MetricsLog, readMetricsLog, UsageError as RunUsageError, RUN_FILES } from './run/run-dir.js';
 export { writeCurve } from './run/curve.js';
 export { writeRunSummary, type RunSummary } from './run/summary.js';

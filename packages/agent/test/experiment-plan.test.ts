@@ -22,10 +22,11 @@ describe('experiment files: validation names key, expected and actual', () => {
     expect(e.methods).toEqual([{ name: 'oracle', method: 'oracle' }, { name: 'dreamer', method: 'dreamer' }]);
   });
 
-  it('a method that is not registered (asym-sac, until it is in METHODS) is refused at validation', () => {
-    expect(() => parseExperiment({ ...base, methods: ['oracle', 'asym-sac'] }, 'x.json')).toThrow(
-      /x\.json: methods\[1\]: unknown method 'asym-sac'; expected one of oracle, dreamer, dreamer-dr, dreamer-state-recon, twist \(a method must be registered in @twist\/agent's METHODS/,
+  it('a method that is not registered in METHODS is refused at validation; a registered one (asym-sac) is taken', () => {
+    expect(() => parseExperiment({ ...base, methods: ['oracle', 'curl-sac'] }, 'x.json')).toThrow(
+      /x\.json: methods\[1\]: unknown method 'curl-sac'; expected one of oracle, dreamer, dreamer-dr, dreamer-state-recon, asym-sac, twist \(a method must be registered in @twist\/agent's METHODS/,
     );
+    expect(parseExperiment({ ...base, methods: ['oracle', 'asym-sac'] }, 'x.json').methods[1]).toEqual({ name: 'asym-sac', method: 'asym-sac' });
   });
 
   it.each([

@@ -122,7 +122,7 @@ describe('twist experiment: runs what is not done, resumes, skips, reports', () 
     expect(await main(['report'])).toBe(2);
     expect(await main(['experiment', file, '--jobs', '0'])).toBe(2);
     const bad = join(root, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ methods: ['oracle', 'asym-sac'], tasks: ['cartpole-balance'], seeds: [0], preset: 'debug', steps: 10 }));
+    writeFileSync(bad, JSON.stringify({ methods: ['oracle', 'curl-sac'], tasks: ['cartpole-balance'], seeds: [0], preset: 'debug', steps: 10 }));
     expect(await main(['experiment', bad, '--dry-run'])).toBe(2);
   });
 

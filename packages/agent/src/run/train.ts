@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import * as AN from '@twist/autograd/node';
 import { getTask } from '@twist/envs';
 import { VecEnv } from '@twist/envs/node';
+import type { CheckpointParts } from '@twist/autograd';
 import { tensor, type Device, type Tensor } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { DreamerAgent } from '../agent.js';
 import { concatImages, evaluate, type Actor, type EvalReport } from '../eval.js';
-import { getMethod, makeRunConfig, type RunConfig, type RunOverrides } from '../methods.js';
+import { getMethod, isSacRun, makeRunConfig, type AnyRunConfig, type RunOverrides } from '../methods.js';
 import { Replay, type ReplayState } from '../replay/index.js';
+import { createSacAgent, sacUpdateFromReplay } from '../sac/learner.js';
 import { SplitMix } from '../rng.js';
 import { VisualDR } from '../visual.js';
 import { writeCurve } from './curve.js';
@@ -73,7 +75,7 @@ interface LoopState {
 }
 
 export interface TrainResult {
-  config: RunConfig;
+  config: AnyRunConfig;
   envFrames: number;
   policySteps: number;
   updates: number;
@@ -88,6 +90,51 @@ export class NonFiniteLossError extends Error {
 }
 
 const CKPT_FORMAT_INFO = 'twist-ts/run/1';
+
+/** What the loop uses of an agent: DreamerAgent and SacAgent both have it. */
+interface LoopAgent {
+  act(obs: Tensor, isFirst: ArrayLike<number>, mode: 'sample' | 'mode'): Promise<Float32Array>;
+  resetPolicy(): void;
+  parts(): CheckpointParts;
+  /** Host-side bookkeeping of the last update finished (before counters() and a checkpoint). */
+  settle(): Promise<void>;
+  counters(): unknown;
+  restoreCounters(c: any): void;
+  dispose(): void;
+}
+
+/** A run's agent and how one update draws its batch from the replay. */
+interface Learner {
+  agent: LoopAgent;
+  update(replay: Replay): Promise<Record<string, Tensor | undefined>>;
+}
+
+/**
+ * The agent of a run from its method: a DreamerAgent (sequences of `length` steps, the world model's batch) or
+ * a SacAgent (single transitions, src/sac/learner.ts).
+ */
+function createLearner(device: Device, config: AnyRunConfig): Learner {
+  const loopCfg = config.agent.loop;
+  if (isSacRun(config)) {
+    const agent = createSacAgent(device, config);
+    return { agent, update: (replay) => sacUpdateFromReplay(device, agent, replay, loopCfg.batch) };
+  }
+  const agent = new DreamerAgent(device, config.world, config.agent);
+  const image = getMethod(config.method).modality === 'image';
+  const isFirstHost = new Float32Array(loopCfg.batch * loopCfg.length);
+  for (let i = 0; i < loopCfg.batch; i++) isFirstHost[i * loopCfg.length] = 1;
+  const update = async (replay: Replay) => {
+    const b = replay.sample(device, loopCfg.batch, loopCfg.length, { obs: image ? 'image' : 'state' });
+    try {
+      // The replay samples windows inside one episode, so the only episode start of a sequence is t = 0: the
+      // host-side hint lets observe skip the reset masks elsewhere (bit-identical, fewer dispatches).
+      return { ...(await agent.update({ obs: b.obs, actions: b.actions, rewards: b.rewards, isFirst: b.isFirst, state: b.state, cont: b.cont, isFirstHost })) };
+    } finally {
+      for (const t of Object.values(b)) (t as Tensor).dispose();
+    }
+  };
+  return { agent, update };
+}
 
 /**
  * One training loop for every Dreamer method (V2 `train.py`): prefill with uniform random actions, `pretrain`
@@ -106,9 +153,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const device = opts.device;
 
   // -- the run's config: new, or from run.json on resume
-  let config: RunConfig;
+  let config: AnyRunConfig;
   if (opts.resume) {
-    config = readRunConfig<RunConfig>(opts.dir);
+    config = readRunConfig<AnyRunConfig>(opts.dir);
     if (opts.method && opts.method !== config.method) throw new UsageError(`${opts.dir} is a '${config.method}' run, not '${opts.method}'`);
     if (opts.task && opts.task !== config.task) throw new UsageError(`${opts.dir} is a run on '${config.task}', not '${opts.task}'`);
     if (opts.steps !== undefined && opts.steps !== config.steps) {
@@ -135,7 +182,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     if (opts.episodeLength !== undefined) config.episodeLength = opts.episodeLength;
     if (opts.collectImages) {
-      if (getMethod(config.method).modality !== 'state') throw new UsageError(`--collect-images is for state-input methods (oracle): '${config.method}' already sees images`);
+      if (isSacRun(config) || getMethod(config.method).modality !== 'state') throw new UsageError(`--collect-images is for state-input methods (oracle): '${config.method}' already sees images`);
       const size = opts.collectImageSize ?? config.world.imageSize;
       if (size !== 32 && size !== 64) throw new UsageError(`collectImageSize must be 32 or 64 (the sizes the image world model takes), got ${size}`);
       config.collect = { images: true, imageSize: size, domain: 'train', perStep: true };
@@ -151,13 +198,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const N = loopCfg.envs;
   const S = config.world.stateSize;
   const Aa = config.world.actionSize;
-  const image = method.modality === 'image';
+  // What the acting policy sees (asym-sac's state-input variant, a test configuration, sees the state).
+  const image = isSacRun(config) ? config.world.modality === 'image' : method.modality === 'image';
   // Images are rendered when the agent sees them, or when they are collected for a TWIST student.
   const rendered = image || !!collect;
   const imageSize = collect ? collect.imageSize : config.world.imageSize;
 
   // -- agent, replay, state: fresh or from the checkpoint
-  const agent = new DreamerAgent(device, config.world, config.agent);
+  const learner = createLearner(device, config);
+  const agent = learner.agent;
   const replayOpts = {
     capacity: loopCfg.replayCapacity,
     stateSize: S,
@@ -216,7 +265,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     ...(dr ? { renderBatch: dr.render } : {}),
   });
   const evalActor: Actor = {
-    observes: method.modality,
+    observes: image ? 'image' : 'state',
     imageSize,
     act: (o, f, m) => agent.act(o, f, m),
     resetPolicy: () => agent.resetPolicy(),
@@ -245,18 +294,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const obsTensor = (o: { state: Float32Array; image: Uint8Array[] | null }): Tensor =>
     image ? tensor(device, concatImages(o.image!), [N, imageSize, imageSize, 3], 'u8') : tensor(device, o.state, [N, S]);
 
-  const isFirstHost = new Float32Array(loopCfg.batch * loopCfg.length);
-  for (let i = 0; i < loopCfg.batch; i++) isFirstHost[i * loopCfg.length] = 1;
   const doUpdate = async () => {
-    const b = replay.sample(device, loopCfg.batch, loopCfg.length, { obs: image ? 'image' : 'state' });
-    let m;
-    try {
-      // The replay samples windows inside one episode, so the only episode start of a sequence is t = 0: the
-      // host-side hint lets observe skip the reset masks elsewhere (bit-identical, fewer dispatches).
-      m = await agent.update({ obs: b.obs, actions: b.actions, rewards: b.rewards, isFirst: b.isFirst, state: b.state, cont: b.cont, isFirstHost });
-    } finally {
-      for (const t of Object.values(b)) (t as Tensor).dispose();
-    }
+    const m = await learner.update(replay);
     st.updates++;
     if (st.updates % loopCfg.logEvery === 0 || st.updates === 1) {
       const vals = await readMetrics(m);

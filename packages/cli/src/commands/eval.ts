@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { domainName, evaluate, loadRunAgent, parseDomain, readRunConfig, runPaths, type EvalActor } from '@twist/agent/node';
+import { domainName, evaluate, loadRunActor, parseDomain, readRunConfig, runPaths, type EvalActor } from '@twist/agent/node';
 import { DeployedAgent, distilPaths, isDistilRun, type DistilRunConfig } from '@twist/distil';
 import { writeFileAtomic } from '@twist/autograd/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
@@ -68,7 +68,7 @@ export function loadEvalTarget(
     const agent = DeployedAgent.load(device, deployedDir);
     return { actor: agent, task: config.task, method: 'twist', preset: config.preset, observes: 'image', dir, dispose: () => agent.dispose() };
   }
-  const { agent, config } = loadRunAgent(device, dir);
-  const actor: EvalActor = { observes: config.world.modality, imageSize: config.world.imageSize, act: (o, f, m) => agent.act(o, f, m), resetPolicy: () => agent.resetPolicy() };
-  return { actor, task: config.task, method: config.method, preset: config.preset, observes: config.world.modality, dir, dispose: () => agent.dispose() };
+  // a Dreamer method's agent, or asym-sac's actor
+  const { actor, config, dispose } = loadRunActor(device, dir);
+  return { actor, task: config.task, method: config.method, preset: config.preset, observes: actor.observes, dir, dispose };
 }

@@ -6,7 +6,7 @@ import { openDevice } from './device.js';
 import { progressPrinter } from './progress.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
-  method: { type: 'string', choices: METHOD_NAMES, help: 'oracle (state teacher), dreamer, dreamer-dr, dreamer-state-recon' },
+  method: { type: 'string', choices: METHOD_NAMES, help: 'oracle (state teacher), dreamer, dreamer-dr, dreamer-state-recon, asym-sac (model-free: image actor, state critics)' },
   task: { type: 'string', choices: TASK_NAMES as unknown as string[], help: 'the task' },
   preset: { type: 'string', default: 'quick', choices: Object.keys(AGENT_PRESETS), help: 'sizes: debug, quick (2-core machine), paper' },
   steps: { type: 'integer', min: 1, help: 'env-step budget in frames (control steps; the paper: 500000); default 100000, on --resume the run\'s' },
@@ -16,7 +16,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   envs: { type: 'integer', min: 1, help: 'parallel environments (default: the preset\'s)' },
   workers: { type: 'integer', default: 0, min: 0, help: 'env worker threads (0 = in-process)' },
   'episode-length': { type: 'integer', min: 2, help: 'control steps per episode (default: the task\'s; shorter for smoke runs)' },
-  config: { type: 'string', help: 'overrides of the presets as JSON, e.g. \'{"agent":{"behaviour":{"warmup":1000}},"world":{"kl":{"free":0.5}}}\'' },
+  config: { type: 'string', help: 'overrides of the presets as JSON, e.g. \'{"agent":{"behaviour":{"warmup":1000}},"world":{"kl":{"free":0.5}}}\' (asym-sac: {"agent":{"sac":{...},"loop":{...}}})' },
   'collect-images': { type: 'boolean', help: 'TWIST matched collection: render every step of a state run with train-distribution DR into the replay' },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
