@@ -137,7 +137,8 @@ function createLearner(device: Device, config: AnyRunConfig): Learner {
 }
 
 /**
- * One training loop for every Dreamer method (V2 `train.py`): prefill with uniform random actions, `pretrain`
+ * One training loop for every method (V2 `train.py`; asym-sac's agent through the same interface, see
+ * createLearner): prefill with uniform random actions, `pretrain`
  * updates, then `trainSteps` updates every `trainEvery` policy steps; action repeat from the task; episodes
  * stepped in a VecEnv; periodic evaluation with the actor's mode; metrics as JSON lines; checkpoints of
  * everything (modules, optimisers, RNG counters, replay position, loop counters).
