@@ -6,7 +6,7 @@ import * as A from '@twist/autograd';
 import { tensor } from '@twist/kernels';
 import { actorLoss, criticLoss, makeRunConfig, orthogonal, polyakUpdate, SacAgent, SplitMix, SquashedNormal, tdTarget, temperatureLoss, TwinQ, type SacConfig } from '../src/index.js';
 import { Replay, sampleTransitionsHost, stackFrames, uploadTransitions } from '../src/node.js';
-import { cpu, expectClose, read } from './harness.js';
+import { cpu, expectClose, gpuOrNull, hasGpu, read } from './harness.js';
 
 const v = (xs: number[], grad = false) => (grad ? A.variable : A.constant)(tensor(cpu, Float32Array.from(xs), [xs.length]));
 const vals = async (x: A.Var | import('@twist/kernels').Tensor) => Array.from(await read('value' in x ? x.value : x));
@@ -391,5 +391,27 @@ describe('SacAgent', () => {
     expect(() => other.restoreCounters({ rssmRngOffset: 0 } as never)).toThrow(/expected \{ updates, rngOffset, augRng \} from a SAC checkpoint/);
     agent.dispose();
     other.dispose();
+  });
+
+  it.skipIf(!hasGpu)('one update on WebGPU agrees with the CPU reference (same init, same batch)', async () => {
+    const gpu = (await gpuOrNull())!;
+    const cfg = tinySac({ actorEvery: 1, frameStack: 2, imagePad: 1 });
+    const run = async (dev: typeof cpu) => {
+      const { replay } = labelledReplay({ image: true, H: 8 }); // the same draw for both
+      const agent = new SacAgent(dev, obs, cfg, 11);
+      const h = sampleTransitionsHost(replay, 6, agent.cfg, agent.augRng);
+      const b = uploadTransitions(dev, h, agent.obsShape);
+      const m = await agent.update(b);
+      const out = { criticLoss: await vals(m.criticLoss), actorLoss: await vals(m.actorLoss!), actor: await snap(agent.actor), critic: await snap(agent.critic), target: await snap(agent.criticTarget) };
+      for (const t of [...Object.values(b), ...Object.values(m)]) t?.dispose();
+      agent.dispose();
+      return out;
+    };
+    const c = await run(cpu);
+    const g = await run(gpu as unknown as typeof cpu);
+    const tol = { atol: 1e-4, rtol: 1e-3 };
+    expectClose(g.criticLoss, c.criticLoss, tol, 'criticLoss');
+    expectClose(g.actorLoss, c.actorLoss, tol, 'actorLoss');
+    for (const k of ['actor', 'critic', 'target'] as const) g[k].forEach((p, i) => expectClose(p, c[k][i], tol, `${k} param ${i}`));
   });
 });
