@@ -36,7 +36,7 @@ export function loadRunActor(device: Device, dir: string): { actor: Actor; confi
   }
   const ckpt = runPaths(dir).ckpt;
   if (!AN.hasCheckpoint(ckpt)) throw new UsageError(`${dir} has no checkpoint yet (nothing to load in ${ckpt})`);
-  const agent = createSacAgent(device, config);
+  const agent = createSacAgent(device, config, { loading: true });
   try {
     const { info } = AN.loadCheckpoint(ckpt, agent.parts());
     agent.restoreCounters(info.agent as Record<string, unknown>);

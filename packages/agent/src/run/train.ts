@@ -113,10 +113,10 @@ interface Learner {
  * The agent of a run from its method: a DreamerAgent (sequences of `length` steps, the world model's batch) or
  * a SacAgent (single transitions, src/sac/learner.ts).
  */
-function createLearner(device: Device, config: AnyRunConfig): Learner {
+function createLearner(device: Device, config: AnyRunConfig, resuming: boolean): Learner {
   const loopCfg = config.agent.loop;
   if (isSacRun(config)) {
-    const agent = createSacAgent(device, config);
+    const agent = createSacAgent(device, config, { loading: resuming });
     return { agent, update: (replay) => sacUpdateFromReplay(device, agent, replay, loopCfg.batch) };
   }
   const agent = new DreamerAgent(device, config.world, config.agent);
@@ -206,7 +206,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const imageSize = collect ? collect.imageSize : config.world.imageSize;
 
   // -- agent, replay, state: fresh or from the checkpoint
-  const learner = createLearner(device, config);
+  const resumed = opts.resume && AN.hasCheckpoint(paths.ckpt);
+  const learner = createLearner(device, config, !!resumed);
   const agent = learner.agent;
   const replayOpts = {
     capacity: loopCfg.replayCapacity,
@@ -220,7 +221,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let replay: Replay;
   let st: LoopState;
   let metrics: MetricsLog;
-  const resumed = opts.resume && AN.hasCheckpoint(paths.ckpt);
   if (resumed) {
     const { info } = AN.loadCheckpoint(paths.ckpt, agent.parts());
     if (info.format !== CKPT_FORMAT_INFO) throw new Error(`${paths.ckpt}: not a checkpoint of a training run (format ${JSON.stringify(info.format)})`);

@@ -4,10 +4,14 @@ import { SacAgent } from './agent.js';
 import { sampleTransitionsHost, uploadTransitions } from './batch.js';
 import type { SacRunConfig } from './run-config.js';
 
-/** The agent of an asym-sac run, made from its run.json. */
-export function createSacAgent(device: Device, config: SacRunConfig): SacAgent {
+/**
+ * The agent of an asym-sac run, made from its run.json. `loading`: a checkpoint overwrites every parameter at
+ * once, so the orthogonal init (seconds of host QR at the paper's 1024-wide layers) is skipped.
+ */
+export function createSacAgent(device: Device, config: SacRunConfig, opts: { loading?: boolean } = {}): SacAgent {
   const { stateSize, actionSize, imageSize, imageChannels } = config.world;
-  return new SacAgent(device, { stateSize, actionSize, imageSize, imageChannels }, config.agent.sac, config.seed);
+  const cfg = opts.loading ? { ...config.agent.sac, init: 'glorot' as const } : config.agent.sac;
+  return new SacAgent(device, { stateSize, actionSize, imageSize, imageChannels }, cfg, config.seed);
 }
 
 /**
