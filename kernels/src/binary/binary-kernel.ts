@@ -5,6 +5,7 @@ import { BINARY, UNARY_GRAD, type BinaryOp } from './binary-defs.js';
 import { broadcastFields, forEachOffset, type Broadcast } from './broadcast.js';
 import binarySource from './binary.wgsl';
 import whereSource from './where.wgsl';
+import unaryGradHelpers from './unary-grad-helpers.wgsl';
 import unaryGradSource from './unary-grad.wgsl';
 
 const WG = 256;
@@ -111,7 +112,7 @@ registerKernel({
 registerKernel({
   name: 'unary_grad',
   backend: 'webgpu',
-  source: (p: UnaryGradParams) => unaryGradSource.replaceAll('{{EXPR}}', UNARY_GRAD[p.op]!.wgsl),
+  source: (p: UnaryGradParams) => unaryGradHelpers + unaryGradSource.replaceAll('{{EXPR}}', UNARY_GRAD[p.op]!.wgsl),
   variant: (p: UnaryGradParams) => p.op,
   constants: () => ({ WG }),
   uniforms: (p: UnaryGradParams) => [u32(p.n), ['f32', p.p0], ['f32', p.p1], u32(0)],

@@ -3,12 +3,14 @@
 //    columns, n = (pre - mean) * rstd (mean, rstd from AUX); TC columns per workgroup, TR row lanes striding over the batch.
 //  - the rest: dh = dh_direct + dpre @ Wh^T elementwise over [B, H] (TC * TR elements per workgroup).
 // dp and dh_direct come packed in DPX [B, 4H] (see gru-backward.wgsl).
+// u.acc (bits 1 dgamma, 2 dbeta, 4 dh): those results are added to the values already in DG, DB, DH (an
+// in-place gradient accumulation, the same f32 additions as add(prev, result)).
 
 struct Params {
   rows: u32,
   H: u32,
   colGroups: u32,
-  _pad: u32,
+  acc: u32,
 }
 
 @group(0) @binding(0) var<storage, read> DPX: array<f32>;
@@ -46,15 +48,16 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     if (rl == 0u && col < C) {
       var s = acc;
       for (var k = 1u; k < TR; k++) { s += red[lid + k * TC]; }
-      DG[col] = s.x;
-      DB[col] = s.y;
+      DG[col] = select(s.x, DG[col] + s.x, (u.acc & 1u) != 0u);
+      DB[col] = select(s.y, DB[col] + s.y, (u.acc & 2u) != 0u);
     }
   } else {
     let i = (w - u.colGroups) * (TC * TR) + lid;
     if (i < u.rows * H) {
       let b = i / H;
       let j = i - b * H;
-      DH[i] = DPX[b * 4u * H + 3u * H + j] + DHM[i];
+      let v = DPX[b * 4u * H + 3u * H + j] + DHM[i];
+      DH[i] = select(v, DH[i] + v, (u.acc & 4u) != 0u);
     }
   }
 }

@@ -26,6 +26,8 @@ export interface GruBackwardParams {
 export interface GruFinishParams {
   rows: number;
   H: number;
+  /** Bits: 1 dgamma, 2 dbeta, 4 dh are added to the outputs' values (in-place gradient accumulation). */
+  acc?: number;
 }
 
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
@@ -149,6 +151,8 @@ registerKernel({
     const C = 3 * H;
     const ag = new Float64Array(C);
     const ab = new Float64Array(C);
+    const acc = p.acc ?? 0;
+    const f = Math.fround;
     for (let r = 0; r < p.rows; r++) {
       const m = stats[2 * r];
       const rs = stats[2 * r + 1];
@@ -157,10 +161,16 @@ registerKernel({
         ag[c] += d * (pre[r * C + c] - m) * rs;
         ab[c] += d;
       }
-      for (let j = 0; j < H; j++) dh[r * H + j] = dpx[r * 4 * H + 3 * H + j] + dhm[r * H + j];
+      for (let j = 0; j < H; j++) {
+        const v = f(dpx[r * 4 * H + 3 * H + j] + dhm[r * H + j]);
+        dh[r * H + j] = acc & 4 ? dh[r * H + j] + v : v;
+      }
     }
-    dg.set(ag);
-    db.set(ab);
+    // with accumulation: the f32 sum added to the value there, as add would
+    for (let c = 0; c < C; c++) {
+      dg[c] = acc & 1 ? dg[c] + f(ag[c]) : ag[c];
+      db[c] = acc & 2 ? db[c] + f(ab[c]) : ab[c];
+    }
   },
 });
 
@@ -173,7 +183,7 @@ registerKernel({
     ['u32', p.rows],
     ['u32', p.H],
     ['u32', colGroups(p)],
-    ['u32', 0],
+    ['u32', p.acc ?? 0],
   ],
   dispatch: (p: GruFinishParams) => grid1d(colGroups(p) + Math.ceil((p.rows * p.H) / (TC * TR)), 1),
 });

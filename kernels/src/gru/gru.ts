@@ -107,6 +107,20 @@ export function gruCell(
  * dh term), four matmuls (dx = dpre @ Wx^T, dh = dpre @ Wh^T, dWx = x^T @ dpre, dWh = h^T @ dpre) and one kernel
  * that sums dgamma/dbeta over the batch and adds the direct term to dh.
  */
+/**
+ * Existing gradients gruCellBackward may add its results into, in place (autograd's in-place accumulation):
+ * each given tensor (of the result's shape, sharing memory with no input) receives prev + result, the same
+ * f32 additions as add(prev, result), and is returned in that result's place.
+ */
+export interface GruGradInto {
+  dx?: Tensor | null;
+  dh?: Tensor | null;
+  dWx?: Tensor | null;
+  dWh?: Tensor | null;
+  dgamma?: Tensor | null;
+  dbeta?: Tensor | null;
+}
+
 export function gruCellBackward(
   dhNew: Tensor,
   saved: GruSaved,
@@ -115,6 +129,7 @@ export function gruCellBackward(
   Wx: Tensor,
   Wh: Tensor,
   gamma: Tensor,
+  into: GruGradInto = {},
 ): { dx: Tensor; dh: Tensor; dWx: Tensor; dWh: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const op = 'gruCellBackward';
   const dev = x.device;
@@ -132,14 +147,29 @@ export function gruCellBackward(
   const dpx = empty(dev, [B, 4 * H], 'f32');
   const bp: GruBackwardParams = { rows: B, H, updateBias: saved.updateBias, tpr: rowThreads(B, 3 * H) };
   dev.run('gru_backward', [dhNew, saved.pre, saved.aux, h, gamma], [dpre, dpx], bp);
-  const dx = matmul(dpre, Wx, { transB: true });
+  const target = (t: Tensor | null | undefined, what: string, shape: readonly number[]) => {
+    if (!t) return null;
+    check(op, `into.${what}`, t, shape, dev);
+    for (const [n, u] of [['dhNew', dhNew], ['x', x], ['h', h], ['Wx', Wx], ['Wh', Wh], ['gamma', gamma]] as const) {
+      if (u.storage(op).handle === t.storage(op).handle) throw new Error(`${op}: into.${what} must not share memory with ${n}`);
+    }
+    return t;
+  };
+  const acc = (t: Tensor | null) => (t ? { out: t, accumulate: true } : {});
+  const ix = target(into.dx, 'dx', [B, I]);
+  const iWx = target(into.dWx, 'dWx', [I, 3 * H]);
+  const iWh = target(into.dWh, 'dWh', [H, 3 * H]);
+  const ig = target(into.dgamma, 'dgamma', [3 * H]);
+  const ib = target(into.dbeta, 'dbeta', [3 * H]);
+  const ih = target(into.dh, 'dh', [B, H]);
+  const dx = matmul(dpre, Wx, { transB: true, ...acc(ix) });
   const dhm = matmul(dpre, Wh, { transB: true });
-  const dWx = matmul(x, dpre, { transA: true });
-  const dWh = matmul(h, dpre, { transA: true });
-  const dgamma = empty(dev, [3 * H], 'f32');
-  const dbeta = empty(dev, [3 * H], 'f32');
-  const dh = empty(dev, [B, H], 'f32');
-  const fp: GruFinishParams = { rows: B, H };
+  const dWx = matmul(x, dpre, { transA: true, ...acc(iWx) });
+  const dWh = matmul(h, dpre, { transA: true, ...acc(iWh) });
+  const dgamma = ig ?? empty(dev, [3 * H], 'f32');
+  const dbeta = ib ?? empty(dev, [3 * H], 'f32');
+  const dh = ih ?? empty(dev, [B, H], 'f32');
+  const fp: GruFinishParams = { rows: B, H, acc: (ig ? 1 : 0) | (ib ? 2 : 0) | (ih ? 4 : 0) };
   dev.run('gru_finish', [dpx, saved.pre, saved.aux, dhm], [dgamma, dbeta, dh], fp);
   dpre.dispose();
   dpx.dispose();

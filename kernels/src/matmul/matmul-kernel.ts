@@ -1,7 +1,33 @@
 import { registerKernel } from '../core/registry.js';
+import { UNARY, type UnaryDef } from '../elementwise/unary-defs.js';
 import { ceilDiv, MAX_GROUPS } from '../webgpu/grid.js';
 import naiveSource from './matmul-naive.wgsl';
 import blockedSource from './matmul.wgsl';
+
+/** Activations a matmul epilogue can apply (unary ops of the same names; elu with alpha 1). */
+export const MATMUL_ACTS = ['none', 'elu', 'silu', 'relu', 'tanh', 'sigmoid'] as const;
+export type MatmulAct = (typeof MATMUL_ACTS)[number];
+
+/** The WGSL expression of x (and p0 = 1) of an epilogue activation: the unary kernel's own. */
+const actExpr = (a: MatmulAct) => (a === 'none' ? 'x' : UNARY[a].wgsl);
+
+/**
+ * The store of one output element o with value v (the k-sum) and bias b, as WGSL statements: C = prev + (v + b)
+ * where prev is C itself when `accum` (a later K chunk or the accumulate option), else 0; with an activation,
+ * PRE = prev + (v + b) with prev read from PRE, and C = act(PRE). Both kernels use it.
+ */
+export function epilogue(act: MatmulAct, v: string, b: string, accum: string, indent: string): string {
+  if (act === 'none') return `${indent}C[o] = select(0.0, C[o], ${accum}) + (${v} + ${b});`;
+  return [`${indent}let val = select(0.0, PRE[o], ${accum}) + (${v} + ${b});`, `${indent}PRE[o] = val;`, `${indent}C[o] = act(val);`].join('\n');
+}
+
+/** The template markers shared by both kernels: the activation, the PRE binding and the uniforms' binding. */
+function fillShared(src: string, act: MatmulAct): string {
+  return src
+    .replace('{{ACT}}', actExpr(act))
+    .replace('{{PRE_DECL}}', act === 'none' ? '' : '@group(0) @binding(4) var<storage, read_write> PRE: array<f32>;')
+    .replace('{{BU}}', act === 'none' ? '4' : '5');
+}
 
 /** Batch dims after collapsing (outermost first); unused leading dims have size 1 and stride 0. */
 export const MAX_BATCH_DIMS = 4;
@@ -14,8 +40,9 @@ export type MatmulVariant = 'naive' | 'blocked';
  * product for narrow outputs, batch broadcasting): for each batch index z < batch,
  *   C[z*R*Cc + r*sCr + c*sCc] = sum_k X[xOff + r*sXr + k*sXk] * Y[yOff + k*sYk + c*sYc]  (+ bias)
  * where xOff/yOff come from z decomposed over `dims` (outermost first) with strides `sx`/`sy` (0 where the
- * operand broadcasts), and the bias term is Bias[biasOnRows ? r : c]. Inputs are [X, Y, Bias] (Bias is any
- * f32 tensor when hasBias is false), output [C].
+ * operand broadcasts), and the bias term is Bias[bOff + r*sBr + c*sBc] (a vector: strides (0, 1), or (1, 0) when
+ * swapped; a matrix addend: its strides; batch 1 only). Inputs are [X, Y, Bias] (Bias is any f32 tensor when
+ * hasBias is false), output [C] (with an activation [C, PRE]).
  */
 export interface MatmulParams {
   R: number;
@@ -29,7 +56,22 @@ export interface MatmulParams {
   sCr: number;
   sCc: number;
   hasBias: boolean;
-  biasOnRows: boolean;
+  /** Bias element of output (r, c): Bias[bOff + r * sBr + c * sBc]. */
+  sBr: number;
+  sBc: number;
+  bOff: number;
+  /**
+   * The bias term is a matrix addend (the op's addend option): the CPU reference then rounds the product to f32
+   * before adding it, as add(matmul(...), addend) does (a bias vector is added in double, then rounded once).
+   */
+  addend?: boolean;
+  /** C += the product (+ bias) instead of C = (the op's accumulate option); not with an activation. */
+  accumulate: boolean;
+  /**
+   * Activation epilogue: with one, outputs are [C, PRE]: PRE = product + bias (what the activation's backward
+   * reads) and C = act(PRE), elementwise as the unary kernel computes it (elu with alpha 1).
+   */
+  act: MatmulAct;
   /** Length MAX_BATCH_DIMS each, outermost first. */
   dims: number[];
   sx: number[];
@@ -119,7 +161,9 @@ export function splitGrid(grid: [number, number, number]): { off: [number, numbe
 registerKernel({
   name: 'matmul',
   backend: 'cpu',
-  run([X, Y, Bias], [C], p: MatmulParams) {
+  run([X, Y, Bias], [C, PRE], p: MatmulParams) {
+    const f: UnaryDef['cpu'] | null = p.act === 'none' ? null : UNARY[p.act].cpu;
+    const fr = Math.fround;
     const { R, Cc, K, dims, sx, sy, sXr, sXk, sYk, sYc, sCr, sCc } = p;
     // f64 accumulation: the reference is at least as accurate as any f32 kernel compared with it.
     const acc = new Float64Array(Cc);
@@ -142,8 +186,14 @@ registerKernel({
           for (let c = 0; c < Cc; c++) acc[c] += xv * Y[yk + c * sYc];
         }
         for (let c = 0; c < Cc; c++) {
-          const b = p.hasBias ? Bias[p.biasOnRows ? r : c] : 0;
-          C[cOff + r * sCr + c * sCc] = acc[c] + b;
+          const b = p.hasBias ? Bias[p.bOff + r * p.sBr + c * p.sBc] : 0;
+          const o = cOff + r * sCr + c * sCc;
+          // f32 values as the unfused ops store them: the product (+ bias), then C + it, or act of it
+          const val = p.addend ? fr(fr(acc[c]) + b) : fr(acc[c] + b);
+          if (f) {
+            PRE[o] = val;
+            C[o] = f(val, 1, 0);
+          } else C[o] = p.accumulate ? fr(C[o] + val) : val;
         }
       }
     }
@@ -163,7 +213,7 @@ const uniforms = (p: MatmulParams) =>
     ['u32', p.sCr],
     ['u32', p.sCc],
     ['u32', p.hasBias && p.plan.kb === 0 ? 1 : 0],
-    ['u32', p.biasOnRows ? 1 : 0],
+    ['u32', p.sBr],
     ...p.dims.map((d) => ['u32', d] as const),
     ...p.sx.map((s) => ['u32', s] as const),
     ...p.sy.map((s) => ['u32', s] as const),
@@ -172,15 +222,19 @@ const uniforms = (p: MatmulParams) =>
     ['u32', p.plan.z0],
     ['u32', p.plan.kb],
     ['u32', p.plan.ke],
-    ['u32', p.plan.acc ? 1 : 0],
+    ['u32', p.plan.acc || p.accumulate ? 1 : 0],
     ['u32', p.plan.TM],
+    ['u32', p.sBc],
+    ['u32', p.bOff],
+    ['u32', 0],
+    ['u32', 0],
     ['u32', 0],
   ] as const;
 
 const rep = (n: number, f: (i: number) => string, sep = '\n') => Array.from({ length: n }, (_, i) => f(i)).join(sep);
 
 /** Fills matmul.wgsl's markers: the unrolled TM x TN blocks. */
-export function blockedWgsl(plan: MatmulPlan): string {
+export function blockedWgsl(plan: MatmulPlan, act: MatmulAct = 'none'): string {
   const { TM, TN, sg, ymode } = plan;
   if (TN !== 4) throw new Error(`matmul: the blocked kernel is written for TN = 4, got ${TN}`);
   const CH = sg ? 8 : 4; // k per chunk
@@ -244,7 +298,6 @@ export function blockedWgsl(plan: MatmulPlan): string {
   const store = [
     rep(TM, (i) => `${I}let res${i} = vec4<f32>(${rep(TN, (j) => `acc${i}_${j}`, ', ')});`),
     `${I}let addBias = u.hasBias != 0u;`,
-    `${I}let onRows = u.biasOnRows != 0u;`,
     `${I}let accum = u.accum != 0u;`,
     `${I}for (var i = 0u; i < min(u.tm, u.R - r0); i++) {`,
     `${I}  let r = r0 + i;`,
@@ -255,8 +308,8 @@ export function blockedWgsl(plan: MatmulPlan): string {
         `${I}  if (c0 + ${j}u < u.Cc) {`,
         `${I}    let c = c0 + ${j}u;`,
         `${I}    let o = cOff + r * u.sCr + c * u.sCc;`,
-        `${I}    let b = select(0.0, Bias[select(c, r, onRows)], addBias);`,
-        `${I}    C[o] = select(0.0, C[o], accum) + v[${j}] + b;`,
+        `${I}    let b = select(0.0, Bias[u.bOff + r * u.sBr + c * u.sBc], addBias);`,
+        epilogue(act, `v[${j}]`, 'b', 'accum', `${I}    `),
         `${I}  }`,
       ].join('\n'),
     ),
@@ -271,8 +324,9 @@ export function blockedWgsl(plan: MatmulPlan): string {
     .replace('{{DECL}}', decl)
     .replace('{{LOOP}}', body.join('\n'))
     .replace('{{STORE}}', store);
-  if (out.includes('{{')) throw new Error('matmul: unfilled marker in the blocked WGSL template');
-  return out;
+  const filled = fillShared(out, act);
+  if (filled.includes('{{')) throw new Error('matmul: unfilled marker in the blocked WGSL template');
+  return filled;
 }
 
 const planKey = (q: MatmulPlan) =>
@@ -281,8 +335,9 @@ const planKey = (q: MatmulPlan) =>
 registerKernel({
   name: 'matmul',
   backend: 'webgpu',
-  source: (p: MatmulParams) => (p.plan.variant === 'naive' ? naiveSource : blockedWgsl(p.plan)),
-  variant: (p: MatmulParams) => planKey(p.plan),
+  source: (p: MatmulParams) =>
+    p.plan.variant === 'naive' ? fillShared(naiveSource.replace('{{STORE1}}', epilogue(p.act, 'acc', '0.0', 'u.accum != 0u', '  ')), p.act) : blockedWgsl(p.plan, p.act),
+  variant: (p: MatmulParams) => `${planKey(p.plan)}:${p.act}`,
   constants: (p: MatmulParams): Record<string, number> =>
     p.plan.variant === 'naive' ? { WGX: p.plan.TN, WGY: p.plan.TM } : { WG: p.plan.WG },
   uniforms,

@@ -9,19 +9,27 @@
 struct Params {
   R: u32, Cc: u32, K: u32, batch: u32,
   sXr: u32, sXk: u32, sYk: u32, sYc: u32,
-  sCr: u32, sCc: u32, hasBias: u32, biasOnRows: u32,
+  sCr: u32, sCc: u32, hasBias: u32, sBr: u32,
   d0: u32, d1: u32, d2: u32, d3: u32,
   sx0: u32, sx1: u32, sx2: u32, sx3: u32,
   sy0: u32, sy1: u32, sy2: u32, sy3: u32,
   gx0: u32, gy0: u32, z0: u32, kb: u32,
-  ke: u32, accum: u32, tm: u32, _pad: u32,
+  ke: u32, accum: u32, tm: u32, sBc: u32,
+  bOff: u32, _p0: u32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read> Y: array<f32>;
 @group(0) @binding(2) var<storage, read> Bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-@group(0) @binding(4) var<uniform> u: Params;
+{{PRE_DECL}}
+@group(0) @binding({{BU}}) var<uniform> u: Params;
+
+// The epilogue's activation (identity without one; see matmul-kernel.ts epilogue).
+fn act(x: f32) -> f32 {
+  let p0 = 1.0;
+  return {{ACT}};
+}
 
 override WGX: u32 = 16;
 override WGY: u32 = 16;
@@ -46,6 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     ix += u.sXk;
     iy += u.sYk;
   }
-  if (u.hasBias != 0u) { acc += select(Bias[c], Bias[r], u.biasOnRows != 0u); }
-  C[z * u.R * u.Cc + r * u.sCr + c * u.sCc] = acc;
+  if (u.hasBias != 0u) { acc += Bias[u.bOff + r * u.sBr + c * u.sBc]; }
+  let o = z * u.R * u.Cc + r * u.sCr + c * u.sCc;
+{{STORE1}}
 }

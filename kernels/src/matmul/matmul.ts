@@ -1,9 +1,9 @@
 import { assertDType } from '../core/dtype.js';
-import { fmt } from '../core/shape.js';
+import { fmt, sameShape } from '../core/shape.js';
 import { empty, type Tensor } from '../core/tensor.js';
 import type { Device } from '../core/registry.js';
 import type { GpuDevice } from '../webgpu/gpu-device.js';
-import { fullGrid, MAX_BATCH_DIMS, planMatmul, splitGrid, type MatmulParams, type MatmulVariant } from './matmul-kernel.js';
+import { fullGrid, MATMUL_ACTS, MAX_BATCH_DIMS, planMatmul, splitGrid, type MatmulAct, type MatmulParams, type MatmulVariant } from './matmul-kernel.js';
 import './matmul-kernel.js';
 
 export interface MatmulOptions {
@@ -13,6 +13,39 @@ export interface MatmulOptions {
   transB?: boolean;
   /** [N], added to every row of the result. */
   bias?: Tensor;
+  /**
+   * A matrix added to the result instead of a bias (not with one): element (m, n) of the single [M, N] result
+   * (a batch folded into rows counts as one) gets x[offset + m * rowStride + n] added, e.g. a time step's
+   * slice [:, t, :] of an [M, T, N] tensor is offset t * N, rowStride T * N.
+   */
+  addend?: MatmulAddend;
+  /**
+   * Write the result into this existing tensor (of the result's shape) instead of a new one, and return it.
+   * It must not share memory with a, b or bias.
+   */
+  out?: Tensor;
+  /**
+   * With `out`: out += op(a) @ op(b) (+ bias), in place, instead of out = (one dispatch, as add(out, matmul(...))
+   * computes it: the product is rounded to f32 first, so the two are bit-identical unless K is split into
+   * several dispatches, where the chunks are added one by one).
+   */
+  accumulate?: boolean;
+}
+
+/** A strided matrix added in the epilogue: element (m, n) is x[offset + m * rowStride + n]. */
+export interface MatmulAddend {
+  x: Tensor;
+  offset: number;
+  rowStride: number;
+}
+
+/** Options of matmulAct: a matmul whose epilogue adds the bias (or an addend) and applies an activation. */
+export interface MatmulActOptions {
+  transA?: boolean;
+  transB?: boolean;
+  bias?: Tensor;
+  addend?: MatmulAddend;
+  act: MatmulAct;
 }
 
 /** @internal tests and benchmarks: force a WGSL variant. */
@@ -28,8 +61,27 @@ export interface MatmulInternalOptions extends MatmulOptions {
  * dims broadcast NumPy-style (a rank-2 operand is shared by every batch). The result is f32 [...batch, M, N].
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-  const op = 'matmul';
-  const { transA = false, transB = false, bias } = opts;
+  if (opts.accumulate && !opts.out) throw new Error('matmul: accumulate needs out (the tensor to add into)');
+  return run('matmul', a, b, opts, 'none').y;
+}
+
+/**
+ * y = act(op(a) @ op(b) + bias) in one dispatch (an epilogue of the matmul), with pre = op(a) @ op(b) + bias
+ * (what act's gradient needs), both f32 [...batch, M, N]. Elementwise the same values as matmul then unary(act)
+ * (elu with alpha 1). act 'none' gives y = pre (one tensor, returned twice as two views).
+ */
+export function matmulAct(a: Tensor, b: Tensor, opts: MatmulActOptions): { y: Tensor; pre: Tensor } {
+  if (!MATMUL_ACTS.includes(opts?.act)) throw new Error(`matmulAct: act must be one of ${MATMUL_ACTS.join(', ')}, got '${String(opts?.act)}'`);
+  if (opts.act === 'none') {
+    const y = run('matmulAct', a, b, opts, 'none').y;
+    return { y, pre: y.reshape(y.shape) };
+  }
+  const r = run('matmulAct', a, b, opts, opts.act);
+  return { y: r.y, pre: r.pre! };
+}
+
+function run(op: string, a: Tensor, b: Tensor, opts: MatmulOptions, act: MatmulAct): { y: Tensor; pre: Tensor | null } {
+  const { transA = false, transB = false, bias, addend, out: into, accumulate = false } = opts;
   assertDType(op, 'a', 'f32', a.dtype);
   assertDType(op, 'b', 'f32', b.dtype);
   a.storage(op);
@@ -95,8 +147,20 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     );
   }
   const batch = dims.reduce((x, y) => x * y, 1);
-  const out = empty(a.device, [...outBatch, M, N], 'f32');
-  if (out.size === 0) return out;
+  const outShape = [...outBatch, M, N];
+  if (into) {
+    into.storage(op);
+    assertDType(op, 'out', 'f32', into.dtype);
+    if (into.device !== a.device) throw new Error(`${op}: out is on a different device (${into.device.label} vs ${a.device.label})`);
+    if (!sameShape(into.shape, outShape)) throw new Error(`${op}: out must have shape ${fmt(outShape)} (the result's), got ${fmt(into.shape)}`);
+    const h = into.storage(op).handle;
+    for (const [what, t] of [['a', a], ['b', b], ['bias', bias], ['addend.x', addend?.x]] as const) {
+      if (t && t.storage(op).handle === h) throw new Error(`${op}: out must not share memory with ${what}`);
+    }
+  }
+  const out = into ?? empty(a.device, outShape, 'f32');
+  const pre = act === 'none' ? null : empty(a.device, outShape, 'f32');
+  if (out.size === 0) return { y: out, pre };
 
   // Strides of one matrix of each operand: A(m, k) = a[m*sAm + k*sAk], B(k, n) = b[k*sBk + n*sBn].
   let Mf = M;
@@ -106,6 +170,21 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     Mf = batch * M;
     nbatch = 1;
     dims.length = sa.length = sb.length = 0;
+  }
+  let add: { x: Tensor; off: number; rs: number } | null = null;
+  if (addend) {
+    const { x, offset, rowStride } = addend;
+    if (bias) throw new Error(`${op}: give a bias or an addend, not both`);
+    assertDType(op, 'addend.x', 'f32', x.dtype);
+    x.storage(op);
+    if (x.device !== a.device) throw new Error(`${op}: addend.x is on a different device (${x.device.label} vs ${a.device.label})`);
+    if (nbatch !== 1) throw new Error(`${op}: an addend needs a single [M, N] product (no batch), got a ${fmt(a.shape)}, b ${fmt(b.shape)}`);
+    const ok = Number.isInteger(offset) && offset >= 0 && Number.isInteger(rowStride) && rowStride >= 0;
+    if (!ok || (Mf > 0 && N > 0 && offset + (Mf - 1) * rowStride + N > x.size)) {
+      throw new Error(`${op}: addend rows of ${N} at offset ${offset}, stride ${rowStride} (${Mf} rows) must lie inside addend.x ${fmt(x.shape)}`);
+    }
+    if (into && x.storage(op).handle === into.storage(op).handle) throw new Error(`${op}: out must not share memory with addend.x`);
+    add = { x, off: offset, rs: rowStride };
   }
   const sAm = transA ? 1 : K;
   const sAk = transA ? M : 1;
@@ -118,31 +197,33 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const base = swap
     ? {
         R: N, Cc: Mf, K, batch: nbatch, sXr: sBn, sXk: sBk, sYk: sAk, sYc: sAm, sCr: 1, sCc: N,
-        hasBias: !!bias, biasOnRows: true, dims: pad(dims, 1), sx: pad(sb, 0), sy: pad(sa, 0),
+        hasBias: !!(bias || add), sBr: 1, sBc: add ? add.rs : 0, bOff: add?.off ?? 0, dims: pad(dims, 1), sx: pad(sb, 0), sy: pad(sa, 0),
       }
     : {
         R: Mf, Cc: N, K, batch: nbatch, sXr: sAm, sXk: sAk, sYk: sBk, sYc: sBn, sCr: N, sCc: 1,
-        hasBias: !!bias, biasOnRows: false, dims: pad(dims, 1), sx: pad(sa, 0), sy: pad(sb, 0),
+        hasBias: !!(bias || add), sBr: add ? add.rs : 0, sBc: 1, bOff: add?.off ?? 0, dims: pad(dims, 1), sx: pad(sa, 0), sy: pad(sb, 0),
       };
   const internal = opts as MatmulInternalOptions;
   const devCaps = capsOf(a.device);
   const useSubgroups = devCaps.subgroups && internal.subgroups !== false;
   const plan = planMatmul({ ...base, ySize: (swap ? a : b).size }, { subgroups: useSubgroups }, internal.variant);
-  const params: MatmulParams = { ...base, plan };
-  const inputs = swap ? [b, a, bias ?? a] : [a, b, bias ?? a];
+  const params: MatmulParams = { ...base, plan, accumulate, act, addend: !!add };
+  const extra = bias ?? add?.x ?? a;
+  const inputs = swap ? [b, a, extra] : [a, b, extra];
+  const outputs = pre ? [out, pre] : [out];
   if (a.device.backend !== 'webgpu') {
-    a.device.run('matmul', inputs, [out], params);
-    return out;
+    a.device.run('matmul', inputs, outputs, params);
+    return { y: out, pre };
   }
   // K in chunks (see planMatmul), and at most 65535 workgroups per dimension per dispatch
   const step = plan.kSplit > 0 ? plan.kSplit : Math.max(K, 1);
   for (let kb = 0; kb === 0 || kb < K; kb += step) {
     const chunk = { ...plan, kb, ke: Math.min(K, kb + step), acc: kb > 0 };
     for (const { off } of splitGrid(fullGrid(params))) {
-      a.device.run('matmul', inputs, [out], { ...params, plan: { ...chunk, gx0: off[0], gy0: off[1], z0: off[2] } });
+      a.device.run('matmul', inputs, outputs, { ...params, plan: { ...chunk, gx0: off[0], gy0: off[1], z0: off[2] } });
     }
   }
-  return out;
+  return { y: out, pre };
 }
 
 const caps = new WeakMap<Device, { subgroups: boolean }>();

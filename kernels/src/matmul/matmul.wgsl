@@ -1,7 +1,8 @@
 // Register-blocked matmul (the op's WGSL path). C = X (R x K) @ Y (K x Cc) per batch, through element strides,
 // so the op maps every case onto it: A @ B with either operand transposed, or the swapped product
 // C^T = B^T @ A^T when C is narrow (then X = B^T, Y = A^T, C is written through swapped strides and the bias
-// runs along rows).
+// runs along rows). The bias is an addend read through strides, Bias[bOff + r * sBr + c * sBc]: a vector along
+// columns (0, 1) or rows (1, 0), or a strided matrix (a slice of a bigger tensor, see the op's addend).
 //
 // Work split, chosen for Mesa's llvmpipe (software Vulkan), where an invocation is one lane of an 8-wide SIMD
 // vector and every storage-buffer load runs lane by lane (a bounds-checked scalar load per lane), so the cost
@@ -27,27 +28,39 @@
 // unroll it, which keeps the number of memory access sites small (each one becomes a per-lane loop in
 // llvmpipe's code; an unrolled store phase made compiling ~3x slower).
 //
+// Epilogue (matmul-kernel.ts epilogue): C = prev + (acc + bias), prev = C itself when accumulating (a later
+// chunk of a split K, or the op's accumulate option), else 0; or, with an activation, PRE = acc + bias and
+// C = act(PRE) (a second output, which the backward of the activation reads).
 // Template markers (double braces, filled by blockedWgsl in matmul-kernel.ts since the unrolled blocks depend
 // on TM, TN and the Y layout): ENABLE, YTYPE, TM, TN, SGI, DECL (offsets, bias, accumulators), LOOP (the k
-// loop), STORE.
+// loop), STORE, and for the epilogue ACT (the activation's expression of x), PRE_DECL (the PRE binding) and BU
+// (the uniforms' binding number).
 {{ENABLE}}
 
 struct Params {
   R: u32, Cc: u32, K: u32, batch: u32,
   sXr: u32, sXk: u32, sYk: u32, sYc: u32,
-  sCr: u32, sCc: u32, hasBias: u32, biasOnRows: u32,
+  sCr: u32, sCc: u32, hasBias: u32, sBr: u32,
   d0: u32, d1: u32, d2: u32, d3: u32,
   sx0: u32, sx1: u32, sx2: u32, sx3: u32,
   sy0: u32, sy1: u32, sy2: u32, sy3: u32,
   gx0: u32, gy0: u32, z0: u32, kb: u32,
-  ke: u32, accum: u32, tm: u32, _pad: u32,
+  ke: u32, accum: u32, tm: u32, sBc: u32,
+  bOff: u32, _p0: u32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read> Y: array<{{YTYPE}}>;
 @group(0) @binding(2) var<storage, read> Bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-@group(0) @binding(4) var<uniform> u: Params;
+{{PRE_DECL}}
+@group(0) @binding({{BU}}) var<uniform> u: Params;
+
+// The epilogue's activation (identity without one; see matmul-kernel.ts epilogue).
+fn act(x: f32) -> f32 {
+  let p0 = 1.0;
+  return {{ACT}};
+}
 
 override WG: u32 = 64;
 const TM: u32 = {{TM}}u;

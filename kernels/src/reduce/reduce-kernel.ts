@@ -62,6 +62,8 @@ export interface ReduceParams {
   nsplit: number;
   /** Multiplies sums (1 / r for a mean, 1 for partials). */
   scale: number;
+  /** nsplit 1 only: Y[o] += the result (rounded to f32 first, as add would) instead of Y[o] = it. */
+  accumulate?: boolean;
 }
 
 /** Whether the split index varies fastest across threads (when reduced elements are contiguous). */
@@ -109,7 +111,8 @@ registerKernel({
       for (let s = 0; s < S; s++) {
         let acc = REDUCE_INIT[p.op];
         for (let j = s; j < l.r; j += S) acc = comb(acc, x[base + offs[j]]);
-        y[o * S + s] = p.op === 'sum' ? acc * p.scale : acc;
+        const v = p.op === 'sum' ? acc * p.scale : acc;
+        y[o * S + s] = p.accumulate ? y[o * S + s] + Math.fround(v) : v;
       }
     }
   },
@@ -146,7 +149,7 @@ registerKernel({
       u(rd[2][1]),
       ['f32', REDUCE_INIT[p.op]],
       ['f32', p.scale],
-      u(0),
+      u(p.accumulate ? 1 : 0),
     ];
   },
   dispatch: (p: ReduceParams) => grid1d(p.layout.nout * p.nsplit, WG),

@@ -19,18 +19,21 @@ export function reduceSplit(nout: number, r: number): number {
   return Math.max(1, Math.min(MAX_SPLIT, Math.ceil(TARGET_THREADS / Math.max(1, nout)), Math.floor(r / MIN_PER_THREAD)));
 }
 
-/** Enqueues y = reduce(x) for a layout (1 dispatch, 2 for long rows with few outputs); y has layout.nout elements. */
-function launch(device: Device, x: Tensor, y: Tensor, op: ReduceOp, layout: ReduceLayout, scale: number): void {
+/**
+ * Enqueues y = reduce(x) for a layout (1 dispatch, 2 for long rows with few outputs); y has layout.nout
+ * elements. With `accumulate`, y += reduce(x) instead (in the last dispatch).
+ */
+function launch(device: Device, x: Tensor, y: Tensor, op: ReduceOp, layout: ReduceLayout, scale: number, accumulate = false): void {
   const { nout } = layout;
   const nsplit = reduceSplit(nout, layout.r);
   if (nsplit === 1) {
-    device.run('reduce', [x], [y], { op, layout, nsplit: 1, scale } satisfies ReduceParams);
+    device.run('reduce', [x], [y], { op, layout, nsplit: 1, scale, accumulate } satisfies ReduceParams);
     return;
   }
   const partial = empty(device, [nout, nsplit], 'f32');
   device.run('reduce', [x], [partial], { op, layout, nsplit, scale: 1 } satisfies ReduceParams);
   const second: ReduceLayout = { nout, r: nsplit, kept: nout > 1 ? [[nout, nsplit]] : [], red: [[nsplit, 1]] };
-  device.run('reduce', [partial], [y], { op, layout: second, nsplit: 1, scale } satisfies ReduceParams);
+  device.run('reduce', [partial], [y], { op, layout: second, nsplit: 1, scale, accumulate } satisfies ReduceParams);
   partial.dispose();
 }
 
@@ -83,7 +86,28 @@ export function min(x: Tensor, axes?: number | number[], keepDims = false): Tens
  * dims are summed away and dims where `shape` has 1 are summed with the 1 kept. Same shape: a view.
  */
 export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
-  const name = 'sumTo';
+  const { axes, name } = sumToAxes('sumTo', x, shape);
+  return reduceTo(name, 'sum', false, x, axes, [...shape]);
+}
+
+/**
+ * into += sumTo(x, into.shape), in place, in the dispatches sumTo takes (the sum is rounded to f32 before it is
+ * added, so the same values as add(into, sumTo(x, into.shape))); an in-place gradient accumulation. Returns
+ * false, recording nothing, where sumTo would be a view (nothing is summed): add the usual way then.
+ */
+export function addSumTo(into: Tensor, x: Tensor): boolean {
+  const { axes, name } = sumToAxes('addSumTo', x, into.shape);
+  assertDType(name, 'into', 'f32', into.dtype);
+  into.storage(name);
+  if (into.device !== x.device) throw new Error(`${name}: into is on ${into.device.label}, x on ${x.device.label}`);
+  if (into.storage(name).handle === x.storage(name).handle) throw new Error(`${name}: into must not share memory with x`);
+  const layout = reduceLayout(name, x.shape, axes);
+  if (layout.r === 1) return false;
+  if (layout.nout > 0) launch(x.device, x, into, 'sum', layout, 1, true);
+  return true;
+}
+
+function sumToAxes(name: string, x: Tensor, shape: readonly number[]): { axes: number[]; name: string } {
   assertDType(name, 'x', 'f32', x.dtype);
   x.storage(name);
   const lead = x.rank - shape.length;
@@ -102,5 +126,5 @@ export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
     if (t !== 1) throw bad();
     axes.push(i);
   }
-  return reduceTo(name, 'sum', false, x, axes, [...shape]);
+  return { axes, name };
 }

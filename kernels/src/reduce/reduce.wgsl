@@ -11,6 +11,7 @@
 // nsplit > 1 it writes partials [nout, nsplit] that a second dispatch of this kernel reduces. The split is
 // the fast-varying thread index when the reduced elements are contiguous (rs0 = 1, splitInner = 1), else the
 // output is, so neighbouring threads read neighbouring addresses either way.
+// With u.accum (nsplit = 1 only) the result is added to Y's value instead of replacing it.
 // OP: 0 sum (times u.scale: mean), 1 max, 2 min. u.init is the identity (0, -inf, +inf) from the host, since
 // WGSL has no infinity literal.
 
@@ -34,7 +35,7 @@ struct Params {
   rs2: u32,
   init: f32,
   scale: f32,
-  _pad: u32,
+  accum: u32,
 }
 
 @group(0) @binding(0) var<storage, read> X: array<f32>;
@@ -109,5 +110,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     return;
   }
   if (OP == 0u) { acc *= u.scale; }
+  // accum (nsplit 1 only): add the result to what Y holds (an in-place gradient accumulation)
+  if (u.accum != 0u) { acc = Y[t] + acc; }
   Y[t] = acc;
 }
