@@ -54,6 +54,10 @@ function addBox(a: Tensor, b: Box, shape: readonly number[]): Tensor {
  * returned gradients belong to the caller (or the enclosing scope). A param the loss does not depend on gets
  * zeros.
  *
+ * Where a Var's gradient so far is grad()'s alone, a rule may add its contribution into it in place (see
+ * Rule.backward: a weight shared by T steps then costs no adds at all), with the same f32 additions in the same
+ * order as accumulating by add.
+ *
  * Two kinds of gradient are kept unmaterialised, which saves dispatches and bytes but never changes a value
  * (the same f32 additions in the same order):
  *  - slice-like ops (Rule.piece) hand their dy back as a sparse piece instead of a zero-padded full-size
@@ -115,6 +119,16 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
       c.dispose();
     } else grads.set(v, c);
   };
+  /**
+   * v's dense gradient so far when grad() holds its memory alone (no other view: not dy, not a view another
+   * Var's gradient shares, not a window), so a rule may add into it in place; else null.
+   */
+  const exclusive = (v: Var): Tensor | null => {
+    const t = grads.get(v);
+    if (!t || t === dy || boxes.has(v)) return null;
+    const s = t.storage('grad');
+    return s.refs === 1 && !s.parent ? t : null;
+  };
   /** v's whole gradient: its dense sum (or box, copied out) plus its pieces, assembled (and stored in grads). */
   const settle = (v: Var): Tensor | undefined => {
     const b = boxes.get(v);
@@ -162,18 +176,21 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
       continue;
     }
     const want = node.inputs.map((inp) => leads.has(inp));
-    if (isPieceNode(node)) {
+    const addPiece = (inp: Var, begin: readonly number[], t: Tensor) => {
+      const list = pieces.get(inp) ?? [];
+      list.push({ begin, g: t });
+      pieces.set(inp, list);
+    };
+    const fromBackward = isPieceNode(node) && node.piece.fromBackward ? node.piece : null;
+    if (isPieceNode(node) && !fromBackward) {
       // Slice-like: that input's gradient is g placed at begin; keep it sparse until the input settles.
       const { input: pi, begin, shape } = node.piece;
-      const inp = node.inputs[pi];
-      if (needsGrad(inp)) {
-        const list = pieces.get(inp) ?? [];
-        list.push({ begin, g: g.reshape(shape) });
-        pieces.set(inp, list);
-      }
+      if (needsGrad(node.inputs[pi])) addPiece(node.inputs[pi], begin, g.reshape(shape));
       want[pi] = false;
     }
-    const ins = want.some(Boolean) ? node.backward(g, want) : [];
+    // Inputs whose dense gradient so far is grad()'s alone may receive this contribution in place.
+    const acc = node.inputs.map((inp, j) => (want[j] && needsGrad(inp) && j !== fromBackward?.input ? exclusive(inp) : null));
+    const ins = want.some(Boolean) ? node.backward(g, want, acc) : [];
     if (!wanted.has(v)) {
       grads.delete(v);
       if (g !== dy) g.dispose();
@@ -181,6 +198,13 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
     node.inputs.forEach((inp, j) => {
       const gi = ins[j];
       if (!gi) return;
+      if (gi === acc[j]) return; // added into the input's gradient in place by the rule
+      if (fromBackward && j === fromBackward.input) {
+        // the rule's gradient for a sliced input: a piece of the piece's shape, kept sparse like a slice's
+        if (needsGrad(inp)) addPiece(inp, fromBackward.begin, as(gi, fromBackward.shape));
+        else gi.dispose();
+        return;
+      }
       if (!needsGrad(inp)) {
         gi.dispose();
         return;

@@ -8,14 +8,22 @@ import { isGradEnabled, Var, type GradNode } from './var.js';
  */
 export interface Rule<P, S = undefined> {
   forward(inputs: Tensor[], params: P): { y: Tensor; saved?: S };
-  backward(dy: Tensor, ctx: { inputs: Tensor[]; y: Tensor; saved: S; params: P; needs: boolean[] }): (Tensor | null)[];
+  /**
+   * `acc[i]`, where not null, is input i's gradient summed so far, a tensor that grad() owns alone (no other
+   * view of its memory): the rule may add its contribution into it in place (e.g. a matmul with out and
+   * accumulate) and return that same tensor for input i, and grad() then adds nothing; or ignore it and return
+   * a new gradient as usual. In place, the contribution must be added as add(acc, contribution) would add it.
+   */
+  backward(dy: Tensor, ctx: { inputs: Tensor[]; y: Tensor; saved: S; params: P; needs: boolean[]; acc: (Tensor | null)[] }): (Tensor | null)[];
   /**
    * Optional, for slice-like ops: input `input`'s gradient is zeros of its shape with dy, viewed as `shape`,
    * placed at `begin`. grad() then keeps that gradient as a sparse piece and assembles all pieces of one Var at
    * once (one concat when they tile an axis) instead of padding each to the Var's full size, and asks
    * `backward` only for the other inputs; `backward` stays the dense rule for all of them.
+   * With `fromBackward`, the piece is not dy but what `backward` returns for that input, of the piece's shape
+   * (a fused op whose slice input receives a gradient computed from dy, e.g. linear's addend).
    */
-  piece?(params: P): { input: number; begin: readonly number[]; shape: readonly number[] };
+  piece?(params: P): { input: number; begin: readonly number[]; shape: readonly number[]; fromBackward?: boolean } | null;
   /**
    * Optional, for concat-like ops: input i's gradient is the box of dy at begins[i] with input i's shape. grad()
    * may then add that box into the input's other gradients in one pass (sliceAdd) instead of copying it out
@@ -28,7 +36,7 @@ export interface Rule<P, S = undefined> {
 
 /** A GradNode one of whose inputs gets its gradient as a piece (see Rule.piece). */
 export interface PieceGradNode extends GradNode {
-  piece: { input: number; begin: readonly number[]; shape: readonly number[] };
+  piece: { input: number; begin: readonly number[]; shape: readonly number[]; fromBackward?: boolean };
 }
 /** A GradNode whose inputs' gradients are boxes of dy (see Rule.slices). */
 export interface SlicesGradNode extends GradNode {
@@ -65,9 +73,11 @@ function apply<P, S>(name: string, rule: Rule<P, S>, inputs: Var[], params: P): 
     inputs,
     // `want` (from grad) narrows `needs` to the inputs that lead to a requested parameter, so e.g. an actor
     // loss differentiated through a frozen world model computes no gradients for the model's weights.
-    backward: (dy, want) => rule.backward(dy, { inputs: xs, y, saved: saved as S, params, needs: want ? needs.map((n, i) => n && want[i]) : needs }),
+    backward: (dy, want, acc) =>
+      rule.backward(dy, { inputs: xs, y, saved: saved as S, params, needs: want ? needs.map((n, i) => n && want[i]) : needs, acc: acc ? [...acc] : xs.map(() => null) }),
   };
-  if (rule.piece) (node as PieceGradNode).piece = rule.piece(params);
+  const pc = rule.piece?.(params);
+  if (pc) (node as PieceGradNode).piece = pc;
   if (rule.slices) (node as SlicesGradNode).sliceBegins = rule.slices(params, xs.map((x) => x.shape));
   if (rule.view) (node as ViewGradNode).view = true;
   return new Var(y, true, node);

@@ -7,8 +7,11 @@ import { OWNED_TENSORS, type Device, type DType, type Tensor } from '@twist/kern
 export interface GradNode {
   op: string;
   inputs: readonly Var[];
-  /** dL/dinputs from dL/dy; `want[i]` false skips input i's gradient (null), whatever it requires. */
-  backward(dy: Tensor, want?: readonly boolean[]): (Tensor | null)[];
+  /**
+   * dL/dinputs from dL/dy; `want[i]` false skips input i's gradient (null), whatever it requires. `acc[i]`: input
+   * i's gradient so far, which the rule may add into in place and return (see Rule.backward).
+   */
+  backward(dy: Tensor, want?: readonly boolean[], acc?: readonly (Tensor | null)[]): (Tensor | null)[];
 }
 
 /**

@@ -40,6 +40,15 @@ export const CASES: RuleCase[] = [
   { name: 'matmul transB', shapes: [[3, 4], [2, 4]], f: (a, b) => A.matmul(a, b, { transB: true }) },
   { name: 'matmul transA transB', shapes: [[4, 3], [2, 4]], gen: (r) => { const [m, k, n] = [r(), r(), r()]; return [[k, m], [n, k]]; }, f: (a, b) => A.matmul(a, b, { transA: true, transB: true }) },
   { name: 'matmul batched broadcast + bias', shapes: [[2, 3, 4], [4, 5], [5]], f: (a, b, c) => A.matmul(a, b, { bias: c }) },
+  // The fused linear op (matmul epilogue: bias or a box of another tensor, then an activation).
+  ...(['tanh', 'silu', 'sigmoid', 'elu', 'none'] as const).map((act) => ({
+    name: `linear + bias, ${act}`,
+    shapes: [[3, 4], [4, 5], [5]],
+    gen: (r: () => number) => { const [m, k, n] = [r(), r(), r()]; return [[m, k], [k, n], [n]]; },
+    f: (x: Var, w: Var, b: Var) => A.linear(x, w, { bias: b, act }),
+  })),
+  { name: 'linear, tanh, no bias', shapes: [[2, 3], [3, 4]], f: (x, w) => A.linear(x, w, { act: 'tanh' }) },
+  { name: 'linear + addend box, silu', shapes: [[3, 4], [4, 5], [3, 2, 5]], f: (x, w, d) => A.linear(x, w, { addend: { x: d, begin: [0, 1, 0] }, act: 'silu' }) },
   { name: 'sum axes', shapes: [[2, 3, 4]], gen: (r) => [[r(), r(), r()]], f: (x) => A.sum(x, [0, 2]) },
   { name: 'mean keepDims', shapes: [[3, 4]], f: (x) => A.mean(x, 1, true) },
   { name: 'max', shapes: [[3, 5]], f: (x) => A.max(x, -1), tol: { eps: 1e-3, atol: 2e-3 } },

@@ -116,9 +116,10 @@ export class RSSM extends A.Module {
   imgStep(prev: { deter: Var; stoch: Var }, action: Var): LatentState {
     const { stoch, classes } = this.cfg;
     const n = prev.deter.shape[0];
-    const x = this.#act(this.imgIn.forward(A.concat([A.reshape(prev.stoch, [n, stoch * classes]), action], -1)));
+    // Linear + activation as one fused op each (the same values as activation(forward(x))).
+    const x = this.imgIn.forwardAct(A.concat([A.reshape(prev.stoch, [n, stoch * classes]), action], -1), this.cfg.act);
     const deter = this.gru.forward(x, prev.deter);
-    const logits = A.reshape(this.priorHead.forward(this.#act(this.imgOut.forward(deter))), [n, stoch, classes]);
+    const logits = A.reshape(this.priorHead.forward(this.imgOut.forwardAct(deter, this.cfg.act)), [n, stoch, classes]);
     return { deter, stoch: this.#sample(logits), logits };
   }
 
@@ -127,7 +128,7 @@ export class RSSM extends A.Module {
     const { stoch, classes } = this.cfg;
     const n = prev.deter.shape[0];
     const prior = this.imgStep(prev, action);
-    const x = this.#act(this.obsOut.forward(A.concat([prior.deter, embed], -1)));
+    const x = this.obsOut.forwardAct(A.concat([prior.deter, embed], -1), this.cfg.act);
     const logits = A.reshape(this.postHead.forward(x), [n, stoch, classes]);
     return { post: { deter: prior.deter, stoch: this.#sample(logits), logits }, prior };
   }
@@ -177,8 +178,9 @@ export class RSSM extends A.Module {
     const actIn = perStep(acts, wa, this.imgIn.bias);
     const embIn = perStep(embeds, we, this.obsOut.bias);
     const H = this.cfg.hidden;
-    /** y + x[:, t] (one sliceAdd), x [B, T, H] */
-    const plusStep = (y: Var, x: Var, t: number) => A.sliceAdd(y, x, [0, t, 0], [B, 1, H]);
+    const act = this.cfg.act;
+    /** act(y W + x[:, t]) for x [B, T, H], as one fused op (linear with an addend box): the same values as act(sliceAdd(matmul(y, W), x)). */
+    const stepIn = (y: Var, w: Var, x: Var, t: number) => A.linear(y, w, { addend: { x, begin: [0, t, 0] }, act });
     let state: { deter: Var; stoch: Var } = start ?? this.initial(embeds.device, B);
     const deters: Var[] = [];
     const stochs: Var[] = [];
@@ -191,11 +193,11 @@ export class RSSM extends A.Module {
         stoch: masked(state.stoch, keep && A.reshape(keep, [B, 1, 1])),
       };
       // Prior step: h' = GRU(h, act(z W_z + a W_a + b)); z = 0 at the zero start contributes nothing.
-      const xIn = zeroState ? A.reshape(A.slice(actIn, [0, 0, 0], [B, 1, H]), [B, H]) : plusStep(A.matmul(A.reshape(prev.stoch, [B, Z]), wz), actIn, t);
-      const deter = this.gru.forward(this.#act(xIn), prev.deter);
+      const xIn = zeroState ? this.#act(A.reshape(A.slice(actIn, [0, 0, 0], [B, 1, H]), [B, H])) : stepIn(A.reshape(prev.stoch, [B, Z]), wz, actIn, t);
+      const deter = this.gru.forward(xIn, prev.deter);
       this.rngOffset += B * S; // the prior's sample rows, as obsStep draws them
       // Posterior: z ~ q(z | h', e), logits = W_post act(h' W_h + e W_e + b).
-      const x = this.#act(plusStep(A.matmul(deter, wh), embIn, t));
+      const x = stepIn(deter, wh, embIn, t);
       const logits = A.reshape(this.postHead.forward(x), [B, S, C]);
       const stoch = this.#sample(logits);
       deters.push(deter);
@@ -203,12 +205,12 @@ export class RSSM extends A.Module {
       state = { deter, stoch };
     }
     const deter = A.stack(deters, 1);
-    const priorLogits = A.reshape(this.priorHead.forward(this.#act(this.imgOut.forward(deter))), [B, T, S, C]);
+    const priorLogits = A.reshape(this.priorHead.forward(this.imgOut.forwardAct(deter, act)), [B, T, S, C]);
     // The posterior logits returned are those of the loop recomputed in one pass over all rows (the same
     // values up to f32 rounding), so the losses' gradients reach the posterior layers as whole-sequence matmuls
     // and the per-step logits carry only their samples' straight-through gradient: cheaper than stacking them.
-    const postIn = A.add(A.reshape(A.matmul(A.reshape(deter, [B * T, D]), wh), [B, T, H]), embIn);
-    const postLogits = A.reshape(this.postHead.forward(this.#act(postIn)), [B, T, S, C]);
+    const postIn = A.linear(A.reshape(deter, [B * T, D]), wh, { addend: { x: A.reshape(embIn, [B * T, H]), begin: [0, 0] }, act });
+    const postLogits = A.reshape(this.postHead.forward(postIn), [B, T, S, C]);
     return { deter, stoch: A.stack(stochs, 1), postLogits, priorLogits };
   }
 

@@ -1,7 +1,7 @@
 import type { Conv2dOptions } from '@twist/kernels';
 import { activation, ACTIVATIONS, type ActivationName } from '../ops/elementwise.js';
 import { conv2d, convTranspose2d, gruCell, layerNorm } from '../ops/fused.js';
-import { matmul } from '../ops/linalg.js';
+import { linear, matmul } from '../ops/linalg.js';
 import { reshape } from '../ops/shape.js';
 import type { Var } from '../var.js';
 import { glorotUniform, onesInit, zerosInit, type InitContext } from './init.js';
@@ -37,6 +37,16 @@ export class Linear extends Module {
     lastDim('Linear', x, this.inFeatures);
     const lead = x.shape.slice(0, -1);
     const y = matmul(x.shape.length === 2 ? x : reshape(x, [-1, this.inFeatures]), this.weight, { bias: this.bias });
+    return x.shape.length === 2 ? y : reshape(y, [...lead, this.outFeatures]);
+  }
+  /**
+   * act(forward(x)) as one fused op (linear: the bias and the activation in the matmul's epilogue, and their
+   * gradients in one dispatch); the same values as activation(forward(x), act).
+   */
+  forwardAct(x: Var, act: ActivationName): Var {
+    lastDim('Linear', x, this.inFeatures);
+    const lead = x.shape.slice(0, -1);
+    const y = linear(x.shape.length === 2 ? x : reshape(x, [-1, this.inFeatures]), this.weight, { bias: this.bias, act });
     return x.shape.length === 2 ? y : reshape(y, [...lead, this.outFeatures]);
   }
 }
@@ -100,9 +110,8 @@ export class MLP extends Module {
   forward(x: Var): Var {
     let h = x;
     this.layers.forEach((l, i) => {
-      h = l.forward(h);
-      if (this.norms[i]) h = this.norms[i].forward(h);
-      h = activation(h, this.act);
+      if (this.norms[i]) h = activation(this.norms[i].forward(l.forward(h)), this.act);
+      else h = l.forwardAct(h, this.act); // bias and activation fused into the matmul
     });
     return this.head ? this.head.forward(h) : h;
   }

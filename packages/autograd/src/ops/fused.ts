@@ -27,8 +27,9 @@ const gruOp = defineOp<K.GruParams, GruSaved>('gruCell', {
     const r = K.gruCell(x, h, wx, wh, gamma, beta, p);
     return { y: r.h, saved: r.saved };
   },
-  backward: (dy, { inputs: [x, h, wx, wh, gamma], saved, needs }) => {
-    const g = K.gruCellBackward(dy, saved, x, h, wx, wh, gamma);
+  backward: (dy, { inputs: [x, h, wx, wh, gamma], saved, needs, acc }) => {
+    const into = (i: number) => (needs[i] ? acc[i] : null);
+    const g = K.gruCellBackward(dy, saved, x, h, wx, wh, gamma, { dx: into(0), dh: into(1), dWx: into(2), dWh: into(3), dgamma: into(4), dbeta: into(5) });
     const all = [g.dx, g.dh, g.dWx, g.dWh, g.dgamma, g.dbeta];
     return all.map((t, i) => {
       if (needs[i]) return t;
