@@ -11,3 +11,10 @@ export {
   type TruncNormalBounds,
   type TruncNormalSampleOptions,
 } from './truncnorm.js';
+export {
+  truncNormalHeadSample,
+  truncNormalHeadSampleGrad,
+  truncNormalHeadEntropy,
+  truncNormalHeadEntropyGrad,
+  type TruncNormalHeadOptions,
+} from './head.js';

@@ -72,6 +72,12 @@ function bounds(op: string, o: TruncNormalBounds | undefined): { lo: number; hi:
   return { lo, hi };
 }
 
+/** @internal the bounds (and clip, else 0) of a truncnorm op's options, validated as every op does. */
+export function truncNormalBounds(op: string, o: TruncNormalSampleOptions | undefined, withClip: boolean): { lo: number; hi: number; clip: number } {
+  const { lo, hi } = bounds(op, o);
+  return { lo, hi, clip: withClip ? clipOf(op, o, lo, hi) : 0 };
+}
+
 function clipOf(op: string, o: TruncNormalSampleOptions | undefined, lo: number, hi: number): number {
   const clip = o?.clip ?? 0;
   if (typeof clip !== 'number' || !(clip >= 0 && clip < (hi - lo) / 2)) {

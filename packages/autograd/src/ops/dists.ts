@@ -45,3 +45,32 @@ const entropyOp = defineOp<Bounds>('truncNormalEntropy', {
 
 /** Entropy of TN(mean, std; lo, hi) summed over the last axis: [..., A] -> [...]. */
 export const truncNormalEntropy = (mean: Var, std: Var, lo = -1, hi = 1) => entropyOp([mean, std], { lo, hi });
+
+/** DreamerV2's actor head: mean = tanh(m), std = (maxStd - minStd) sigmoid(s / 2) + minStd from out = [m | s]. */
+interface HeadParams extends Bounds {
+  clip: number;
+  minStd: number;
+  maxStd: number;
+}
+
+const headSampleOp = defineOp<HeadParams>('truncNormalHeadSample', {
+  forward: ([out, u], p) => ({ y: K.truncNormalHeadSample(u, out, p) }),
+  backward: (dy, { inputs: [out, u], params: p, needs, acc }) => [needs[0] ? K.truncNormalHeadSampleGrad(dy, u, out, p, acc[0]) : null, null],
+});
+
+/**
+ * truncNormalSample on the actor head's mean and std (see HeadParams), from the head's output out [..., 2A]
+ * directly: one fused kernel forward and one backward (the gradient lands in out, added in place into its
+ * gradient so far), instead of the split, tanh, scale, sigmoid and affine ops and their gradients. u [..., A].
+ */
+export const truncNormalHeadSample = (out: Var, u: Var, opts: { lo?: number; hi?: number; clip?: number; minStd: number; maxStd: number }) =>
+  headSampleOp([out, u], { lo: opts.lo ?? -1, hi: opts.hi ?? 1, clip: opts.clip ?? 0, minStd: opts.minStd, maxStd: opts.maxStd });
+
+const headEntropyOp = defineOp<HeadParams>('truncNormalHeadEntropy', {
+  forward: ([out], p) => ({ y: K.truncNormalHeadEntropy(out, p) }),
+  backward: (dy, { inputs: [out], params: p, acc }) => [K.truncNormalHeadEntropyGrad(dy, out, p, acc[0])],
+});
+
+/** truncNormalEntropy on the actor head's mean and std, from out [..., 2A] directly (fused, as truncNormalHeadSample). */
+export const truncNormalHeadEntropy = (out: Var, opts: { lo?: number; hi?: number; minStd: number; maxStd: number }) =>
+  headEntropyOp([out], { lo: opts.lo ?? -1, hi: opts.hi ?? 1, clip: 0, minStd: opts.minStd, maxStd: opts.maxStd });
