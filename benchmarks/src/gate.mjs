@@ -36,18 +36,23 @@ export async function gateCases(ctx) {
 
 const TRAIN_STEP = 'WorldModel.trainStep quick state B16 T50';
 
+const AGENT_UPDATE = 'DreamerAgent.update quick state B16 T32';
+
 /**
  * The gate's counts: dispatches of one quick-state WorldModelTrainer step at B16 x T50, plain and with the host
- * copy of isFirst (the agent's path). Deterministic, so each is one untimed step (a few seconds in all), gated
- * at COUNT_TOLERANCE (2%) above its baseline.
+ * copy of isFirst (the agent's path), and of one whole agent update (world-model step and actor-critic update in
+ * imagination, quick preset). Deterministic, so each is one untimed step (a few seconds in all), gated at
+ * COUNT_TOLERANCE (2%) above its baseline.
  * @param {{ device: import('@twist/kernels').Device }} ctx
  * @returns {Promise<Record<string, number>>}
  */
 export async function gateCounts(ctx) {
   const { trainStepDispatches } = await import('./suites/rssm.mjs');
+  const { agentUpdateDispatches } = await import('./suites/agent.mjs');
   return {
     [`${TRAIN_STEP}: dispatches/step`]: await trainStepDispatches(ctx.device),
     [`${TRAIN_STEP} isFirstHost: dispatches/step`]: await trainStepDispatches(ctx.device, { hint: true }),
+    [`${AGENT_UPDATE}: dispatches/update`]: await agentUpdateDispatches(ctx.device),
   };
 }
 

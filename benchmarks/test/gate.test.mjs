@@ -285,8 +285,12 @@ describe('counts: dispatches per training step (deterministic, 2% tolerance)', (
   const scaled = (/** @type {number} */ f, only = keys) => Object.fromEntries(keys.map((k) => [k, only.includes(k) ? Math.round(counts[k] * f) : counts[k]]));
   const ratios = () => resultsFrom(intel.ratios);
 
-  it("the committed baseline of the Intel key counts the quick-state trainStep's dispatches, plain and with isFirstHost", () => {
-    expect(keys).toEqual(['WorldModel.trainStep quick state B16 T50: dispatches/step', 'WorldModel.trainStep quick state B16 T50 isFirstHost: dispatches/step']);
+  it("the committed baseline of the Intel key counts the quick-state trainStep's dispatches, plain and with isFirstHost, and a whole agent update's", () => {
+    expect(keys).toEqual([
+      'WorldModel.trainStep quick state B16 T50: dispatches/step',
+      'WorldModel.trainStep quick state B16 T50 isFirstHost: dispatches/step',
+      'DreamerAgent.update quick state B16 T32: dispatches/update',
+    ]);
     for (const k of keys) expect(Number.isInteger(counts[k]) && counts[k] > 0).toBe(true);
     // The hint only removes masks: never more dispatches than without it.
     expect(counts[keys[1]]).toBeLessThanOrEqual(counts[keys[0]]);
