@@ -3,12 +3,19 @@ import { readMetricsLog } from './run-dir.js';
 
 /**
  * Redraws a run's curve (`curve.png` and `.svg`) from its metrics: evaluation return against env steps (with
- * the zero-action and random policies' returns as reference lines) beside the world-model loss.
+ * the zero-action and random policies' returns as reference lines) beside the training loss: the world-model
+ * loss of a Dreamer run, the critic loss of a model-free (SAC) run, whichever the metrics hold.
  */
 export function writeCurve(pathWithoutExt: string, metricsPath: string, title: string): void {
-  const rows = readMetricsLog(metricsPath);
+  writePlot(pathWithoutExt, renderPanels(curvePanels(readMetricsLog(metricsPath), title), 2));
+}
+
+/** The two panels of a run's curve from its metric rows (see writeCurve). */
+export function curvePanels(rows: Record<string, any>[], title: string) {
   const evals = rows.filter((r) => r.kind === 'eval');
-  const trains = rows.filter((r) => r.kind === 'train' && Number.isFinite(r.loss));
+  const key = rows.some((r) => r.kind === 'train' && Number.isFinite(r.loss)) ? 'loss' : 'criticLoss';
+  const lossName = key === 'loss' ? 'world-model loss' : 'critic loss';
+  const trains = rows.filter((r) => r.kind === 'train' && Number.isFinite(r[key]));
   const refs = evals.find((r) => r.references)?.references;
   const hlines = refs
     ? [
@@ -25,11 +32,11 @@ export function writeCurve(pathWithoutExt: string, metricsPath: string, title: s
   const panels = [
     { title: `${title}: evaluation return`, xLabel: 'env steps', yLabel: 'return', series: [evalSeries], hlines },
     {
-      title: 'world-model loss',
+      title: lossName,
       xLabel: 'env steps',
       yLabel: 'loss',
-      series: [{ name: 'world-model loss', x: trains.map((r) => r.envFrames), y: trains.map((r) => r.loss) }],
+      series: [{ name: lossName, x: trains.map((r) => r.envFrames), y: trains.map((r) => r[key]) }],
     },
   ];
-  writePlot(pathWithoutExt, renderPanels(panels, 2));
+  return panels;
 }
