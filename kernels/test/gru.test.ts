@@ -279,3 +279,33 @@ describe('gruCell CPU reference', () => {
     expect(() => gruCellBackward(t.dhNew, f.saved, x, h, Wx, Wh, gamma)).toThrow(/used after dispose/);
   });
 });
+
+describe('gruCellBackward adding into gradients so far (in place, or a strided addend for dh)', () => {
+  test.prop([SIZES, fc.integer()], { numRuns: 15 })('equals add(prev, result) and result + box, bit for bit (every backend)', async ([B, I, H], seed) => {
+    const c = makeCase(B, I, H, seed);
+    const devs: Device[] = hasGpu ? [cpu, await gpu()] : [cpu];
+    for (const d of devs) {
+      const t = up(d, c);
+      const { saved } = gruCell(t.x, t.h, t.Wx, t.Wh, t.gamma, t.beta);
+      const dy = tensor(d, c.dhNew, [B, H]);
+      const plain = gruCellBackward(dy, saved, t.x, t.h, t.Wx, t.Wh, t.gamma);
+      const shapes = { dx: [B, I], dh: [B, H], dWx: [I, 3 * H], dWh: [H, 3 * H], dgamma: [3 * H], dbeta: [3 * H] } as const;
+      const keys = Object.keys(shapes) as (keyof typeof shapes)[];
+      const prev = keys.map((k, i) => randomArray(shapes[k].reduce((a, b) => a * b, 1), seed + 10 + i));
+      const into = Object.fromEntries(keys.map((k, i) => [k, tensor(d, prev[i], shapes[k])]));
+      const got = gruCellBackward(dy, saved, t.x, t.h, t.Wx, t.Wh, t.gamma, into);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        expect(got[k], k).toBe(into[k]);
+        const want = Float32Array.from(await read(plain[k]), (v, j) => Math.fround(prev[i][j] + v));
+        expect(Array.from(new Uint32Array((await read(got[k])).buffer)), `${d.backend} ${k} [${B},${I},${H}]`).toEqual(Array.from(new Uint32Array(want.buffer)));
+      }
+      // dh's gradient so far as time step 1 of a [B, 3, H] tensor
+      const big = randomArray(B * 3 * H, seed + 20);
+      const boxed = gruCellBackward(dy, saved, t.x, t.h, t.Wx, t.Wh, t.gamma, { dhAddend: { x: tensor(d, big, [B, 3, H]), offset: H, rowStride: 3 * H } });
+      const dh = await read(plain.dh);
+      const want = Float32Array.from(dh, (v, j) => Math.fround(v + big[Math.floor(j / H) * 3 * H + H + (j % H)]));
+      expect(Array.from(new Uint32Array((await read(boxed.dh)).buffer)), `${d.backend} dh + box`).toEqual(Array.from(new Uint32Array(want.buffer)));
+    }
+  });
+});

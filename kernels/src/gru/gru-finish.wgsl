@@ -4,23 +4,30 @@
 //  - the rest: dh = dh_direct + dpre @ Wh^T elementwise over [B, H] (TC * TR elements per workgroup).
 // dp and dh_direct come packed in DPX [B, 4H] (see gru-backward.wgsl).
 // u.acc (bits 1 dgamma, 2 dbeta, 4 dh): those results are added to the values already in DG, DB, DH (an
-// in-place gradient accumulation, the same f32 additions as add(prev, result)).
+// in-place gradient accumulation, the same f32 additions as add(prev, result)). Variant with BOX (template
+// markers BOX_DECL, BOX_ADD and the binding numbers B_DG.. B_U): dh also gets BOX[u.bOff + b * u.bRow + j] added
+// last, a gradient so far that is a strided box of another tensor (as sliceAdd(dh, box) would add it).
 
 struct Params {
   rows: u32,
   H: u32,
   colGroups: u32,
   acc: u32,
+  bOff: u32,
+  bRow: u32,
+  _p0: u32,
+  _p1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> DPX: array<f32>;
 @group(0) @binding(1) var<storage, read> PRE: array<f32>;
 @group(0) @binding(2) var<storage, read> AUX: array<f32>;
 @group(0) @binding(3) var<storage, read> DHM: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DG: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DB: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DH: array<f32>;
-@group(0) @binding(7) var<uniform> u: Params;
+{{BOX_DECL}}
+@group(0) @binding({{B_DG}}) var<storage, read_write> DG: array<f32>;
+@group(0) @binding({{B_DB}}) var<storage, read_write> DB: array<f32>;
+@group(0) @binding({{B_DH}}) var<storage, read_write> DH: array<f32>;
+@group(0) @binding({{B_U}}) var<uniform> u: Params;
 
 override TC: u32 = 64;
 override TR: u32 = 4;
@@ -57,7 +64,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
       let b = i / H;
       let j = i - b * H;
       let v = DPX[b * 4u * H + 3u * H + j] + DHM[i];
-      DH[i] = select(v, DH[i] + v, (u.acc & 4u) != 0u);
+      DH[i] = select(v, DH[i] + v, (u.acc & 4u) != 0u){{BOX_ADD}};
     }
   }
 }

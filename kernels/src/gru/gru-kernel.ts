@@ -28,6 +28,8 @@ export interface GruFinishParams {
   H: number;
   /** Bits: 1 dgamma, 2 dbeta, 4 dh are added to the outputs' values (in-place gradient accumulation). */
   acc?: number;
+  /** A fifth input BOX whose elements BOX[off + b * row + j] are added to dh last (a strided gradient so far). */
+  box?: { off: number; row: number } | null;
 }
 
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
@@ -146,7 +148,7 @@ const colGroups = (p: GruFinishParams) => Math.ceil((3 * p.H) / TC);
 registerKernel({
   name: 'gru_finish',
   backend: 'cpu',
-  run([dpx, pre, stats, dhm], [dg, db, dh], p: GruFinishParams) {
+  run([dpx, pre, stats, dhm, box], [dg, db, dh], p: GruFinishParams) {
     const { H } = p;
     const C = 3 * H;
     const ag = new Float64Array(C);
@@ -164,6 +166,7 @@ registerKernel({
       for (let j = 0; j < H; j++) {
         const v = f(dpx[r * 4 * H + 3 * H + j] + dhm[r * H + j]);
         dh[r * H + j] = acc & 4 ? dh[r * H + j] + v : v;
+        if (p.box) dh[r * H + j] += box[p.box.off + r * p.box.row + j];
       }
     }
     // with accumulation: the f32 sum added to the value there, as add would
@@ -177,13 +180,27 @@ registerKernel({
 registerKernel({
   name: 'gru_finish',
   backend: 'webgpu',
-  source: finishSource,
+  source: (p: GruFinishParams) => {
+    const b = p.box ? 1 : 0;
+    return finishSource
+      .replace('{{BOX_DECL}}', p.box ? '@group(0) @binding(4) var<storage, read> BOX: array<f32>;' : '')
+      .replace('{{BOX_ADD}}', p.box ? ' + BOX[u.bOff + b * u.bRow + j]' : '')
+      .replace('{{B_DG}}', String(4 + b))
+      .replace('{{B_DB}}', String(5 + b))
+      .replace('{{B_DH}}', String(6 + b))
+      .replace('{{B_U}}', String(7 + b));
+  },
+  variant: (p: GruFinishParams) => (p.box ? 'box' : 'plain'),
   constants: () => ({ TC, TR }),
   uniforms: (p: GruFinishParams) => [
     ['u32', p.rows],
     ['u32', p.H],
     ['u32', colGroups(p)],
     ['u32', p.acc ?? 0],
+    ['u32', p.box?.off ?? 0],
+    ['u32', p.box?.row ?? 0],
+    ['u32', 0],
+    ['u32', 0],
   ],
   dispatch: (p: GruFinishParams) => grid1d(colGroups(p) + Math.ceil((p.rows * p.H) / (TC * TR)), 1),
 });

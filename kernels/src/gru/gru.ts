@@ -119,6 +119,11 @@ export interface GruGradInto {
   dWh?: Tensor | null;
   dgamma?: Tensor | null;
   dbeta?: Tensor | null;
+  /**
+   * dh's gradient so far as a strided box of another tensor (element (b, j) at x[offset + b * rowStride + j]),
+   * not with `dh`: the returned dh (a new tensor) is the result plus it, added last (as sliceAdd would).
+   */
+  dhAddend?: { x: Tensor; offset: number; rowStride: number } | null;
 }
 
 export function gruCellBackward(
@@ -162,6 +167,13 @@ export function gruCellBackward(
   const ig = target(into.dgamma, 'dgamma', [3 * H]);
   const ib = target(into.dbeta, 'dbeta', [3 * H]);
   const ih = target(into.dh, 'dh', [B, H]);
+  const ad = into.dhAddend ?? null;
+  if (ad) {
+    if (ih) throw new Error(`${op}: into.dh and into.dhAddend exclude each other`);
+    check(op, 'into.dhAddend.x', ad.x, ad.x.shape, dev);
+    const ok = Number.isInteger(ad.offset) && ad.offset >= 0 && Number.isInteger(ad.rowStride) && ad.rowStride >= 0 && ad.offset + (B - 1) * ad.rowStride + H <= ad.x.size;
+    if (!ok) throw new Error(`${op}: into.dhAddend: rows of ${H} at offset ${ad.offset}, stride ${ad.rowStride} (${B} rows) must lie inside x ${fmt(ad.x.shape)}`);
+  }
   const dx = matmul(dpre, Wx, { transB: true, ...acc(ix) });
   const dhm = matmul(dpre, Wh, { transB: true });
   const dWx = matmul(x, dpre, { transA: true, ...acc(iWx) });
@@ -169,8 +181,8 @@ export function gruCellBackward(
   const dgamma = ig ?? empty(dev, [3 * H], 'f32');
   const dbeta = ib ?? empty(dev, [3 * H], 'f32');
   const dh = ih ?? empty(dev, [B, H], 'f32');
-  const fp: GruFinishParams = { rows: B, H, acc: (ig ? 1 : 0) | (ib ? 2 : 0) | (ih ? 4 : 0) };
-  dev.run('gru_finish', [dpx, saved.pre, saved.aux, dhm], [dgamma, dbeta, dh], fp);
+  const fp: GruFinishParams = { rows: B, H, acc: (ig ? 1 : 0) | (ib ? 2 : 0) | (ih ? 4 : 0), box: ad && { off: ad.offset, row: ad.rowStride } };
+  dev.run('gru_finish', ad ? [dpx, saved.pre, saved.aux, dhm, ad.x] : [dpx, saved.pre, saved.aux, dhm], [dgamma, dbeta, dh], fp);
   dpre.dispose();
   dpx.dispose();
   dhm.dispose();

@@ -1,5 +1,5 @@
-import { add, concat, ones, slice, sliceAdd, sliceBackward, zeros, type Tensor } from '@twist/kernels';
-import { isPieceNode, isSlicesNode, isViewNode } from './op.js';
+import { add, concat, ones, slice, sliceAdd, sliceBackward, stridesOf, zeros, type Tensor } from '@twist/kernels';
+import { isPieceNode, isSlicesNode, isViewNode, type BoxAddend } from './op.js';
 import type { Var } from './var.js';
 import { fmt } from './util.js';
 
@@ -129,6 +129,53 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
     const s = t.storage('grad');
     return s.refs === 1 && !s.parent ? t : null;
   };
+  /**
+   * v's gradient so far when it is one box alone (no dense part) that, viewed as v's [M, N], is M rows of N
+   * contiguous elements at one stride of the box's tensor: a matmul can add it as its addend.
+   */
+  // Consumers (nodes) of each Var whose backward has not run yet; the loop counts them down.
+  const remaining = new Map<Var, number>();
+  for (const x of order) if (x.node) for (const inp of new Set(x.node.inputs)) remaining.set(inp, (remaining.get(inp) ?? 0) + 1);
+  const boxOwner = new Map<BoxAddend, Var>();
+  const boxAddend = (v: Var): BoxAddend | null => {
+    // Also through a chain of views (reshapes) each of which is its input's last consumer, from a v that the
+    // running node consumes last, none with a gradient yet or requested: then the box and this contribution are
+    // the whole gradient of the box's Var, and adding them in the rule is the same single f32 addition as
+    // adding them after the views (so the values do not depend on views standing in for other ops).
+    let u = v;
+    while (!boxes.has(u)) {
+      const last = u === v ? remaining.get(u) === 0 : remaining.get(u) === 1;
+      if (!last || grads.has(u) || pieces.has(u) || wanted.has(u) || !u.node || !isViewNode(u.node)) return null;
+      u = u.node.inputs[0];
+      if (!needsGrad(u)) return null;
+    }
+    if (u !== v && remaining.get(u) !== 1) return null;
+    const b = boxes.get(u)!;
+    if (v.shape.length !== 2 || b.src.dtype !== 'f32') return null;
+    const [M, N] = v.shape;
+    // a row: the box's innermost dims, merged while the inner ones are full (contiguous), N elements
+    let k = b.box.length - 1;
+    let n = b.box[k];
+    while (n < N && k > 0) {
+      if (b.box[k] !== b.src.shape[k]) return null;
+      n *= b.box[--k];
+    }
+    if (n !== N) return null;
+    const strides = stridesOf(b.src.shape);
+    let rows = 1;
+    let rowStride = 0;
+    for (let j = 0; j < k; j++) {
+      if (b.box[j] === 1) continue;
+      if (rows > 1) return null;
+      rows = b.box[j];
+      rowStride = strides[j];
+    }
+    if (rows !== M) return null;
+    const offset = b.begin.reduce((a, x, k) => a + x * strides[k], 0);
+    const addend = { x: b.src, offset, rowStride, used: false };
+    boxOwner.set(addend, u);
+    return addend;
+  };
   /** v's whole gradient: its dense sum (or box, copied out) plus its pieces, assembled (and stored in grads). */
   const settle = (v: Var): Tensor | undefined => {
     const b = boxes.get(v);
@@ -154,6 +201,7 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i];
     const node = v.node;
+    if (node) for (const inp of new Set(node.inputs)) remaining.set(inp, (remaining.get(inp) ?? 0) - 1);
     // A view whose whole gradient is one box hands the box on unchanged (same elements, other shape).
     const b = boxes.get(v);
     if (b && node && isViewNode(node) && !pieces.has(v) && !wanted.has(v)) {
@@ -188,9 +236,18 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
       if (needsGrad(node.inputs[pi])) addPiece(node.inputs[pi], begin, g.reshape(shape));
       want[pi] = false;
     }
-    // Inputs whose dense gradient so far is grad()'s alone may receive this contribution in place.
-    const acc = node.inputs.map((inp, j) => (want[j] && needsGrad(inp) && j !== fromBackward?.input ? exclusive(inp) : null));
-    const ins = want.some(Boolean) ? node.backward(g, want, acc) : [];
+    // Inputs whose dense gradient so far is grad()'s alone may receive this contribution in place; one whose
+    // gradient so far is a box may get it added by the rule (at its first place among the inputs only).
+    const usable = (inp: Var, j: number) => want[j] && needsGrad(inp) && j !== fromBackward?.input;
+    const acc = node.inputs.map((inp, j) => (usable(inp, j) ? exclusive(inp) : null));
+    const offered = new Set<Var>();
+    const accBox = node.inputs.map((inp, j) => {
+      const a = usable(inp, j) ? boxAddend(inp) : null;
+      if (!a || offered.has(boxOwner.get(a)!)) return null; // one box, one taker
+      offered.add(boxOwner.get(a)!);
+      return a;
+    });
+    const ins = want.some(Boolean) ? node.backward(g, want, acc, accBox) : [];
     if (!wanted.has(v)) {
       grads.delete(v);
       if (g !== dy) g.dispose();
@@ -199,6 +256,15 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
       const gi = ins[j];
       if (!gi) return;
       if (gi === acc[j]) return; // added into the input's gradient in place by the rule
+      const used = accBox[j];
+      if (used?.used) {
+        // the rule's result includes the box (of the input, or of the Var it is a view of): it replaces the box
+        const owner = boxOwner.get(used)!;
+        boxes.get(owner)!.src.dispose();
+        boxes.delete(owner);
+        grads.set(inp, as(gi, inp.shape));
+        return;
+      }
       if (fromBackward && j === fromBackward.input) {
         // the rule's gradient for a sliced input: a piece of the piece's shape, kept sparse like a slice's
         if (needsGrad(inp)) addPiece(inp, fromBackward.begin, as(gi, fromBackward.shape));

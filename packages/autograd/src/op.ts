@@ -13,8 +13,14 @@ export interface Rule<P, S = undefined> {
    * view of its memory): the rule may add its contribution into it in place (e.g. a matmul with out and
    * accumulate) and return that same tensor for input i, and grad() then adds nothing; or ignore it and return
    * a new gradient as usual. In place, the contribution must be added as add(acc, contribution) would add it.
+   * `accBox[i]`, where not null, is input i's gradient so far when it is a strided box of another tensor (a
+   * concat's gradient, not copied out yet): a rule may return contribution + box as a new tensor (e.g. a matmul
+   * with the box as its addend, the same values as sliceAdd(contribution, box)) and set its `used`.
    */
-  backward(dy: Tensor, ctx: { inputs: Tensor[]; y: Tensor; saved: S; params: P; needs: boolean[]; acc: (Tensor | null)[] }): (Tensor | null)[];
+  backward(
+    dy: Tensor,
+    ctx: { inputs: Tensor[]; y: Tensor; saved: S; params: P; needs: boolean[]; acc: (Tensor | null)[]; accBox: (BoxAddend | null)[] },
+  ): (Tensor | null)[];
   /**
    * Optional, for slice-like ops: input `input`'s gradient is zeros of its shape with dy, viewed as `shape`,
    * placed at `begin`. grad() then keeps that gradient as a sparse piece and assembles all pieces of one Var at
@@ -51,6 +57,17 @@ export const isPieceNode = (n: GradNode): n is PieceGradNode => (n as Partial<Pi
 export const isSlicesNode = (n: GradNode): n is SlicesGradNode => (n as Partial<SlicesGradNode>).sliceBegins !== undefined;
 export const isViewNode = (n: GradNode): n is ViewGradNode => (n as Partial<ViewGradNode>).view === true;
 
+/**
+ * A gradient so far that is a box of another tensor, viewed as the input's [M, N]: element (m, n) at
+ * x[offset + m * rowStride + n]. A rule that adds it into its result sets `used`.
+ */
+export interface BoxAddend {
+  x: Tensor;
+  offset: number;
+  rowStride: number;
+  used: boolean;
+}
+
 export const RULES: Record<string, Rule<any, any>> = {};
 
 /** Declares an op: its rule goes into the table and the returned function applies it to Vars. */
@@ -73,8 +90,16 @@ function apply<P, S>(name: string, rule: Rule<P, S>, inputs: Var[], params: P): 
     inputs,
     // `want` (from grad) narrows `needs` to the inputs that lead to a requested parameter, so e.g. an actor
     // loss differentiated through a frozen world model computes no gradients for the model's weights.
-    backward: (dy, want, acc) =>
-      rule.backward(dy, { inputs: xs, y, saved: saved as S, params, needs: want ? needs.map((n, i) => n && want[i]) : needs, acc: acc ? [...acc] : xs.map(() => null) }),
+    backward: (dy, want, acc, accBox) =>
+      rule.backward(dy, {
+        inputs: xs,
+        y,
+        saved: saved as S,
+        params,
+        needs: want ? needs.map((n, i) => n && want[i]) : needs,
+        acc: acc ? [...acc] : xs.map(() => null),
+        accBox: accBox ? [...accBox] : xs.map(() => null),
+      }),
   };
   const pc = rule.piece?.(params);
   if (pc) (node as PieceGradNode).piece = pc;

@@ -27,9 +27,13 @@ const gruOp = defineOp<K.GruParams, GruSaved>('gruCell', {
     const r = K.gruCell(x, h, wx, wh, gamma, beta, p);
     return { y: r.h, saved: r.saved };
   },
-  backward: (dy, { inputs: [x, h, wx, wh, gamma], saved, needs, acc }) => {
+  backward: (dy, { inputs: [x, h, wx, wh, gamma], saved, needs, acc, accBox }) => {
     const into = (i: number) => (needs[i] ? acc[i] : null);
-    const g = K.gruCellBackward(dy, saved, x, h, wx, wh, gamma, { dx: into(0), dh: into(1), dWx: into(2), dWh: into(3), dgamma: into(4), dbeta: into(5) });
+    // h's gradient so far as a box (the stacked states' gradient): added to dh by the kernel
+    const box = needs[1] && !acc[1] ? accBox[1] : null;
+    if (box) box.used = true;
+    const dhAddend = box && { x: box.x, offset: box.offset, rowStride: box.rowStride };
+    const g = K.gruCellBackward(dy, saved, x, h, wx, wh, gamma, { dx: into(0), dh: into(1), dWx: into(2), dWh: into(3), dgamma: into(4), dbeta: into(5), dhAddend });
     const all = [g.dx, g.dh, g.dWx, g.dWh, g.dgamma, g.dbeta];
     return all.map((t, i) => {
       if (needs[i]) return t;

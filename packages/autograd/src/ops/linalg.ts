@@ -1,5 +1,5 @@
 import * as K from '@twist/kernels';
-import { defineOp } from '../op.js';
+import { defineOp, type BoxAddend } from '../op.js';
 import type { Var } from '../var.js';
 import { reduceTo } from './elementwise.js';
 import { fmt } from '../util.js';
@@ -19,8 +19,8 @@ interface MatmulParams {
  */
 const matmulOp = defineOp<MatmulParams>('matmul', {
   forward: ([a, b, bias], p) => ({ y: K.matmul(a, b, { transA: p.transA, transB: p.transB, bias }) }),
-  backward: (dy, { inputs: [a, b, bias], params, needs, acc }) => {
-    const [ga, gb] = matmulGrads(dy, a, b, params, needs, acc);
+  backward: (dy, { inputs: [a, b, bias], params, needs, acc, accBox }) => {
+    const [ga, gb] = matmulGrads(dy, a, b, params, needs, acc, accBox);
     return [ga, gb, bias && needs[2] ? biasGrad(dy, bias, acc[2]) : null];
   },
 });
@@ -30,22 +30,39 @@ const fullBatch = (t: K.Tensor, dy: K.Tensor) => t.rank === dy.rank && t.shape.e
 
 /**
  * dA and dB of y = op(A) op(B) (see matmulOp), each added into acc[i] in place (one accumulating matmul) when
- * given and no batch dims are summed away, else new tensors.
+ * given and no batch dims are summed away, or with the box accBox[i] as the matmul's addend (2-D only), else
+ * new tensors.
  */
-function matmulGrads(dy: K.Tensor, a: K.Tensor, b: K.Tensor, { transA, transB }: MatmulParams, needs: boolean[], acc: (K.Tensor | null)[]): (K.Tensor | null)[] {
-  const into = (i: number, t: K.Tensor) => (acc[i] && fullBatch(t, dy) ? { out: acc[i]!, accumulate: true } : {});
+function matmulGrads(
+  dy: K.Tensor,
+  a: K.Tensor,
+  b: K.Tensor,
+  { transA, transB }: MatmulParams,
+  needs: boolean[],
+  acc: (K.Tensor | null)[],
+  accBox: (BoxAddend | null)[] = [],
+): (K.Tensor | null)[] {
+  const into = (i: number, t: K.Tensor): K.MatmulOptions => {
+    if (acc[i] && fullBatch(t, dy)) return { out: acc[i]!, accumulate: true };
+    const box = accBox[i];
+    if (box && t.rank === 2 && dy.rank === 2) {
+      box.used = true;
+      return { addend: { x: box.x, offset: box.offset, rowStride: box.rowStride } };
+    }
+    return {};
+  };
   const ga = needs[0]
     ? K.scope(() => {
         const o = into(0, a);
         const g = !transA ? K.matmul(dy, b, { transB: !transB, ...o }) : K.matmul(b, dy, { transA: transB, transB: true, ...o });
-        return o.out ? g : reduceTo(g, a.shape);
+        return o.out || o.addend ? g : reduceTo(g, a.shape);
       })
     : null;
   const gb = needs[1]
     ? K.scope(() => {
         const o = into(1, b);
         const g = !transB ? K.matmul(a, dy, { transA: !transA, ...o }) : K.matmul(dy, a, { transA: true, transB: transA, ...o });
-        return o.out ? g : reduceTo(g, b.shape);
+        return o.out || o.addend ? g : reduceTo(g, b.shape);
       })
     : null;
   return [ga, gb];
@@ -92,7 +109,7 @@ const linearOp = defineOp<LinearParams, K.Tensor | null>('linear', {
     const { y, pre } = K.matmulAct(x, w, { ...opts, act: p.act });
     return { y, saved: pre };
   },
-  backward: (dy, { inputs: [x, w, extra], saved: pre, params: p, needs, acc }) => {
+  backward: (dy, { inputs: [x, w, extra], saved: pre, params: p, needs, acc, accBox }) => {
     const wantBias = p.extra === 'bias' && needs[2];
     let dpre: K.Tensor;
     let dextra: K.Tensor | null = null;
@@ -104,7 +121,7 @@ const linearOp = defineOp<LinearParams, K.Tensor | null>('linear', {
       dpre = r.dpre;
       dextra = r.dbias;
     } else dpre = K.unaryGrad(pre!, dy, p.act, 1);
-    const [dx, dw] = matmulGrads(dpre, x, w, { transA: false, transB: false }, needs, acc);
+    const [dx, dw] = matmulGrads(dpre, x, w, { transA: false, transB: false }, needs, acc, accBox);
     if ((p.extra === 'addend' || p.extra === 'whole') && needs[2]) dextra = dpre.reshape(p.size);
     dpre.dispose();
     return [dx, dw, dextra];
