@@ -136,7 +136,41 @@ export function gruCellBackward(
   gamma: Tensor,
   into: GruGradInto = {},
 ): { dx: Tensor; dh: Tensor; dWx: Tensor; dWh: Tensor; dgamma: Tensor; dbeta: Tensor } {
-  const op = 'gruCellBackward';
+  const g = backward('gruCellBackward', dhNew, saved, x, h, Wx, Wh, gamma, into, true);
+  return { dx: g.dx, dh: g.dh, dWx: g.dWx!, dWh: g.dWh!, dgamma: g.dgamma, dbeta: g.dbeta };
+}
+
+/**
+ * gruCellBackward without the weight gradients: instead of dWx = x^T dpre and dWh = h^T dpre it returns dpre
+ * [B, 3H] (the gradient of the gates' pre-LayerNorm sum x Wx + h Wh), for a caller that sums the weight
+ * gradients of many steps in one matmul each. Four dispatches.
+ */
+export function gruCellBackwardNoWeights(
+  dhNew: Tensor,
+  saved: GruSaved,
+  x: Tensor,
+  h: Tensor,
+  Wx: Tensor,
+  Wh: Tensor,
+  gamma: Tensor,
+  into: Omit<GruGradInto, 'dWx' | 'dWh'> = {},
+): { dx: Tensor; dh: Tensor; dgamma: Tensor; dbeta: Tensor; dpre: Tensor } {
+  const g = backward('gruCellBackwardNoWeights', dhNew, saved, x, h, Wx, Wh, gamma, into, false);
+  return { dx: g.dx, dh: g.dh, dgamma: g.dgamma, dbeta: g.dbeta, dpre: g.dpre! };
+}
+
+function backward(
+  op: string,
+  dhNew: Tensor,
+  saved: GruSaved,
+  x: Tensor,
+  h: Tensor,
+  Wx: Tensor,
+  Wh: Tensor,
+  gamma: Tensor,
+  into: GruGradInto,
+  weights: boolean,
+): { dx: Tensor; dh: Tensor; dWx: Tensor | null; dWh: Tensor | null; dgamma: Tensor; dbeta: Tensor; dpre: Tensor | null } {
   const dev = x.device;
   check(op, 'x', x, x.shape, dev);
   check(op, 'h', h, h.shape, dev);
@@ -176,15 +210,15 @@ export function gruCellBackward(
   }
   const dx = matmul(dpre, Wx, { transB: true, ...acc(ix) });
   const dhm = matmul(dpre, Wh, { transB: true });
-  const dWx = matmul(x, dpre, { transA: true, ...acc(iWx) });
-  const dWh = matmul(h, dpre, { transA: true, ...acc(iWh) });
+  const dWx = weights ? matmul(x, dpre, { transA: true, ...acc(iWx) }) : null;
+  const dWh = weights ? matmul(h, dpre, { transA: true, ...acc(iWh) }) : null;
   const dgamma = ig ?? empty(dev, [3 * H], 'f32');
   const dbeta = ib ?? empty(dev, [3 * H], 'f32');
   const dh = ih ?? empty(dev, [B, H], 'f32');
   const fp: GruFinishParams = { rows: B, H, acc: (ig ? 1 : 0) | (ib ? 2 : 0) | (ih ? 4 : 0), box: ad && { off: ad.offset, row: ad.rowStride } };
   dev.run('gru_finish', ad ? [dpx, saved.pre, saved.aux, dhm, ad.x] : [dpx, saved.pre, saved.aux, dhm], [dgamma, dbeta, dh], fp);
-  dpre.dispose();
+  if (weights) dpre.dispose();
   dpx.dispose();
   dhm.dispose();
-  return { dx, dh, dWx, dWh, dgamma, dbeta };
+  return { dx, dh, dWx, dWh, dgamma, dbeta, dpre: weights ? null : dpre };
 }

@@ -1,7 +1,16 @@
-import { add, concat, ones, slice, sliceAdd, sliceBackward, stridesOf, zeros, type Tensor } from '@twist/kernels';
+import { add, addSumTo, concat, matmul, ones, slice, sliceAdd, sliceBackward, stridesOf, sumTo, zeros, type Tensor } from '@twist/kernels';
 import { isPieceNode, isSlicesNode, isViewNode, type BoxAddend } from './op.js';
-import type { Var } from './var.js';
+import type { GradNode, Var } from './var.js';
 import { fmt } from './util.js';
+
+/** Weight-gradient terms of at most this many rows are held back (Deferral) and summed over uses in one matmul. */
+const DEFER_MAX_ROWS = 64;
+
+/** Held-back weight-gradient terms of some Vars (see defer in grad): member m's term t is m.xs[t]^T gs[t], or the row sums of gs[t]. */
+interface Deferred {
+  members: { v: Var; outer: boolean; xs: Tensor[] }[];
+  gs: Tensor[];
+}
 
 /** A sparse gradient contribution: zeros of the Var's shape with g placed at begin (from a slice's dy). */
 interface Piece {
@@ -145,7 +154,7 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
     let u = v;
     while (!boxes.has(u)) {
       const last = u === v ? remaining.get(u) === 0 : remaining.get(u) === 1;
-      if (!last || grads.has(u) || pieces.has(u) || wanted.has(u) || !u.node || !isViewNode(u.node)) return null;
+      if (!last || grads.has(u) || pieces.has(u) || deferredOf.has(u) || wanted.has(u) || !u.node || !isViewNode(u.node)) return null;
       u = u.node.inputs[0];
       if (!needsGrad(u)) return null;
     }
@@ -176,6 +185,52 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
     boxOwner.set(addend, u);
     return addend;
   };
+  // Weight-gradient terms held back (Rule.backward's defer): summed over all uses in one matmul per Var when
+  // the Var's gradient is needed, instead of one accumulating matmul per use.
+  const deferredOf = new Map<Var, Deferred>();
+  // Only terms of a few rows each (an RNN step's batch): such a matmul is all dispatch overhead, while one over
+  // a few hundred rows is not, and concatenating thousands would only have the long K split again.
+  const deferrable = (node: GradNode, inputs: readonly number[], rows: number): boolean => {
+    if (rows > DEFER_MAX_ROWS) return false;
+    const vs = inputs.map((i) => node.inputs[i]);
+    if (vs.some((v) => !needsGrad(v)) || new Set(vs).size !== vs.length) return false;
+    const grp = deferredOf.get(vs[0]);
+    if (grp) return grp.members.length === vs.length && grp.members.every((m, i) => m.v === vs[i]);
+    // a new group only where more uses are still to come, and for Vars in no other group
+    return vs.every((v) => !deferredOf.has(v) && (remaining.get(v) ?? 0) > 0);
+  };
+  const defer = (node: GradNode, g: Tensor, terms: readonly { input: number; x: Tensor | null }[]): boolean => {
+    if (!deferrable(node, terms.map((t) => t.input), g.shape[0])) return false;
+    let grp = deferredOf.get(node.inputs[terms[0].input]);
+    if (!grp) {
+      grp = { members: terms.map((t) => ({ v: node.inputs[t.input], outer: t.x !== null, xs: [] })), gs: [] };
+      for (const m of grp.members) deferredOf.set(m.v, grp);
+    }
+    if (grp.members.some((m, i) => m.outer !== (terms[i].x !== null))) throw new Error(`grad: rule '${node.op}' deferred terms of another kind to a group`);
+    grp.gs.push(g.reshape(g.shape));
+    grp.members.forEach((m, i) => m.outer && m.xs.push(terms[i].x!.reshape(terms[i].x!.shape)));
+    return true;
+  };
+  /** Adds a group's terms into its Vars' gradients: per term up to 3 terms, else by one concat + matmul each. */
+  const materialize = (grp: Deferred) => {
+    for (const m of grp.members) deferredOf.delete(m.v);
+    const k = grp.gs.length;
+    const G = k > 3 ? concat(grp.gs, 0) : null;
+    for (const m of grp.members) {
+      const terms = G ? [{ x: m.outer ? concat(m.xs, 0) : null, g: G }] : grp.gs.map((g, t) => ({ x: m.outer ? m.xs[t] : null, g }));
+      for (const { x, g } of terms) {
+        const acc = exclusive(m.v);
+        if (x) {
+          const c = matmul(x, g, { transA: true, ...(acc ? { out: acc, accumulate: true } : {}) });
+          if (c !== acc) accumulate(m.v, c);
+        } else if (!(acc && addSumTo(acc, g))) accumulate(m.v, sumTo(g, m.v.shape));
+      }
+      if (G && m.outer) terms[0].x!.dispose();
+      for (const x of m.xs) x.dispose();
+    }
+    G?.dispose();
+    for (const g of grp.gs) g.dispose();
+  };
   /** v's whole gradient: its dense sum (or box, copied out) plus its pieces, assembled (and stored in grads). */
   const settle = (v: Var): Tensor | undefined => {
     const b = boxes.get(v);
@@ -183,6 +238,8 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
       boxes.delete(v);
       grads.set(v, copyOut(b, v.shape));
     }
+    const grp = deferredOf.get(v);
+    if (grp) materialize(grp);
     const ps = pieces.get(v);
     if (!ps) return grads.get(v);
     pieces.delete(v);
@@ -247,7 +304,9 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
       offered.add(boxOwner.get(a)!);
       return a;
     });
-    const ins = want.some(Boolean) ? node.backward(g, want, acc, accBox) : [];
+    const ins = want.some(Boolean)
+      ? node.backward(g, want, acc, accBox, { deferrable: (inputs, rows) => deferrable(node, inputs, rows), defer: (gt, terms) => defer(node, gt, terms) })
+      : [];
     if (!wanted.has(v)) {
       grads.delete(v);
       if (g !== dy) g.dispose();
@@ -289,6 +348,10 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
   for (const [v, g] of grads) if (v !== loss || g !== dy) g.dispose();
   for (const bx of boxes.values()) bx.src.dispose();
   for (const ps of pieces.values()) for (const p of ps) p.g.dispose();
+  for (const grp of new Set(deferredOf.values())) {
+    for (const g of grp.gs) g.dispose();
+    for (const m of grp.members) for (const x of m.xs) x.dispose();
+  }
   return out;
 }
 

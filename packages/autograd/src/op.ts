@@ -16,10 +16,12 @@ export interface Rule<P, S = undefined> {
    * `accBox[i]`, where not null, is input i's gradient so far when it is a strided box of another tensor (a
    * concat's gradient, not copied out yet): a rule may return contribution + box as a new tensor (e.g. a matmul
    * with the box as its addend, the same values as sliceAdd(contribution, box)) and set its `used`.
+   * `defer`: a weight-gradient term x^T g (or the row sums of g) may be handed to grad() instead of computed
+   * (see Deferral); the rule then returns null for that input.
    */
   backward(
     dy: Tensor,
-    ctx: { inputs: Tensor[]; y: Tensor; saved: S; params: P; needs: boolean[]; acc: (Tensor | null)[]; accBox: (BoxAddend | null)[] },
+    ctx: { inputs: Tensor[]; y: Tensor; saved: S; params: P; needs: boolean[]; acc: (Tensor | null)[]; accBox: (BoxAddend | null)[]; defer: Deferral },
   ): (Tensor | null)[];
   /**
    * Optional, for slice-like ops: input `input`'s gradient is zeros of its shape with dy, viewed as `shape`,
@@ -68,6 +70,23 @@ export interface BoxAddend {
   used: boolean;
 }
 
+/**
+ * Held-back weight gradients. A weight used at many steps (an RNN's, or an actor's over an imagined horizon)
+ * gets one term x_t^T g_t per use; instead of one accumulating matmul each, a rule may register them and grad()
+ * adds all of a Var's terms with one concat of the x's and of the g's and one matmul (row sums of the g's for a
+ * bias), when the Var's gradient is needed: the same sum, added in another order. Terms registered together
+ * (one g: a weight and its bias, or the GRU's two weights) stay together. `deferrable(inputs, rows)` says
+ * whether these inputs' terms of g with `rows` rows would be taken now (few rows, they need gradients, and more
+ * uses are to come or they are held already); `defer(g, terms)` registers input terms[i].input's term terms[i].x^T g (x [M, K], g [M, N], both
+ * 2-D; x null: the row sums of g) and returns whether it did. grad() keeps views: the rule still owns g and x.
+ */
+export interface Deferral {
+  deferrable(inputs: readonly number[], rows: number): boolean;
+  defer(g: Tensor, terms: readonly { input: number; x: Tensor | null }[]): boolean;
+}
+
+const NO_DEFERRAL: Deferral = { deferrable: () => false, defer: () => false };
+
 export const RULES: Record<string, Rule<any, any>> = {};
 
 /** Declares an op: its rule goes into the table and the returned function applies it to Vars. */
@@ -90,7 +109,7 @@ function apply<P, S>(name: string, rule: Rule<P, S>, inputs: Var[], params: P): 
     inputs,
     // `want` (from grad) narrows `needs` to the inputs that lead to a requested parameter, so e.g. an actor
     // loss differentiated through a frozen world model computes no gradients for the model's weights.
-    backward: (dy, want, acc, accBox) =>
+    backward: (dy, want, acc, accBox, deferral) =>
       rule.backward(dy, {
         inputs: xs,
         y,
@@ -99,6 +118,7 @@ function apply<P, S>(name: string, rule: Rule<P, S>, inputs: Var[], params: P): 
         needs: want ? needs.map((n, i) => n && want[i]) : needs,
         acc: acc ? [...acc] : xs.map(() => null),
         accBox: accBox ? [...accBox] : xs.map(() => null),
+        defer: deferral ?? NO_DEFERRAL,
       }),
   };
   const pc = rule.piece?.(params);

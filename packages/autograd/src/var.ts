@@ -1,5 +1,5 @@
 import { OWNED_TENSORS, type Device, type DType, type Tensor } from '@twist/kernels';
-import type { BoxAddend } from './op.js';
+import type { BoxAddend, Deferral } from './op.js';
 
 /**
  * A node of the autograd graph: the op that made a Var, its inputs, and the rule that maps the output's
@@ -12,7 +12,7 @@ export interface GradNode {
    * dL/dinputs from dL/dy; `want[i]` false skips input i's gradient (null), whatever it requires. `acc[i]`: input
    * i's gradient so far, which the rule may add into in place and return (see Rule.backward).
    */
-  backward(dy: Tensor, want?: readonly boolean[], acc?: readonly (Tensor | null)[], accBox?: readonly (BoxAddend | null)[]): (Tensor | null)[];
+  backward(dy: Tensor, want?: readonly boolean[], acc?: readonly (Tensor | null)[], accBox?: readonly (BoxAddend | null)[], deferral?: Deferral): (Tensor | null)[];
 }
 
 /**

@@ -69,3 +69,33 @@ describe('gradients added by the rules themselves', () => {
     }
   });
 });
+
+describe('weight gradients held back and summed over all uses in one matmul', () => {
+  it('a weight and bias used at T steps of a few rows: one concat of the inputs and of the gradients, one matmul, one sum', async () => {
+    const [T, M, Kd, N] = [9, 5, 7, 6];
+    for (const d of await devices()) {
+      const xs = Array.from({ length: T }, (_, t) => randomArray(M * Kd, 10 + t));
+      const rs = Array.from({ length: T }, (_, t) => randomArray(M * N, 50 + t));
+      const w = A.variable(tensor(d, randomArray(Kd * N, 1), [Kd, N]));
+      const b = A.variable(tensor(d, randomArray(N, 2), [N]));
+      const terms = xs.map((x, t): [Var, number] => [A.sum(A.mul(A.linear(A.constant(tensor(d, x, [M, Kd])), w, { bias: b }), A.constant(tensor(d, rs[t], [M, N])))), 1]);
+      const loss = A.weightedSum(terms);
+      const { r: gs, n } = counting(d, ['matmul'], () => A.grad(loss, [w, b]));
+      expect(n, `${d.backend}: one matmul for dW (the inputs need no gradient)`).toBe(1);
+      // f64 oracle: dW = sum_t x_t^T r_t, db = sum_t sum_rows r_t
+      const dW = new Float64Array(Kd * N);
+      const db = new Float64Array(N);
+      for (let t = 0; t < T; t++)
+        for (let m = 0; m < M; m++)
+          for (let n2 = 0; n2 < N; n2++) {
+            db[n2] += rs[t][m * N + n2];
+            for (let k = 0; k < Kd; k++) dW[k * N + n2] += xs[t][m * Kd + k] * rs[t][m * N + n2];
+          }
+      const close = (got: Float32Array, want: Float64Array, what: string) => {
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `${d.backend} ${what}[${i}]`).toBeLessThan(1e-5 * (1 + Math.abs(want[i])));
+      };
+      close((await gs[0].toArray()) as Float32Array, dW, 'dW');
+      close((await gs[1].toArray()) as Float32Array, db, 'db');
+    }
+  });
+});

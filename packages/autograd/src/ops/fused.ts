@@ -27,13 +27,28 @@ const gruOp = defineOp<K.GruParams, GruSaved>('gruCell', {
     const r = K.gruCell(x, h, wx, wh, gamma, beta, p);
     return { y: r.h, saved: r.saved };
   },
-  backward: (dy, { inputs: [x, h, wx, wh, gamma], saved, needs, acc, accBox }) => {
+  backward: (dy, { inputs: [x, h, wx, wh, gamma], saved, needs, acc, accBox, defer }) => {
     const into = (i: number) => (needs[i] ? acc[i] : null);
     // h's gradient so far as a box (the stacked states' gradient): added to dh by the kernel
     const box = needs[1] && !acc[1] ? accBox[1] : null;
     if (box) box.used = true;
     const dhAddend = box && { x: box.x, offset: box.offset, rowStride: box.rowStride };
-    const g = K.gruCellBackward(dy, saved, x, h, wx, wh, gamma, { dx: into(0), dh: into(1), dWx: into(2), dWh: into(3), dgamma: into(4), dbeta: into(5), dhAddend });
+    const rest = { dx: into(0), dh: into(1), dgamma: into(4), dbeta: into(5), dhAddend };
+    // both weights' terms x^T dpre, h^T dpre held back to be summed over all steps (Deferral)
+    if (needs[2] && needs[3] && defer.deferrable([2, 3], x.shape[0])) {
+      const g = K.gruCellBackwardNoWeights(dy, saved, x, h, wx, wh, gamma, rest);
+      defer.defer(g.dpre, [
+        { input: 2, x },
+        { input: 3, x: h },
+      ]);
+      g.dpre.dispose();
+      return [g.dx, g.dh, null, null, g.dgamma, g.dbeta].map((t, i) => {
+        if (!t || needs[i]) return t;
+        t.dispose();
+        return null;
+      });
+    }
+    const g = K.gruCellBackward(dy, saved, x, h, wx, wh, gamma, { ...rest, dWx: into(2), dWh: into(3) });
     const all = [g.dx, g.dh, g.dWx, g.dWh, g.dgamma, g.dbeta];
     return all.map((t, i) => {
       if (needs[i]) return t;

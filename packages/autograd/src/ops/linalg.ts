@@ -19,9 +19,13 @@ interface MatmulParams {
  */
 const matmulOp = defineOp<MatmulParams>('matmul', {
   forward: ([a, b, bias], p) => ({ y: K.matmul(a, b, { transA: p.transA, transB: p.transB, bias }) }),
-  backward: (dy, { inputs: [a, b, bias], params, needs, acc, accBox }) => {
-    const [ga, gb] = matmulGrads(dy, a, b, params, needs, acc, accBox);
-    return [ga, gb, bias && needs[2] ? biasGrad(dy, bias, acc[2]) : null];
+  backward: (dy, { inputs: [a, b, bias], params, needs, acc, accBox, defer }) => {
+    // B's (and the bias's) term a^T dy held back to be summed over all uses (a 2-D product only)
+    const plain = !params.transA && !params.transB && a.rank === 2 && dy.rank === 2;
+    const terms = needs[1] && plain ? [{ input: 1, x: a }, ...(bias && needs[2] ? [{ input: 2, x: null }] : [])] : [];
+    const held = terms.length > 0 && defer.defer(dy, terms);
+    const [ga, gb] = matmulGrads(dy, a, b, params, held ? [needs[0], false] : needs, acc, accBox);
+    return [ga, gb, bias && needs[2] && !held ? biasGrad(dy, bias, acc[2]) : null];
   },
 });
 
@@ -109,19 +113,24 @@ const linearOp = defineOp<LinearParams, K.Tensor | null>('linear', {
     const { y, pre } = K.matmulAct(x, w, { ...opts, act: p.act });
     return { y, saved: pre };
   },
-  backward: (dy, { inputs: [x, w, extra], saved: pre, params: p, needs, acc, accBox }) => {
+  backward: (dy, { inputs: [x, w, extra], saved: pre, params: p, needs, acc, accBox, defer }) => {
     const wantBias = p.extra === 'bias' && needs[2];
+    // W's (and the bias's) terms x^T dpre held back to be summed over all uses (Deferral)
+    const terms = needs[1] ? [1, ...(wantBias ? [2] : [])] : [];
+    const held = terms.length > 0 && defer.deferrable(terms, dy.size / Math.max(1, dy.shape[dy.shape.length - 1]));
+    const biasNow = wantBias && !held;
     let dpre: K.Tensor;
     let dextra: K.Tensor | null = null;
     if (p.act === 'none') {
       dpre = dy.reshape(dy.shape);
-      if (wantBias) dextra = biasGrad(dy, extra, acc[2]);
-    } else if (wantBias) {
+      if (biasNow) dextra = biasGrad(dy, extra, acc[2]);
+    } else if (biasNow) {
       const r = K.matmulActGrad(dy, pre!, p.act, acc[2]);
       dpre = r.dpre;
       dextra = r.dbias;
     } else dpre = K.unaryGrad(pre!, dy, p.act, 1);
-    const [dx, dw] = matmulGrads(dpre, x, w, { transA: false, transB: false }, needs, acc, accBox);
+    if (held) defer.defer(dpre, terms.map((input) => ({ input, x: input === 1 ? x : null })));
+    const [dx, dw] = matmulGrads(dpre, x, w, { transA: false, transB: false }, held ? [needs[0], false] : needs, acc, accBox);
     if ((p.extra === 'addend' || p.extra === 'whole') && needs[2]) dextra = dpre.reshape(p.size);
     dpre.dispose();
     return [dx, dw, dextra];
