@@ -15,6 +15,12 @@ export interface RSSMConfig {
   /** Uniform mix into the categoricals (DreamerV3: 0.01); DreamerV2: 0. */
   unimix: number;
   act: 'elu' | 'silu';
+  /**
+   * Width of a separate action embedding act(LayerNorm(W a + b)) that img_in sees in place of the raw action
+   * (DreamerV3's RSSM gives each input its own normalised layer, so a 1-D action is not 1 of 257 inputs beside
+   * the one-hot latents); 0 = the raw action (DreamerV2, the default).
+   */
+  actionEmbed: number;
 }
 
 export interface WorldModelConfig {
@@ -51,7 +57,7 @@ const PAPER: WorldModelConfig = {
   actionSize: 1,
   imageSize: 64,
   imageChannels: 3,
-  rssm: { deter: 200, hidden: 200, stoch: 32, classes: 32, unimix: 0, act: 'elu' },
+  rssm: { deter: 200, hidden: 200, stoch: 32, classes: 32, unimix: 0, act: 'elu', actionEmbed: 0 },
   mlpLayers: [512, 512, 512],
   cnnDepth: 48,
   rewardLayers: [400, 400, 400, 400],
@@ -157,5 +163,7 @@ export function validateConfig(c: WorldModelConfig): void {
   if (!(c.kl.scale >= 0)) bad('kl.scale', '>= 0', c.kl.scale);
   for (const k of ['continueHead', 'stateRecon', 'symlogInputs'] as const) if (typeof c[k] !== 'boolean') bad(k, 'true or false', c[k]);
   if (c.rssm.act !== 'elu' && c.rssm.act !== 'silu') bad('rssm.act', "'elu' or 'silu'", c.rssm.act);
+  // (absent in configs written before the option existed: 0)
+  if (c.rssm.actionEmbed !== undefined && !(Number.isInteger(c.rssm.actionEmbed) && c.rssm.actionEmbed >= 0)) bad('rssm.actionEmbed', 'an integer >= 0', c.rssm.actionEmbed);
   if (!Number.isSafeInteger(c.seed)) bad('seed', 'an integer', c.seed);
 }

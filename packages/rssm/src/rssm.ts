@@ -62,6 +62,9 @@ export class RSSM extends A.Module {
   readonly priorHead: A.Linear;
   readonly obsOut: A.Linear;
   readonly postHead: A.Linear;
+  /** Optional action embedding (cfg.actionEmbed > 0): act(LN(W a + b)). */
+  readonly actEmbed: A.Linear | null = null;
+  readonly actNorm: A.LayerNorm | null = null;
   /** Philox counter: advances with every sampled row so each draw is fresh and a seed reproduces a run. */
   rngOffset = 0;
 
@@ -73,7 +76,12 @@ export class RSSM extends A.Module {
   ) {
     super();
     const { deter, hidden, stoch, classes } = cfg;
-    this.imgIn = this.child('imgIn', new A.Linear(ctx, stoch * classes + actionSize, hidden, { name: 'rssm.imgIn' }));
+    const U = cfg.actionEmbed ?? 0;
+    if (U > 0) {
+      this.actEmbed = this.child('actEmbed', new A.Linear(ctx, actionSize, U, { name: 'rssm.actEmbed' }));
+      this.actNorm = this.child('actNorm', new A.LayerNorm(ctx, U));
+    }
+    this.imgIn = this.child('imgIn', new A.Linear(ctx, stoch * classes + (U > 0 ? U : actionSize), hidden, { name: 'rssm.imgIn' }));
     this.gru = this.child('gru', new A.GRUCell(ctx, hidden, deter, { name: 'rssm.gru', updateBias: -1 }));
     this.imgOut = this.child('imgOut', new A.Linear(ctx, deter, hidden, { name: 'rssm.imgOut' }));
     this.priorHead = this.child('priorHead', new A.Linear(ctx, hidden, stoch * classes, { name: 'rssm.priorHead' }));
@@ -101,6 +109,12 @@ export class RSSM extends A.Module {
     return A.concat([s.deter, A.reshape(s.stoch, [...lead, this.cfg.stoch * this.cfg.classes])], -1);
   }
 
+  /** The action as img_in sees it: raw, or act(LN(W a + b)) with cfg.actionEmbed. Any leading dims. */
+  actionInput(a: Var): Var {
+    if (!this.actEmbed) return a;
+    return this.#act(this.actNorm!.forward(this.actEmbed.forward(a)));
+  }
+
   #act(x: Var): Var {
     return A.activation(x, this.cfg.act);
   }
@@ -117,7 +131,7 @@ export class RSSM extends A.Module {
     const { stoch, classes } = this.cfg;
     const n = prev.deter.shape[0];
     // Linear + activation as one fused op each (the same values as activation(forward(x))).
-    const x = this.imgIn.forwardAct(A.concat([A.reshape(prev.stoch, [n, stoch * classes]), action], -1), this.cfg.act);
+    const x = this.imgIn.forwardAct(A.concat([A.reshape(prev.stoch, [n, stoch * classes]), this.actionInput(action)], -1), this.cfg.act);
     const deter = this.gru.forward(x, prev.deter);
     const logits = A.reshape(this.priorHead.forward(this.imgOut.forwardAct(deter, this.cfg.act)), [n, stoch, classes]);
     return { deter, stoch: this.#sample(logits), logits };
@@ -152,7 +166,7 @@ export class RSSM extends A.Module {
     const starts = startsPerStep(opts.isFirstHost, B, T);
     const { deter: D, stoch: S, classes: C } = this.cfg;
     const Z = S * C;
-    const NA = this.actionSize;
+    const NA = this.actEmbed ? this.cfg.actionEmbed : this.actionSize; // the width of img_in's action rows
     // The same computation as obsStep at every step, rearranged to record fewer, larger ops (equal within f32
     // rounding; the parameters are the same tensors):
     //  - each input layer's weight is split into row blocks, W [x, y] = x W_x + y W_y, so the parts that do
@@ -173,7 +187,8 @@ export class RSSM extends A.Module {
     const anyStart = starts.some(Boolean);
     const keepAll = anyStart ? A.affine(A.constant(isFirst), -1, 1) : null;
     const masked = (x: Var, k: Var | null) => (k ? A.mul(x, k) : A.reshape(x, x.shape));
-    const acts = masked(actions, keepAll && A.reshape(keepAll, [B, T, 1]));
+    // the masked action (zero at a reset, as obsStep sees it), embedded when cfg.actionEmbed > 0
+    const acts = this.actionInput(masked(actions, keepAll && A.reshape(keepAll, [B, T, 1])));
     const perStep = (x: Var, w: Var, bias: Var | null) => A.reshape(A.matmul(A.reshape(x, [B * T, x.shape[2]]), w, { bias }), [B, T, w.shape[1]]);
     const actIn = perStep(acts, wa, this.imgIn.bias);
     const embIn = perStep(embeds, we, this.obsOut.bias);

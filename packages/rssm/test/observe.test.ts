@@ -61,8 +61,8 @@ interface Out {
 }
 
 /** Observes with `how`, then the gradients of a random projection of every output wrt the parameters and inputs. */
-async function run(dev: Device, c: Case, how: (rssm: RSSM, e: A.Var, a: A.Var, first: Tensor, host: Float32Array, start?: { deter: A.Var; stoch: A.Var }) => SequenceLatents): Promise<Out> {
-  const rssm = new RSSM({ device: dev, seed: 5 }, cfg, NA, E);
+async function run(dev: Device, c: Case, how: (rssm: RSSM, e: A.Var, a: A.Var, first: Tensor, host: Float32Array, start?: { deter: A.Var; stoch: A.Var }) => SequenceLatents, rssmCfg = cfg): Promise<Out> {
+  const rssm = new RSSM({ device: dev, seed: 5 }, rssmCfg, NA, E);
   rssm.rngOffset = 17;
   const { B, T } = c;
   const host = new Float32Array(B * T);
@@ -104,6 +104,21 @@ describe.each(devices.map((d) => [d.backend, d] as const))('RSSM.observe (%s)', 
       if (quiet > 0) expect(hinted.dispatches).toBeLessThan(plain.dispatches);
     });
   }
+
+  it('with an action embedding (rssm.actionEmbed), observe equals the obsStep loop too, gradients included', async () => {
+    const withEmbed = { ...cfg, actionEmbed: 6 };
+    const c = CASES[1];
+    const ref = await run(dev, c, (r, e, a, f, _h, s) => referenceObserve(r, e, a, f, s), withEmbed);
+    const got = await run(dev, c, (r, e, a, f, h, s) => r.observe(e, a, f, s, { isFirstHost: h }), withEmbed);
+    expect(got.latents[1]).toEqual(ref.latents[1]);
+    got.latents.forEach((x, i) => expectClose(x, ref.latents[i], { atol: 2e-5, rtol: 1e-4 }, `latent ${i}`));
+    got.grads.forEach((x, i) => expectClose(x, ref.grads[i], { atol: 2e-5, rtol: 1e-4 }, `gradient ${i}`));
+    // the embedding's parameters are there and receive gradient
+    const plain = await run(dev, c, (r, e, a, f, h, s) => r.observe(e, a, f, s, { isFirstHost: h }));
+    expect(got.grads.length).toBe(plain.grads.length + 4); // actEmbed weight, bias; actNorm gamma, beta
+    expect(got.grads[0].length).toBe(NA * 6); // actEmbed.weight [NA, 6] comes first (registered first)
+    expect(got.grads[0].some((g) => Math.abs(g) > 1e-6)).toBe(true);
+  });
 
   for (const c of CASES) {
     it(`equals the step-by-step obsStep loop within float rounding (same samples, same RNG counter): ${c.name}`, async () => {
