@@ -11,7 +11,10 @@
  *     random unit direction; +-1 for one action dimension) and compare the model's difference of H-step reward
  *     sums with the real difference, got by restoring the simulator's state at s and stepping it twice. The
  *     actor's gradient (dynamics backpropagation) follows the model's action effect, so a model whose effect
- *     does not agree with the real one in sign drives the actor the wrong way, however small its losses.
+ *     does not agree with the real one in sign drives the actor the wrong way, however small its losses;
+ *  4. one-step action curvature: r(0) - (r(+d) + r(-d)) / 2 of the next reward, model against simulator. Tasks
+ *     with a control cost (cartpole's (4 + (1 - a^2)) / 5) are concave in the action; a model that is flat
+ *     there makes pushing hard look free, and bang-bang control follows.
  *
  * Episodes are acted by the agent's actor (its mode: the states it visits matter) and by uniform random
  * actions (the states it might visit). Nothing here trains; the agent's filter state is reset before and after.
@@ -56,6 +59,8 @@ export interface WorldModelDiagnosis {
   posterior: { rewardRmse: number; stateRmse: number[] };
   openLoop: { starts: number; rewardBias: number; rewardAbsError: number; realReturnStd: number; endStateRmse: number[] };
   actionEffect: { pairs: ActionEffectPair[]; correlation: number; signAgreement: number; meanModel: number; meanReal: number };
+  /** One-step r(0) - (r(+d) + r(-d)) / 2 at the same starts: means and correlation, model against simulator. */
+  curvature: { meanModel: number; meanReal: number; correlation: number };
 }
 
 interface Recorded {
@@ -128,6 +133,7 @@ export async function diagnoseWorldModel(device: Device, agent: DreamerAgent, op
   const post = { reward: [] as number[], state: new Array(S).fill(0), n: 0 };
   const open = { bias: [] as number[], real: [] as number[], end: new Array(S).fill(0) };
   const pairs: ActionEffectPair[] = [];
+  const curv = { model: [] as number[], real: [] as number[] };
   try {
     for (const policy of ['actor', 'random'] as const) {
       for (let ep = 0; ep < E; ep++) {
@@ -184,12 +190,12 @@ export async function diagnoseWorldModel(device: Device, agent: DreamerAgent, op
           // ---- 2. and 3. from evenly spread starts
           const last = n - H - 1;
           const starts = [...new Set(Array.from({ length: nStarts }, (_, k) => 1 + Math.round((k * (last - 1)) / Math.max(1, nStarts - 1))))];
-          const imagine = async (s: number, actions: Float32Array[]) => {
+          const imagine = async (s: number, actions: Float32Array[], steps = H) => {
             const out = K.scope(() =>
               A.noGrad(() => {
                 const deter = A.constant(K.slice(lat.deter, [0, s, 0], [1, 1, D]).reshape([1, D]));
                 const stoch = A.constant(K.slice(lat.stoch, [0, s, 0, 0], [1, 1, SS, C]).reshape([1, SS, C]));
-                const im = wm.rssm.imagine({ deter, stoch }, A.constant(tensor(device, flat(actions), [H, 1, NA])), H);
+                const im = wm.rssm.imagine({ deter, stoch }, A.constant(tensor(device, flat(actions), [steps, 1, NA])), steps);
                 const f = wm.rssm.feature(im);
                 return { reward: wm.reward.forward(f).value, recon: wm.decoder.forward(f).value };
               }),
@@ -216,6 +222,11 @@ export async function diagnoseWorldModel(device: Device, agent: DreamerAgent, op
             const m = (await imagine(s, Array.from({ length: H }, () => plus))).reward - (await imagine(s, Array.from({ length: H }, () => minus))).reward;
             const r = branchReturn(branch, seed, rec.physics[s], plus, H) - branchReturn(branch, seed, rec.physics[s], minus, H);
             pairs.push({ policy, episode: ep, start: s, model: m, real: r });
+            const zero = new Float32Array(NA);
+            const one = async (a: Float32Array) => (await imagine(s, [a], 1)).reward;
+            curv.model.push((await one(zero)) - ((await one(plus)) + (await one(minus))) / 2);
+            const realOne = (a: Float32Array) => branchReturn(branch, seed, rec.physics[s], a, 1);
+            curv.real.push(realOne(zero) - (realOne(plus) + realOne(minus)) / 2);
           }
         } finally {
           for (const t of Object.values(lat)) t.dispose();
@@ -244,5 +255,6 @@ export async function diagnoseWorldModel(device: Device, agent: DreamerAgent, op
       meanModel: mean(pairs.map((p) => p.model)),
       meanReal: mean(pairs.map((p) => p.real)),
     },
+    curvature: { meanModel: mean(curv.model), meanReal: mean(curv.real), correlation: pearson(curv.model, curv.real) },
   };
 }

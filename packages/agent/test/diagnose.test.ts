@@ -45,6 +45,9 @@ describe('diagnose', () => {
       for (const v of [r.posterior.rewardRmse, r.openLoop.rewardAbsError, r.openLoop.realReturnStd, ...r.openLoop.endStateRmse]) expect(Number.isFinite(v)).toBe(true);
       expect(r.actionEffect.signAgreement).toBeGreaterThanOrEqual(0);
       expect(r.actionEffect.signAgreement).toBeLessThanOrEqual(1);
+      // cartpole's control cost: the real one-step reward is concave in the action (0.2 x 2 frames x upright at |a| = 1)
+      expect(r.curvature.meanReal).toBeGreaterThan(0.05);
+      expect(Number.isFinite(r.curvature.meanModel)).toBe(true);
       await expect(diagnoseWorldModel(cpu, agent, { task: 'cartpole-balance', steps: 4, horizon: 5 })).rejects.toThrow(/steps must be an integer >= 8, got 4/);
       await expect(diagnoseWorldModel(cpu, agent, { task: 'cheetah-run' })).rejects.toThrow(/task cheetah-run has state \d+ \/ action \d+ dims, the model 5 \/ 1/);
     } finally {

@@ -26,6 +26,7 @@ export function diagnosisLines(r: WorldModelDiagnosis): string[] {
     `  posterior fit: reward RMSE ${f(r.posterior.rewardRmse, 3)}; state RMSE ${dims(r.posterior.stateRmse)}`,
     `  open loop (${r.openLoop.starts} starts, the actions taken): ${r.horizon}-step reward sum bias ${f(r.openLoop.rewardBias)}, mean |error| ${f(r.openLoop.rewardAbsError)} (real sums spread ${f(r.openLoop.realReturnStd)}); end state RMSE ${dims(r.openLoop.endStateRmse)}`,
     `  action effect (+d vs -d held ${r.horizon} steps, model vs real): correlation ${f(r.actionEffect.correlation)}, same sign ${f(100 * r.actionEffect.signAgreement, 0)}%, mean ${f(r.actionEffect.meanModel)} vs ${f(r.actionEffect.meanReal)}`,
+    `  one-step action curvature r(0) - (r(+d) + r(-d))/2 (a control cost makes it positive): model ${f(r.curvature.meanModel, 3)} vs real ${f(r.curvature.meanReal, 3)}, correlation ${f(r.curvature.correlation)}`,
   ];
 }
 
