@@ -1,19 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { makeEnv } from '@twist/envs';
-import { loadSafetensors } from '@twist/autograd/node';
 import { loadRunAgent, readMetricsLog, Replay, runPaths, train, type TrainOptions } from '../src/node.js';
 import { cpu } from './harness.js';
+import { expectSameRun, tempRuns } from './run-fixture.js';
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'twist-run-'));
-  dirs.push(d);
-  return join(d, 'run');
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = tempRuns('twist-run-');
 
 /**
  * A tiny oracle run on the CPU backend: 40-control-step episodes (20 policy steps at action repeat 2), two
@@ -84,17 +76,8 @@ describe('training loop', () => {
     expect(first.envFrames).toBe(160);
     const second = await train({ dir: b, device: cpu, resume: true });
     expect(second.envFrames).toBe(320);
-    const weightsOf = (dir: string) => {
-      const ckpt = runPaths(dir).ckpt;
-      return loadSafetensors(join(ckpt, JSON.parse(readFileSync(join(ckpt, 'checkpoint.json'), 'utf8')).weights.file)).tensors;
-    };
-    const wa = weightsOf(a);
-    const wb = weightsOf(b);
-    expect([...wb.keys()].sort()).toEqual([...wa.keys()].sort());
-    for (const [k, t] of wa) expect(Buffer.from(wb.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
-    // the metrics file of the resumed run equals the uninterrupted one's (wall-clock fields aside)
-    const strip = (rows: Record<string, unknown>[]) => rows.map(({ wallSeconds: _w, ...r }) => r);
-    expect(strip(readMetricsLog(runPaths(b).metrics))).toEqual(strip(readMetricsLog(runPaths(a).metrics)));
+    // the same weights, and the metrics file of the resumed run equals the uninterrupted one's (wall-clock aside)
+    expectSameRun(a, b);
   });
 
   it('image methods train from rendered frames: dreamer-dr re-draws the domain every step, state-recon decodes the state', async () => {

@@ -1,14 +1,11 @@
 // DreamerV3's percentile return normalisation: quantiles against hand-computed values, the EMA fold, the scale,
 // the settle-before-save contract, and that a run with it enabled still resumes bit for bit.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tensor } from '@twist/kernels';
-import { loadSafetensors } from '@twist/autograd/node';
 import { quantile, ReturnNorm } from '../src/return-norm.js';
-import { readMetricsLog, runPaths, train, type TrainOptions } from '../src/node.js';
+import { train, type TrainOptions } from '../src/node.js';
 import { cpu } from './harness.js';
+import { checkpointJson, expectSameRun, tempRuns } from './run-fixture.js';
 
 describe('quantile (linear interpolation between order statistics, as numpy/jnp)', () => {
   it('matches hand-computed values', () => {
@@ -61,13 +58,7 @@ describe('ReturnNorm', () => {
 });
 
 describe('training with returnNorm', () => {
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'twist-rn-'));
-    dirs.push(d);
-    return join(d, 'run');
-  };
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const tmp = tempRuns('twist-rn-');
   const tiny = (dir: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions => ({
     dir,
     device: cpu,
@@ -93,15 +84,9 @@ describe('training with returnNorm', () => {
     const first = await train(tiny(b, 320, { stopAfterCheckpoints: 2 }));
     expect(first.stoppedEarly).toBe(true);
     await train({ dir: b, device: cpu, resume: true });
-    const ck = (dir: string) => JSON.parse(readFileSync(join(runPaths(dir).ckpt, 'checkpoint.json'), 'utf8'));
-    const rnA = ck(a).info.agent.behaviour.returnNorm;
+    const rnA = checkpointJson(a).info.agent.behaviour.returnNorm;
     expect(rnA.count).toBeGreaterThan(10);
-    expect(ck(b).info.agent.behaviour.returnNorm).toEqual(rnA);
-    const weights = (dir: string) => loadSafetensors(join(runPaths(dir).ckpt, ck(dir).weights.file)).tensors;
-    const wa = weights(a);
-    const wb = weights(b);
-    for (const [k, t] of wa) expect(Buffer.from(wb.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
-    const strip = (rows: Record<string, unknown>[]) => rows.map(({ wallSeconds: _w, ...r }) => r);
-    expect(strip(readMetricsLog(runPaths(b).metrics))).toEqual(strip(readMetricsLog(runPaths(a).metrics)));
+    expect(checkpointJson(b).info.agent.behaviour.returnNorm).toEqual(rnA);
+    expectSameRun(a, b);
   });
 });
