@@ -6,10 +6,13 @@
 //      bookworm-backports (Debian's own Mesa 22 lavapipe is too old for Dawn), elsewhere mesa-vulkan-drivers;
 //      not root: a notice, and the CPU backend is used;
 //   4. with --browser, Debian's chromium package (for the browser example's test), when missing and we are root;
+//   4b. with --bench-peers (`pnpm bench`, `pnpm bench:rssm` only; never npm test or the gate): the PyTorch CPU
+//      peer, Debian's python3-torch, and OpenBLAS unpacked into benchmarks/peers/.openblas/ (git-ignored) so
+//      torch can use it through LD_LIBRARY_PATH without changing the system's BLAS;
 //   5. with --build, the packages' dist/ (tsup).
 // Each step is skipped when already done, so running it again costs about a second.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -94,6 +97,45 @@ if (process.argv.includes('--browser') && !chromium) {
     run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
   } else {
     log('no Chromium (not root, or no apt): the browser example test will be skipped');
+  }
+}
+
+// 4b. with --bench-peers: the PyTorch peer of `pnpm bench:rssm` (benchmarks/peers/). Debian's python3-torch links
+// the reference BLAS (~40x slower for a matmul than OpenBLAS); OpenBLAS is unpacked next to the peer, not
+// installed, so the system's BLAS stays as it is (see ../shared/SETUP-NOTES.md, "PyTorch on the CPU").
+// benchmarks/src/peers/torch.mjs finds both; when either is missing the torch case is skipped with a notice.
+function installBenchPeers() {
+  const py = '/usr/bin/python3';
+  const hasTorch = () => existsSync(py) && spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  const blasDir = join(root, 'benchmarks', 'peers', '.openblas');
+  const blasLib = join(blasDir, 'usr', 'lib', 'x86_64-linux-gnu', 'openblas-pthread');
+  if (hasTorch() && existsSync(blasLib)) return;
+  if (!(isRoot && has('apt-get') && process.arch === 'x64')) {
+    log('no PyTorch benchmark peer (needs root, apt and x86-64): the rssm suite will skip the torch case');
+    return;
+  }
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  if (!hasTorch()) {
+    log('installing the PyTorch benchmark peer (apt-get install python3-torch)');
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', 'python3-torch'], { env });
+  }
+  if (!existsSync(blasLib)) {
+    log(`unpacking OpenBLAS for the PyTorch peer into ${blasDir} (apt-get download libopenblas0-pthread; dpkg -x)`);
+    mkdirSync(blasDir, { recursive: true });
+    run('apt-get', ['download', 'libopenblas0-pthread'], { cwd: blasDir, env });
+    const deb = readdirSync(blasDir).find((f) => /^libopenblas0-pthread.*\.deb$/.test(f));
+    if (!deb) throw new Error(`bootstrap: apt-get download libopenblas0-pthread left no .deb in ${blasDir}`);
+    run('dpkg', ['-x', join(blasDir, deb), blasDir]);
+    rmSync(join(blasDir, deb));
+  }
+}
+if (process.argv.includes('--bench-peers')) {
+  try {
+    installBenchPeers();
+  } catch (e) {
+    // A benchmark peer must not stop the benchmark: its case is skipped with the reason instead.
+    log(`the PyTorch benchmark peer could not be installed (${e.message}): the rssm suite will skip the torch case`);
   }
 }
 
