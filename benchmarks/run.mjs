@@ -13,7 +13,9 @@
 //   node benchmarks/run.mjs --import <file> --as <name>   merge results made elsewhere (run-on-gpu.sh) into
 //                                                    results/<name>.json, then regenerate README.md
 // Options: --paper (rssm paper presets too), --budget <s per implementation>, --out <results file>, --no-readme,
-// --baseline <file> (the gate's baselines file instead of benchmarks/baseline.json).
+// --baseline <file> (the gate's baselines file instead of benchmarks/baseline.json), --reps <n> (exactly n timed
+// samples per implementation: a quick check, not a measurement), --no-parts (rssm: no per-part breakdown),
+// --no-torch (rssm: no PyTorch peer). A run with world-model or agent cases ends with their markdown table.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,6 +39,9 @@ const { values: opt, positionals } = parseArgs({
     as: { type: 'string', default: 'gpu' },
     runs: { type: 'string' },
     baseline: { type: 'string' },
+    reps: { type: 'string' },
+    'no-parts': { type: 'boolean', default: false },
+    'no-torch': { type: 'boolean', default: false },
   },
 });
 const paths = {
@@ -53,7 +58,7 @@ if (opt['update-baseline'] && !opt.reason) {
   process.exit(2);
 }
 
-const { writeReadme, formatCase, mergeResults, readResults, writeResults } = await import('./src/report.mjs');
+const { writeReadme, formatCase, mergeResults, modelTable, readResults, writeResults } = await import('./src/report.mjs');
 const { readBaselines, writeBaselines, runGate, floorsOf, makeEntry, withEntry, gateCases, gateCounts, gateRatios, GATE_MEASURE } = await import('./src/gate.mjs');
 
 const readme = () => {
@@ -109,9 +114,15 @@ else {
   const want = suites.length ? suites : SUITES;
   if (want.includes('kernels')) cases.push(...(await import('./src/suites/kernels.mjs')).kernelCases({ device }));
   if (want.includes('autograd')) cases.push(...(await import('./src/suites/autograd.mjs')).autogradCases({ device }));
-  if (want.includes('rssm')) cases.push(...(await import('./src/suites/rssm.mjs')).rssmCases({ device, paper: opt.paper }));
+  if (want.includes('rssm')) cases.push(...(await (await import('./src/suites/rssm.mjs')).rssmCases({ device, paper: opt.paper, parts: !opt['no-parts'], torch: !opt['no-torch'] })));
 }
 if (filters.length) cases = cases.filter((c) => filters.some((f) => c.name.toLowerCase().includes(f)));
+if (opt.reps) {
+  // A correctness run: exactly n timed samples of each implementation, whatever the case asks for.
+  const n = Math.max(1, Number(opt.reps));
+  for (const c of cases) c.measure = { ...c.measure, minSamples: n, maxSamples: n, window: Math.min(n, c.measure?.window ?? 5) };
+  log(`--reps ${n}: ${n} timed sample(s) per implementation (a check that everything runs, not a measurement)`);
+}
 if (!cases.length) {
   console.error(`run.mjs: no case matches ${JSON.stringify(positionals)}`);
   process.exit(2);
@@ -152,6 +163,14 @@ if (!gating) {
   results.push(...(await runAll(cases)));
   const run = { id: machine.date.replace(/[-:]/g, '').slice(0, 15), machine, args: process.argv.slice(2), peaks, seconds: (performance.now() - t0) / 1000 };
   log(`done in ${run.seconds.toFixed(0)} s`);
+  const withModel = results.filter((r) => r.model);
+  if (withModel.length) {
+    log('');
+    log(`world-model and agent steps (markdown; peak fma ${peaks.flops ? `${(peaks.flops / 1e9).toFixed(1)} GFLOP/s` : 'not measured'}, ${machine.cpu} x ${machine.cores}, ${machine.adapter}, load ${machine.loadavg.join(' ')}):`);
+    log('');
+    modelTable(withModel).forEach((l) => log(l));
+    log('');
+  }
   mergeResults(paths.latest, run, results);
   log(`wrote ${paths.latest}`);
   if (!opt['no-readme'] && !opt.out) readme();

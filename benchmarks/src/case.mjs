@@ -14,6 +14,8 @@ import { measureInterleaved, pairedSpeedup } from './measure.mjs';
  * @property {string} [note]
  * @property {boolean} [reference]     an in-run reference kernel (peak), not a peer
  * @property {boolean} [part]          a part of ours timed alone (world-model breakdown), not a peer
+ * @property {number | null} [flops]   model FLOPs per op of this implementation when they differ from the case's
+ *                                     (a part of a step); null: none (no fraction of peak)
  *
  * @typedef {object} Case
  * @property {string} name
@@ -21,6 +23,8 @@ import { measureInterleaved, pairedSpeedup } from './measure.mjs';
  * @property {Unit} unit
  * @property {number} work             per op: FLOP (GFLOP/s), bytes (GB/s), 1 (steps/s) or frames (frames/s)
  * @property {number} [flops]          model FLOPs per op when the unit is not GFLOP/s (for the fraction of peak)
+ * @property {{ params: number, flops: number, parts: Record<string, number> }} [model]  the analytic model
+ *   behind `flops` (flops.mjs): parameters, FLOPs per op and per part
  * @property {'flops' | 'bytes'} [peak]
  * @property {string[]} [needs]        @twist/kernels exports the case needs (missing: 'not available yet')
  * @property {Record<string, Impl>} impls   'ours' first
@@ -45,6 +49,8 @@ import { measureInterleaved, pairedSpeedup } from './measure.mjs';
  * @property {number} [firstMs]
  * @property {number | null} [dispatchesPerOp]
  * @property {number | null} [fractionOfPeak]
+ * @property {number | null} [modelGflops]  model FLOPs per op over the median time (GFLOP/s), for cases whose unit is
+ *   not GFLOP/s (training steps); CPU peers too
  * @property {string} [note]
  * @property {boolean} [reference]
  * @property {boolean} [part]
@@ -58,6 +64,7 @@ import { measureInterleaved, pairedSpeedup } from './measure.mjs';
  * @property {string} [reason]
  * @property {string} [note]
  * @property {{ peer?: string, speedup?: number, maxDispatches?: number }} [target]
+ * @property {Case['model']} [model]
  * @property {Record<string, Figure>} figures
  * @property {Record<string, number>} speedups   ours / impl (> 1: ours is faster): median of per-round ratios
  * @property {Record<string, number>} fastSpeedups  ours / impl from each side's fast end (p10 time): on a loaded
@@ -78,7 +85,7 @@ export function toUnit(/** @type {Unit} */ unit, /** @type {number} */ work, /**
  */
 export async function runCase(c, ctx) {
   /** @type {CaseResult} */
-  const res = { name: c.name, suite: c.suite, unit: c.unit, status: 'ok', note: c.note, target: c.target, figures: {}, speedups: {}, fastSpeedups: {} };
+  const res = { name: c.name, suite: c.suite, unit: c.unit, status: 'ok', note: c.note, target: c.target, ...(c.model ? { model: c.model } : {}), figures: {}, speedups: {}, fastSpeedups: {} };
   const missing = (c.needs ?? []).filter((n) => typeof ctx.kernels[n] !== 'function');
   if (missing.length) {
     res.status = 'skipped';
@@ -127,7 +134,7 @@ export async function runCase(c, ctx) {
     const work = impl.work ?? c.work;
     const v = (/** @type {number} */ ms) => toUnit(unit, work, ms);
     // Fraction of the device peak: model FLOPs (or bytes) per second over the measured peak; GPU figures only.
-    const perOp = c.peak === 'flops' ? (c.unit === 'GFLOP/s' ? work : c.flops) : c.peak === 'bytes' ? work : undefined;
+    const perOp = c.peak === 'flops' ? (c.unit === 'GFLOP/s' ? work : impl.flops !== undefined ? impl.flops : c.flops) : c.peak === 'bytes' ? work : undefined;
     const frac = impl.device === 'gpu' && peakOf && perOp && !impl.reference ? (perOp * 1000) / s.median / peakOf : null;
     res.figures[name] = {
       status: 'ok',
@@ -145,6 +152,7 @@ export async function runCase(c, ctx) {
       firstMs: s.firstMs,
       dispatchesPerOp: s.dispatchesPerOp,
       fractionOfPeak: frac,
+      modelGflops: c.unit !== 'GFLOP/s' && c.peak === 'flops' && perOp ? perOp / s.median / 1e6 : null,
       note: impl.note,
       reference: impl.reference,
       part: impl.part,

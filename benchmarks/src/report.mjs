@@ -39,7 +39,78 @@ export function formatCase(/** @type {CaseResult} */ r) {
     parts.push(`n=${f.n} k=${f.k}${f.stable ? '' : ' (unstable)'}`);
     lines.push(`  ${name.padEnd(14)} ${parts.join('  ')}`);
   }
+  if (r.model) lines.push(...modelLines(r));
   return lines;
+}
+
+/** Seconds per step of a figure (median). */
+const secs = (/** @type {Figure | undefined} */ f) => (f?.status === 'ok' && f.ms != null ? f.ms / 1000 : undefined);
+
+/**
+ * The figures of a case with an analytic model (world-model and agent steps), per step: seconds, dispatches,
+ * model GFLOP/s and fraction of the in-run FMA peak, JS recording time, and against the PyTorch peer: the ratio
+ * ours / torch of seconds per step (> 1: ours is slower), with the two models' sizes.
+ */
+export function modelFigures(/** @type {CaseResult} */ r) {
+  const o = r.figures.ours;
+  const t = r.figures.torch;
+  const ti = /** @type {any} */ (t?.info);
+  const rec = /** @type {any} */ (o?.info)?.recordMs;
+  return {
+    params: r.model?.params,
+    gflopPerStep: r.model ? r.model.flops / 1e9 : undefined,
+    s: secs(o),
+    sP10: o?.msP10 != null ? o.msP10 / 1000 : undefined,
+    sP90: o?.msP90 != null ? o.msP90 / 1000 : undefined,
+    dispatches: o?.dispatchesPerOp ?? undefined,
+    gflops: o?.modelGflops ?? (r.unit === 'GFLOP/s' ? o?.value : undefined),
+    ofPeak: o?.fractionOfPeak ?? undefined,
+    recordS: rec != null ? rec / 1000 : undefined,
+    recordShare: rec != null && o?.ms ? rec / o.ms : undefined,
+    torchS: secs(t),
+    torchGflops: t?.modelGflops ?? undefined,
+    torchWhy: t && t.status !== 'ok' ? t.reason : undefined,
+    torchBlas: ti ? `${ti.blas}, ${ti.threads} threads, torch ${ti.torch}` : undefined,
+    torchSame: ti ? ti.params === r.model?.params && ti.flops === r.model?.flops : undefined,
+    oursOverTorch: r.speedups.torch ? 1 / r.speedups.torch : undefined,
+  };
+}
+
+function modelLines(/** @type {CaseResult} */ r) {
+  const m = modelFigures(r);
+  const lines = [
+    `  model          ${num((m.params ?? 0) / 1e6)} M params, ${num(m.gflopPerStep)} GFLOP/step (3x forward matmuls/convs, benchmarks/src/flops.mjs)`,
+    `  per step       ours ${num(m.s)} s, ${num(m.dispatches)} dispatches, ${num(m.gflops)} GFLOP/s, ${pct(m.ofPeak)} of the FMA peak, JS recording ${num(m.recordS)} s (${pct(m.recordShare)} of the step)`,
+  ];
+  if (m.torchS != null)
+    lines.push(`  torch          ${num(m.torchS)} s/step, ${num(m.torchGflops)} GFLOP/s on ${m.torchBlas}; same params and FLOPs: ${m.torchSame ? 'yes' : 'NO'} (${num(m.params)} params); ours/torch ${times(m.oursOverTorch)} the seconds per step`);
+  else if (m.torchWhy) lines.push(`  torch          skipped: ${m.torchWhy}`);
+  return lines;
+}
+
+/**
+ * World-model and agent steps as one markdown table (run.mjs prints it after a run with such cases, ready to
+ * paste; the README's rssm section is the same table).
+ * @param {CaseResult[]} cases
+ */
+export function modelTable(cases) {
+  const out = [
+    '| case | params | model GFLOP/step | ours s/step, median [p10-p90] | dispatches/step | JS recording s/step (share) | ours GFLOP/s | % of FMA peak | PyTorch CPU s/step | ours / PyTorch (s/step) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of cases) {
+    if (c.status !== 'ok') {
+      out.push(`| ${c.name} | ${c.status}: ${(c.reason ?? '').replace(/\|/g, '/')} | | | | | | | | |`);
+      continue;
+    }
+    const m = modelFigures(c);
+    const rec = m.recordS != null ? `${num(m.recordS)} (${pct(m.recordShare)})` : '';
+    const torch = m.torchS != null ? num(m.torchS) : m.torchWhy ? 'skipped' : '';
+    out.push(
+      `| ${c.name} | ${m.params != null ? `${num(m.params / 1e6)} M` : ''} | ${num(m.gflopPerStep)} | ${num(m.s)} [${num(m.sP10)}-${num(m.sP90)}] | ${num(m.dispatches)} | ${rec} | ${num(m.gflops)} | ${pct(m.ofPeak)} | ${torch} | ${m.oursOverTorch != null ? `**${times(m.oursOverTorch)}**` : ''} |`,
+    );
+  }
+  return out;
 }
 
 /** Whether a case meets its target (ours >= k x a peer, or at most n dispatches per op); null without one. */
@@ -136,20 +207,22 @@ export function resultTables(/** @type {Results} */ res) {
   return out;
 }
 
-/** World-model steps: steps/s, dispatches, and where the time goes (parts timed in isolation). */
+/**
+ * World-model and agent steps: the figures per step (modelTable), then where a world-model step's time goes (its
+ * parts timed alone, interleaved with the whole step), with each part's share of the step and of the FMA peak.
+ */
 function rssmTable(/** @type {CaseResult[]} */ cases) {
-  const out = ['| model | trainStep/s, median [p10-p90] | ms/step | dispatches/step | breakdown: ms (share of a step), each part timed alone |', '|---|---|---|---|---|'];
-  for (const c of cases) {
-    if (c.status !== 'ok') {
-      out.push(`| ${c.name} | ${c.status}: ${c.reason} | | | |`);
-      continue;
-    }
+  const out = [...modelTable(cases), ''];
+  const withParts = cases.filter((c) => c.status === 'ok' && Object.values(c.figures).some((f) => f.part));
+  if (!withParts.length) return out;
+  out.push('| model | breakdown: ms (share of a step, % of FMA peak), each part timed alone |', '|---|---|');
+  for (const c of withParts) {
     const o = c.figures.ours;
     const parts = Object.entries(c.figures)
-      .filter(([n]) => n !== 'ours')
-      .map(([n, f]) => (f.status === 'ok' ? `${n} ${num(f.ms)} (${pct(/** @type {number} */ (f.ms) / /** @type {number} */ (o.ms))})` : `${n} n/a`))
+      .filter(([, f]) => f.part)
+      .map(([n, f]) => (f.status === 'ok' ? `${n} ${num(f.ms)} (${pct(/** @type {number} */ (f.ms) / /** @type {number} */ (o.ms))}${f.fractionOfPeak != null ? `, ${pct(f.fractionOfPeak)}` : ''})` : `${n} n/a`))
       .join('; ');
-    out.push(`| ${c.name} | ${num(o.value)} [${num(o.valueP10)}-${num(o.valueP90)}] | ${num(o.ms)} | ${num(o.dispatchesPerOp)} | ${parts} |`);
+    out.push(`| ${c.name} | ${parts} |`);
   }
   return out;
 }
