@@ -18,6 +18,7 @@ export const GATE_MEASURE = { targetSampleMs: 80, minSamples: 8, maxSamples: 14,
  */
 export async function gateCases(ctx) {
   const { mlpStepCase } = await import('./suites/autograd.mjs');
+  const { trainStepPeakCase } = await import('./suites/rssm.mjs');
   const { convCase, gruCase, klCase, matmulCase, softmaxCase, unaryCase } = await import('./suites/kernels.mjs');
   const c = { device: ctx.device, peers: ['tfjs-webgpu'], reference: true };
   // Smaller than the full suite where a peer needs seconds per op on software Vulkan; the ratios are what counts.
@@ -29,6 +30,8 @@ export async function gateCases(ctx) {
     gruCase(c, 100, 200, 200),
     convCase(c, 4),
     mlpStepCase(c, 64, 256, [128, 128]),
+    // the quick-state WorldModelTrainer step's fraction of the in-run FMA peak (a machine ratio)
+    trainStepPeakCase(c),
   ];
   for (const x of cases) x.suite = 'gate';
   return cases;
