@@ -2,8 +2,11 @@
  * The binary ops and the unary-op derivatives: one WGSL expression and one CPU reference per op, side by side
  * so they cannot drift apart. Comparisons give 1.0 / 0.0.
  *
- * WGSL expressions see `a`, `b` (binary) or `x`, `dy`, `p0`, `p1` (gradients) plus the helper functions
- * `powf` and `sigm` defined in binary.wgsl / unary-grad.wgsl.
+ * WGSL expressions see `a`, `b` and `nanAB` (either is NaN) (binary) or `x`, `dy`, `p0`, `p1` (gradients) plus
+ * the helper functions `powf`, `sigm`, `maxN`, `minN` defined in unary-grad-helpers.wgsl / webgpu/ieee.wgsl.
+ *
+ * NaN semantics (the same on every backend): arithmetic, maximum, minimum and pow give NaN when an operand is
+ * NaN (pow(NaN, 0) = 1, as Math.pow); comparisons give 0. Infinities follow Math.pow / IEEE.
  */
 import type { UnaryOp } from '../elementwise/unary-defs.js';
 
@@ -21,13 +24,14 @@ export const BINARY = {
   sub: { wgsl: 'a - b', cpu: (a, b) => a - b },
   mul: { wgsl: 'a * b', cpu: (a, b) => a * b },
   div: { wgsl: 'a / b', cpu: (a, b) => a / b },
-  maximum: { wgsl: 'max(a, b)', cpu: (a, b) => Math.max(a, b) },
-  minimum: { wgsl: 'min(a, b)', cpu: (a, b) => Math.min(a, b) },
+  maximum: { wgsl: 'maxN(a, b)', cpu: (a, b) => Math.max(a, b) },
+  minimum: { wgsl: 'minN(a, b)', cpu: (a, b) => Math.min(a, b) },
   pow: { wgsl: 'powf(a, b)', cpu: (a, b) => Math.pow(a, b) },
-  greater: { wgsl: 'select(0.0, 1.0, a > b)', cpu: (a, b) => (a > b ? 1 : 0) },
-  greaterEqual: { wgsl: 'select(0.0, 1.0, a >= b)', cpu: (a, b) => (a >= b ? 1 : 0) },
-  less: { wgsl: 'select(0.0, 1.0, a < b)', cpu: (a, b) => (a < b ? 1 : 0) },
-  equal: { wgsl: 'select(0.0, 1.0, a == b)', cpu: (a, b) => (a === b ? 1 : 0) },
+  // comparisons with a NaN operand are false (IEEE), tested by bits since WGSL may assume no NaN
+  greater: { wgsl: 'select(0.0, 1.0, a > b && !nanAB)', cpu: (a, b) => (a > b ? 1 : 0) },
+  greaterEqual: { wgsl: 'select(0.0, 1.0, a >= b && !nanAB)', cpu: (a, b) => (a >= b ? 1 : 0) },
+  less: { wgsl: 'select(0.0, 1.0, a < b && !nanAB)', cpu: (a, b) => (a < b ? 1 : 0) },
+  equal: { wgsl: 'select(0.0, 1.0, a == b && !nanAB)', cpu: (a, b) => (a === b ? 1 : 0) },
 } satisfies Record<string, BinaryDef>;
 
 export type BinaryOp = keyof typeof BINARY;
@@ -82,3 +86,19 @@ export const UNARY_GRAD: Partial<Record<UnaryOp, UnaryGradDef>> = {
 };
 
 export const UNARY_GRAD_OPS = Object.keys(UNARY_GRAD) as UnaryOp[];
+
+/**
+ * NaN semantics of every gradient: dx is NaN when x or dy is NaN (fill's, whose output ignores x, stays 0), so a
+ * NaN upstream is not masked to a finite gradient (relu's 0 branch) and the optimiser's non-finite check sees it.
+ * The WGSL form needs isNanF (webgpu/ieee.wgsl) in the shader.
+ */
+export function unaryGradWgsl(op: UnaryOp): string {
+  const e = UNARY_GRAD[op]!.wgsl;
+  return op === 'fill' ? e : `select(${e}, x + dy, isNanF(x) || isNanF(dy))`;
+}
+
+/** The CPU reference with the same NaN rule as unaryGradWgsl. */
+export function unaryGradCpu(op: UnaryOp): UnaryGradDef['cpu'] {
+  const g = UNARY_GRAD[op]!.cpu;
+  return op === 'fill' ? g : (x, dy, p0, p1) => (x !== x || dy !== dy ? NaN : g(x, dy, p0, p1));
+}

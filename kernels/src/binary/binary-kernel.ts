@@ -1,7 +1,8 @@
 import type { UnaryOp } from '../elementwise/unary-defs.js';
 import { registerKernel, type UniformField } from '../core/registry.js';
 import { grid1d } from '../webgpu/grid.js';
-import { BINARY, UNARY_GRAD, type BinaryOp } from './binary-defs.js';
+import ieeeSource from '../webgpu/ieee.wgsl';
+import { BINARY, unaryGradCpu, unaryGradWgsl, type BinaryOp } from './binary-defs.js';
 import { broadcastFields, forEachOffset, type Broadcast } from './broadcast.js';
 import binarySource from './binary.wgsl';
 import whereSource from './where.wgsl';
@@ -48,7 +49,7 @@ registerKernel({
 registerKernel({
   name: 'binary',
   backend: 'webgpu',
-  source: (p: BinaryParams) => binarySource.replaceAll('{{EXPR}}', BINARY[p.op].wgsl),
+  source: (p: BinaryParams) => ieeeSource + binarySource.replaceAll('{{EXPR}}', BINARY[p.op].wgsl),
   variant: (p: BinaryParams) => p.op,
   constants: () => ({ WG }),
   uniforms: (p: BinaryParams) => {
@@ -104,7 +105,7 @@ registerKernel({
   name: 'unary_grad',
   backend: 'cpu',
   run([x, dy], [dx], p: UnaryGradParams) {
-    const g = UNARY_GRAD[p.op]!.cpu;
+    const g = unaryGradCpu(p.op);
     for (let i = 0; i < p.n; i++) dx[i] = g(x[i], dy[i], p.p0, p.p1);
   },
 });
@@ -112,7 +113,7 @@ registerKernel({
 registerKernel({
   name: 'unary_grad',
   backend: 'webgpu',
-  source: (p: UnaryGradParams) => unaryGradHelpers + unaryGradSource.replaceAll('{{EXPR}}', UNARY_GRAD[p.op]!.wgsl),
+  source: (p: UnaryGradParams) => ieeeSource + unaryGradHelpers + unaryGradSource.replaceAll('{{EXPR}}', unaryGradWgsl(p.op)),
   variant: (p: UnaryGradParams) => p.op,
   constants: () => ({ WG }),
   uniforms: (p: UnaryGradParams) => [u32(p.n), ['f32', p.p0], ['f32', p.p1], u32(0)],

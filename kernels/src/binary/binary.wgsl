@@ -35,18 +35,10 @@ struct Params {
 
 override WG: u32 = 256;
 
-// Math.pow semantics where WGSL's pow (exp2(b * log2(a))) is undefined: x^0 = 1, a negative base with an
-// integer exponent gives the signed power.
-fn powf(a: f32, b: f32) -> f32 {
-  if (b == 0.0) { return 1.0; }
-  if (a < 0.0 && b == round(b)) {
-    let r = pow(-a, b);
-    return select(r, -r, abs(b) % 2.0 == 1.0);
-  }
-  return pow(a, b);
-}
+// isNanF, maxN, minN and powf (used by the expressions): webgpu/ieee.wgsl, prepended by binary-kernel.ts.
 
 fn f(a: f32, b: f32) -> f32 {
+  let nanAB = isNanF(a) || isNanF(b);
   return {{EXPR}};
 }
 

@@ -1,6 +1,7 @@
 // Entropy H(p) = -sum p log p of categoricals given logits over the last axis, summed over the last two axes:
 // one workgroup per group of V rows, threads stride over rows, then a workgroup tree reduction (as categorical-kl).
 // Without unimix H = log s - sum p (x - m) (log-softmax form); with unimix p = (1 - u) softmax + u / C.
+// isInfF: webgpu/ieee.wgsl, prepended by categorical-kernel.ts.
 
 struct Params {
   groups: u32,
@@ -28,7 +29,7 @@ fn row_entropy(row: u32) -> f32 {
     var e = 0.0;
     for (var c = 0u; c < C; c++) {
       let d = A[base + c] - m;
-      e += exp(d) * d;
+      e += select(exp(d) * d, 0.0, isInfF(d));   // a -inf logit has p = 0: 0 log 0 = 0, not 0 * -inf
     }
     h = log(s) - e / s;
   } else {

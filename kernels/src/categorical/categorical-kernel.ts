@@ -2,6 +2,7 @@ import { registerKernel } from '../core/registry.js';
 import { philoxInto } from '../rng/philox.js';
 import { withPhilox } from '../rng/rng-kernel.js';
 import { grid1d } from '../webgpu/grid.js';
+import ieeeSource from '../webgpu/ieee.wgsl';
 import entropySource from './categorical-entropy.wgsl';
 import klGradSource from './categorical-kl-grad.wgsl';
 import klSource from './categorical-kl.wgsl';
@@ -73,6 +74,12 @@ registerKernel({
     for (let r = 0; r < rows; r++) {
       const base = r * C;
       const { m, s } = rowStats(x, base, C);
+      if (!Number.isFinite(m)) {
+        // no distribution (a NaN or +inf logit, or all -inf): NaN in, NaN out, as the WGSL
+        probs.fill(NaN, base, base + C);
+        sample.fill(NaN, base, base + C);
+        continue;
+      }
       for (let c = 0; c < C; c++) probs[base + c] = ((1 - unimix) * Math.exp(x[base + c] - m)) / s + fl;
       const j = Math.floor(r / 4);
       philoxInto(j >>> 0, Math.floor(j / 4294967296) >>> 0, p.o0, p.o1, p.k0, p.k1, w);
@@ -85,7 +92,7 @@ registerKernel({
 registerKernel({
   name: 'categorical_sample',
   backend: 'webgpu',
-  source: withPhilox(sampleSource).replace('{{EXP2_TABLES}}', EXP2_TABLES_WGSL),
+  source: ieeeSource + withPhilox(sampleSource).replace('{{EXP2_TABLES}}', EXP2_TABLES_WGSL),
   constants: () => ({ WG }),
   uniforms: (p: SampleParams) => [
     ['u32', p.rows],
@@ -149,7 +156,7 @@ function rowKL(a: ArrayLike<number>, b: ArrayLike<number>, base: number, C: numb
     for (let c = 0; c < C; c++) {
       const da = a[base + c] - A.m;
       const pc = Math.exp(da) / A.s;
-      if (pc > 0) kl += pc * (da - la - (b[base + c] - B.m - lb));
+      if (!(pc <= 0)) kl += pc * (da - la - (b[base + c] - B.m - lb)); // 0 log 0 = 0; a NaN stays
     }
   } else {
     const fl = unimix / C;
@@ -170,7 +177,7 @@ function rowEntropy(a: ArrayLike<number>, base: number, C: number, unimix: numbe
     for (let c = 0; c < C; c++) {
       const d = a[base + c] - m;
       const pc = Math.exp(d) / s;
-      if (pc > 0) h -= pc * (d - ls);
+      if (!(pc <= 0)) h -= pc * (d - ls); // 0 log 0 = 0; a NaN stays
     }
   } else {
     const fl = unimix / C;
@@ -233,7 +240,7 @@ registerKernel({
 registerKernel({
   name: 'categorical_entropy',
   backend: 'webgpu',
-  source: entropySource,
+  source: ieeeSource + entropySource,
   constants: (p: GroupParams) => ({ WG: groupWG(p.V) }),
   uniforms: groupUniforms,
   dispatch: (p: GroupParams) => grid1d(p.groups, 1),

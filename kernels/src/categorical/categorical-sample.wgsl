@@ -3,6 +3,8 @@
 // CDF at the row's uniform, which is element `row` of randomUniform(key): word row % 4 of
 // philox4x32([row / 4, 0, o0, o1], [k0, k1]). The decision is made in integers (see sampler.ts, mirrored here
 // line for line) so it is bit-identical to the CPU reference.
+// NaN in, NaN out: a row whose max is not finite (a NaN or +inf logit, or all -inf) has no distribution, and
+// its probs and sample are all NaN (isNanF, isInfF, NAN_BITS: webgpu/ieee.wgsl, prepended).
 
 {{PHILOX}}
 
@@ -73,7 +75,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let base = row * C;
 
   var m = X[base];
-  for (var c = 1u; c < C; c++) { m = max(m, X[base + c]); }
+  for (var c = 1u; c < C; c++) { m = maxN(m, X[base + c]); }
+  if (isNanF(m) || isInfF(m)) {
+    let nan = bitcast<f32>(NAN_BITS);
+    for (var c = 0u; c < C; c++) {
+      PROBS[base + c] = nan;
+      SAMPLE[base + c] = nan;
+    }
+    return;
+  }
 
   // f32 softmax denominator and the integer weight sum S (64 bits).
   var sum = 0.0;

@@ -70,22 +70,47 @@ export function deviceSubgroups8(device: Device): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // CPU references
 
+/**
+ * A tap outside the input (zero padding) adds 0 * w to the sum, which is 0 unless w is not finite: then NaN, as
+ * the WGSL kernels, which multiply the padding's zeros, give. The reference skips those taps and adds only these
+ * terms, and only when the filter holds a non-finite weight (null otherwise: no cost).
+ */
+function padTerms(F: ArrayLike<number>, KW: number, CB: number, CS: number): ((acc: Float64Array, kh: number, kw: number) => void) | null {
+  if (Array.prototype.every.call(F, Number.isFinite)) return null;
+  return (acc, kh, kw) => {
+    const fb = (kh * KW + kw) * CB * CS;
+    for (let cb = 0; cb < CB; cb++) for (let cs = 0; cs < CS; cs++) acc[cs] += 0 * F[fb + cb * CS + cs];
+  };
+}
+
+/** padTerms for conv_up, whose sums run over CS into acc[CB]. */
+function padTermsUp(F: ArrayLike<number>, KW: number, CB: number, CS: number): ((acc: Float64Array, kh: number, kw: number) => void) | null {
+  if (Array.prototype.every.call(F, Number.isFinite)) return null;
+  return (acc, kh, kw) => {
+    const fb = (kh * KW + kw) * CB * CS;
+    for (let cb = 0; cb < CB; cb++) for (let cs = 0; cs < CS; cs++) acc[cb] += 0 * F[fb + cb * CS + cs];
+  };
+}
+
 registerKernel({
   name: 'conv_down',
   backend: 'cpu',
   run([X, F, Bias], [Y], p: ConvParams) {
     const { N, HB, WB, CB, HS, WS, CS, KH, KW, sH, sW, pT, pL } = p.g;
     const acc = new Float64Array(CS);
+    const pad = padTerms(F, KW, CB, CS);
     for (let n = 0; n < N; n++) {
       for (let oh = 0; oh < HS; oh++) {
         for (let ow = 0; ow < WS; ow++) {
           for (let cs = 0; cs < CS; cs++) acc[cs] = p.hasBias ? Bias[cs] : 0;
           for (let kh = 0; kh < KH; kh++) {
             const ih = oh * sH + kh - pT;
-            if (ih < 0 || ih >= HB) continue;
             for (let kw = 0; kw < KW; kw++) {
               const iw = ow * sW + kw - pL;
-              if (iw < 0 || iw >= WB) continue;
+              if (ih < 0 || ih >= HB || iw < 0 || iw >= WB) {
+                pad?.(acc, kh, kw);
+                continue;
+              }
               const xb = ((n * HB + ih) * WB + iw) * CB;
               const fb = (kh * KW + kw) * CB * CS;
               for (let cb = 0; cb < CB; cb++) {
@@ -109,17 +134,21 @@ registerKernel({
   run([S, F, Bias], [Y], p: ConvParams) {
     const { N, HB, WB, CB, HS, WS, CS, KH, KW, sH, sW, pT, pL } = p.g;
     const acc = new Float64Array(CB);
+    const padUp = padTermsUp(F, KW, CB, CS);
     for (let n = 0; n < N; n++) {
       for (let ih = 0; ih < HB; ih++) {
         for (let iw = 0; iw < WB; iw++) {
           for (let cb = 0; cb < CB; cb++) acc[cb] = p.hasBias ? Bias[cb] : 0;
           for (let kh = 0; kh < KH; kh++) {
             const th = ih + pT - kh;
-            if (th < 0 || th % sH !== 0 || th / sH >= HS) continue;
             const oh = th / sH;
             for (let kw = 0; kw < KW; kw++) {
               const tw = iw + pL - kw;
-              if (tw < 0 || tw % sW !== 0 || tw / sW >= WS) continue;
+              if (th % sH !== 0 || tw % sW !== 0) continue; // a stride hole: no term (the WGSL skips it too)
+              if (th < 0 || oh >= HS || tw < 0 || tw / sW >= WS) {
+                padUp?.(acc, kh, kw);
+                continue;
+              }
               const ow = tw / sW;
               const sb = ((n * HS + oh) * WS + ow) * CS;
               const fb = (kh * KW + kw) * CB * CS;
@@ -147,6 +176,7 @@ registerKernel({
     const L = KH * KW * CB * CS;
     const M = N * HS * WS;
     const acc = new Float64Array(L);
+    const sBad = !Array.prototype.every.call(S, Number.isFinite);
     for (let g = 0; g < p.G; g++) {
       acc.fill(0);
       const mEnd = Math.min((g + 1) * p.chunk, M);
@@ -157,12 +187,15 @@ registerKernel({
         const sb = m * CS;
         for (let kh = 0; kh < KH; kh++) {
           const ih = oh * sH + kh - pT;
-          if (ih < 0 || ih >= HB) continue;
           for (let kw = 0; kw < KW; kw++) {
             const iw = ow * sW + kw - pL;
-            if (iw < 0 || iw >= WB) continue;
-            const xb = ((n * HB + ih) * WB + iw) * CB;
             const fb = (kh * KW + kw) * CB * CS;
+            if (ih < 0 || ih >= HB || iw < 0 || iw >= WB) {
+              // the padding's zeros times a non-finite gradient: NaN, as in the WGSL (see padTerms)
+              if (sBad) for (let cb = 0; cb < CB; cb++) for (let cs = 0; cs < CS; cs++) acc[fb + cb * CS + cs] += 0 * S[sb + cs];
+              continue;
+            }
+            const xb = ((n * HB + ih) * WB + iw) * CB;
             for (let cb = 0; cb < CB; cb++) {
               const xv = X[xb + cb];
               const fr = fb + cb * CS;

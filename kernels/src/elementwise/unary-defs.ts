@@ -36,8 +36,8 @@ export const UNARY = {
   symexp: { wgsl: 'sign(x) * (exp(abs(x)) - 1.0)', cpu: (x) => Math.sign(x) * Math.expm1(Math.abs(x)) },
   // y = p0 * x + p1
   affine: { wgsl: 'p0 * x + p1', cpu: (x, a, b) => a * x + b },
-  // y = x ^ p0 (x >= 0 or integer p0 are the caller's business, as in Math.pow)
-  pow: { wgsl: 'pow(x, p0)', cpu: (x, a) => Math.pow(x, a) },
+  // y = x ^ p0 with Math.pow's semantics (powf in webgpu/ieee.wgsl)
+  pow: { wgsl: 'powf(x, p0)', cpu: (x, a) => Math.pow(x, a) },
   // y = clamp(x, p0, p1)
   clamp: { wgsl: 'clamp(x, p0, p1)', cpu: (x, lo, hi) => Math.min(Math.max(x, lo), hi) },
   // y = p0 (fill)
@@ -46,3 +46,19 @@ export const UNARY = {
 
 export type UnaryOp = keyof typeof UNARY;
 export const UNARY_OPS = Object.keys(UNARY) as UnaryOp[];
+
+/**
+ * NaN semantics of every unary op on every backend: NaN in, NaN out (fill ignores x). The guard is explicit
+ * because WGSL's max/min/clamp/sign may drop a NaN (relu(NaN) was 0 on lavapipe); it is one select on the result.
+ * Infinities follow each formula (tanh(+-inf) = +-1, relu(-inf) = 0, exp(-inf) = 0).
+ * The WGSL form needs isNanF (webgpu/ieee.wgsl) in the shader.
+ */
+export function unaryWgsl(op: UnaryOp): string {
+  return op === 'fill' ? UNARY[op].wgsl : `select(${UNARY[op].wgsl}, x, isNanF(x))`;
+}
+
+/** The CPU reference with the same NaN rule as unaryWgsl. */
+export function unaryCpu(op: UnaryOp): UnaryDef['cpu'] {
+  const f: UnaryDef['cpu'] = UNARY[op].cpu;
+  return op === 'fill' ? f : (x, p0, p1) => (x !== x ? x : f(x, p0, p1));
+}

@@ -1,7 +1,8 @@
 import { registerKernel } from '../core/registry.js';
 import { grid1d } from '../webgpu/grid.js';
+import ieeeSource from '../webgpu/ieee.wgsl';
 import source from './unary.wgsl';
-import { UNARY, type UnaryOp } from './unary-defs.js';
+import { unaryCpu, unaryWgsl, type UnaryOp } from './unary-defs.js';
 
 export interface UnaryParams {
   op: UnaryOp;
@@ -16,7 +17,7 @@ registerKernel({
   name: 'unary',
   backend: 'cpu',
   run([x], [y], p: UnaryParams) {
-    const f = UNARY[p.op].cpu;
+    const f = unaryCpu(p.op);
     for (let i = 0; i < p.n; i++) y[i] = f(x[i], p.p0, p.p1);
   },
 });
@@ -24,7 +25,7 @@ registerKernel({
 registerKernel({
   name: 'unary',
   backend: 'webgpu',
-  source: (p: UnaryParams) => source.replaceAll('{{EXPR}}', UNARY[p.op].wgsl),
+  source: (p: UnaryParams) => ieeeSource + source.replaceAll('{{EXPR}}', unaryWgsl(p.op)),
   variant: (p: UnaryParams) => p.op,
   constants: () => ({ WG }),
   uniforms: (p: UnaryParams) => [

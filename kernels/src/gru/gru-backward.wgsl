@@ -72,7 +72,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
       let gu = G[j + 2u * H];
       let pc = nc * gc + AUX[bb + j + H];
       let r = sigm(nr * gr + AUX[bb + j]);
-      let cand = tanh(clamp(r * pc, -15.0, 15.0));
+      let cand = tanhN(r * pc);
       let upd = sigm(nu * gu + AUX[bb + j + 2u * H] + u.ub);
       let d = DHN[row * H + j];
       let dc = d * upd;

@@ -90,7 +90,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     PRE[ic] = pc;
     PRE[iu] = pu;
     let r = sigm((pr - mean) * rstd * G[j] + Bt[j]);
-    let cand = tanh(clamp(r * ((pc - mean) * rstd * G[j + H] + Bt[j + H]), -15.0, 15.0));
+    let cand = tanhN(r * ((pc - mean) * rstd * G[j + H] + Bt[j + H]));
     let upd = sigm((pu - mean) * rstd * G[j + 2u * H] + Bt[j + 2u * H] + u.ub);
     let hb = row * H + j;
     HN[hb] = upd * cand + (1.0 - upd) * Hs[hb];

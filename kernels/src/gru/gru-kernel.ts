@@ -1,6 +1,7 @@
 import { registerKernel } from '../core/registry.js';
 import { LN_WG, rowThreads } from '../norm/layernorm-kernel.js';
 import { grid1d } from '../webgpu/grid.js';
+import ieeeSource from '../webgpu/ieee.wgsl';
 import fwdSource from './gru-forward.wgsl';
 import bwdSource from './gru-backward.wgsl';
 import finishSource from './gru-finish.wgsl';
@@ -68,7 +69,7 @@ registerKernel({
 registerKernel({
   name: 'gru_forward',
   backend: 'webgpu',
-  source: fwdSource,
+  source: ieeeSource + fwdSource,
   constants: (p: GruForwardParams) => ({ WG: LN_WG, T: p.tpr }),
   uniforms: (p: GruForwardParams) => [
     ['u32', p.rows],
@@ -129,7 +130,7 @@ registerKernel({
 registerKernel({
   name: 'gru_backward',
   backend: 'webgpu',
-  source: bwdSource,
+  source: ieeeSource + bwdSource,
   constants: (p: GruBackwardParams) => ({ WG: LN_WG, T: p.tpr }),
   uniforms: (p: GruBackwardParams) => [
     ['u32', p.rows],

@@ -1,7 +1,10 @@
 import type { DType } from '../core/dtype.js';
 import { registerKernel } from '../core/registry.js';
 import { grid1d } from '../webgpu/grid.js';
-import source from './cast.wgsl';
+import ieeeSource from '../webgpu/ieee.wgsl';
+import castSource from './cast.wgsl';
+
+const source = ieeeSource + castSource;
 
 const WG = 256;
 const CODE: Record<DType, number> = { f32: 0, i32: 1, u8: 2 };

@@ -7,7 +7,7 @@ import { copy, live } from './movement.js';
 /**
  * y = convert(x * scale + shift) to dtype, computed in f32. To u8 and i32 the value is clamped to the target
  * range (u8: 0..255; i32: -2^31 .. 2^31-128) and rounded to nearest, ties to even; NaN to an integer type is
- * unspecified. The image path: cast(img_u8, 'f32', 1 / 255, -0.5) = pixels / 255 - 0.5, and back with
+ * 0 on every backend. The image path: cast(img_u8, 'f32', 1 / 255, -0.5) = pixels / 255 - 0.5, and back with
  * cast(x, 'u8', 255, 127.5). A cast to the same dtype with scale 1 and shift 0 is an exact copy.
  */
 export function cast(x: Tensor, dtype: DType, scale = 1, shift = 0): Tensor {

@@ -1,7 +1,7 @@
 // Y = convert(X * scale + shift) between f32, i32 and u8 (SRC, DST: 0 = f32, 1 = i32, 2 = u8).
 // The value is computed in f32. To i32 and u8 it is rounded to nearest (ties to even) after clamping to the
 // target's range (u8: 0..255; i32: -2^31 .. 2^31-128, the largest f32 below 2^31). NaN to an integer type is
-// unspecified. Both buffers are bound as words: u8 is packed 4 per word, so with DST = u8 one invocation
+// 0 (as the CPU reference; isNanF from webgpu/ieee.wgsl, prepended by cast-kernel.ts). Both buffers are bound as words: u8 is packed 4 per word, so with DST = u8 one invocation
 // writes one whole output word (4 elements); otherwise one invocation per element.
 
 struct Params {
@@ -38,7 +38,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var j = 0u; j < 4u; j++) {
       let e = i * 4u + j;
       if (e >= u.n) { break; }
-      word |= u32(round(clamp(value(e), 0.0, 255.0))) << (j * 8u);
+      let v = value(e);
+      word |= u32(select(round(clamp(v, 0.0, 255.0)), 0.0, isNanF(v))) << (j * 8u);
     }
     Y[i] = word;
     return;
@@ -48,6 +49,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (DST == 0u) {
     Y[i] = bitcast<u32>(v);
   } else {
-    Y[i] = bitcast<u32>(i32(round(clamp(v, -2147483648.0, 2147483520.0))));
+    Y[i] = bitcast<u32>(i32(select(round(clamp(v, -2147483648.0, 2147483520.0)), 0.0, isNanF(v))));
   }
 }

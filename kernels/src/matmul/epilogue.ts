@@ -1,5 +1,6 @@
-import { UNARY_GRAD } from '../binary/binary-defs.js';
+import { unaryGradCpu, unaryGradWgsl } from '../binary/binary-defs.js';
 import unaryGradHelpers from '../binary/unary-grad-helpers.wgsl';
+import ieeeSource from '../webgpu/ieee.wgsl';
 import { assertDType } from '../core/dtype.js';
 import { registerKernel } from '../core/registry.js';
 import { fmt, sameShape } from '../core/shape.js';
@@ -24,7 +25,7 @@ registerKernel({
   name: 'matmul_epilogue_grad',
   backend: 'cpu',
   run([dy, pre], [dpre, db], p: EpilogueGradParams) {
-    const g = UNARY_GRAD[p.act]!.cpu;
+    const g = unaryGradCpu(p.act);
     const sums = new Float64Array(p.N);
     for (let r = 0; r < p.R; r++) {
       for (let c = 0; c < p.N; c++) {
@@ -41,7 +42,7 @@ registerKernel({
 registerKernel({
   name: 'matmul_epilogue_grad',
   backend: 'webgpu',
-  source: (p: EpilogueGradParams) => unaryGradHelpers + source.replaceAll('{{EXPR}}', UNARY_GRAD[p.act]!.wgsl),
+  source: (p: EpilogueGradParams) => ieeeSource + unaryGradHelpers + source.replaceAll('{{EXPR}}', unaryGradWgsl(p.act)),
   variant: (p: EpilogueGradParams) => p.act,
   constants: () => ({ TC, TR }),
   uniforms: (p: EpilogueGradParams) => [

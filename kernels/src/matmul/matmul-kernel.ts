@@ -1,5 +1,6 @@
 import { registerKernel } from '../core/registry.js';
-import { UNARY, type UnaryDef } from '../elementwise/unary-defs.js';
+import { unaryCpu, unaryWgsl, type UnaryDef } from '../elementwise/unary-defs.js';
+import ieeeSource from '../webgpu/ieee.wgsl';
 import { ceilDiv, MAX_GROUPS } from '../webgpu/grid.js';
 import naiveSource from './matmul-naive.wgsl';
 import blockedSource from './matmul.wgsl';
@@ -8,8 +9,8 @@ import blockedSource from './matmul.wgsl';
 export const MATMUL_ACTS = ['none', 'elu', 'silu', 'relu', 'tanh', 'sigmoid'] as const;
 export type MatmulAct = (typeof MATMUL_ACTS)[number];
 
-/** The WGSL expression of x (and p0 = 1) of an epilogue activation: the unary kernel's own. */
-const actExpr = (a: MatmulAct) => (a === 'none' ? 'x' : UNARY[a].wgsl);
+/** The WGSL expression of x (and p0 = 1) of an epilogue activation: the unary kernel's own, NaN rule included. */
+const actExpr = (a: MatmulAct) => (a === 'none' ? 'x' : unaryWgsl(a));
 
 /**
  * The store of one output element o with value v (the k-sum) and bias b, as WGSL statements: C = prev + (v + b)
@@ -25,6 +26,7 @@ export function epilogue(act: MatmulAct, v: string, b: string, accum: string, in
 function fillShared(src: string, act: MatmulAct): string {
   return src
     .replace('{{ACT}}', actExpr(act))
+    .replace('fn act(', `${ieeeSource}\nfn act(`)
     .replace('{{PRE_DECL}}', act === 'none' ? '' : '@group(0) @binding(4) var<storage, read_write> PRE: array<f32>;')
     .replace('{{BU}}', act === 'none' ? '4' : '5');
 }
@@ -162,7 +164,7 @@ registerKernel({
   name: 'matmul',
   backend: 'cpu',
   run([X, Y, Bias], [C, PRE], p: MatmulParams) {
-    const f: UnaryDef['cpu'] | null = p.act === 'none' ? null : UNARY[p.act].cpu;
+    const f: UnaryDef['cpu'] | null = p.act === 'none' ? null : unaryCpu(p.act);
     const fr = Math.fround;
     const { R, Cc, K, dims, sx, sy, sXr, sXk, sYk, sYc, sCr, sCc } = p;
     // f64 accumulation: the reference is at least as accurate as any f32 kernel compared with it.

@@ -2,7 +2,10 @@ import type { TypedArray } from '../core/dtype.js';
 import { registerKernel, type UniformField } from '../core/registry.js';
 import { fmt, stridesOf, type Shape } from '../core/shape.js';
 import { grid1d } from '../webgpu/grid.js';
-import source from './reduce.wgsl';
+import ieeeSource from '../webgpu/ieee.wgsl';
+import reduceSource from './reduce.wgsl';
+
+const source = ieeeSource + reduceSource;
 
 export type ReduceOp = 'sum' | 'max' | 'min';
 const OP_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };

@@ -45,9 +45,10 @@ struct Params {
 override OP: u32 = 0u;
 override WG: u32 = 64u;
 
+// max / min propagate NaN (maxN, minN: webgpu/ieee.wgsl, prepended by reduce-kernel.ts), as the CPU's Math.max
 fn comb(a: f32, b: f32) -> f32 {
-  if (OP == 1u) { return max(a, b); }
-  if (OP == 2u) { return min(a, b); }
+  if (OP == 1u) { return maxN(a, b); }
+  if (OP == 2u) { return minN(a, b); }
   return a + b;
 }
 

@@ -8,6 +8,7 @@ import sampleGradSource from './truncnorm-head-sample-grad.wgsl';
 import sampleSource from './truncnorm-head-sample.wgsl';
 import mathSource from './truncnorm-math.wgsl';
 import * as S from './special.js';
+import ieeeSource from '../webgpu/ieee.wgsl';
 
 /**
  * The truncnorm kernels with the actor head fused in (truncnorm-head.wgsl): mean = tanh(m), std = span *
@@ -29,7 +30,7 @@ export interface HeadParams {
 
 const WG = 64;
 const f = Math.fround;
-const withMath = (src: string) => src.replace('{{TRUNCNORM_MATH}}', mathSource.replace('{{TRUNCNORM_CONSTANTS}}', S.TRUNCNORM_CONSTANTS_WGSL) + '\n' + headSource);
+const withMath = (src: string) => ieeeSource + src.replace('{{TRUNCNORM_MATH}}', mathSource.replace('{{TRUNCNORM_CONSTANTS}}', S.TRUNCNORM_CONSTANTS_WGSL) + '\n' + headSource);
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 // CPU: the unfused ops' f32 results step by step (tanh; scale 0.5; sigmoid; affine span, minStd), and their

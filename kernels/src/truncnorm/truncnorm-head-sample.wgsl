@@ -30,5 +30,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let a = (prm.lo - mu) / s;
   let b = (prm.hi - mu) / s;
   let xi = sample_xi(a, b, U[i]);
-  X[i] = clamp(mu + s * xi, prm.lo + prm.clip, prm.hi - prm.clip);
+  X[i] = clampN(mu + s * xi, prm.lo + prm.clip, prm.hi - prm.clip);
 }

@@ -9,6 +9,7 @@ import sampleGradSource from './truncnorm-sample-grad.wgsl';
 import sampleSource from './truncnorm-sample.wgsl';
 import specialSource from './truncnorm-special.wgsl';
 import * as S from './special.js';
+import ieeeSource from '../webgpu/ieee.wgsl';
 
 /** Threads per workgroup (one element or one row per thread). */
 const WG = 64;
@@ -50,7 +51,7 @@ const CPU_SPECIAL: Record<SpecialFn, (x: number) => number> = {
 };
 
 /** A shader with the shared math (and its constants) spliced in. */
-const withMath = (src: string) => src.replace('{{TRUNCNORM_MATH}}', mathSource.replace('{{TRUNCNORM_CONSTANTS}}', S.TRUNCNORM_CONSTANTS_WGSL));
+const withMath = (src: string) => ieeeSource + src.replace('{{TRUNCNORM_MATH}}', mathSource.replace('{{TRUNCNORM_CONSTANTS}}', S.TRUNCNORM_CONSTANTS_WGSL));
 
 const elemUniforms = (p: ElemParams) =>
   [

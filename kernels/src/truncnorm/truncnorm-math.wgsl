@@ -152,7 +152,7 @@ fn sample_xi(a: f32, b: f32, u: f32) -> f32 {
       let p = q_pos(b) + (1.0 - u) * z;
       if (p < P_TINY) { xi = b; } else { xi = -ndtri_tail(log(p)); }
     }
-    return clamp(xi, a, b);
+    return clampN(xi, a, b);
   }
   let flip = b <= 0.0;
   let lo = select(a, -b, flip);
@@ -166,7 +166,7 @@ fn sample_xi(a: f32, b: f32, u: f32) -> f32 {
   let lq = la + ls;
   var xi: f32;
   if (lq >= LOG_P_LOW) { xi = -ndtri_central(exp(lq) - 0.5); } else { xi = -ndtri_tail(lq); }
-  xi = clamp(xi, lo, hi);
+  xi = clampN(xi, lo, hi);
   return select(xi, -xi, flip);
 }
 
@@ -269,8 +269,8 @@ fn tn_sample_jacobian(alpha: f32, beta: f32, u: f32) -> vec2<f32> {
   if (alpha < 0.0 && beta > 0.0) {
     let ea = (0.5 * (xi - alpha)) * (xi + alpha);
     let eb = (0.5 * (xi - beta)) * (xi + beta);
-    let wa = (1.0 - u) * exp(min(ea, 80.0));
-    let wb = u * exp(min(eb, 80.0));
+    let wa = (1.0 - u) * exp(minN(ea, 80.0));
+    let wb = u * exp(minN(eb, 80.0));
     return vec2<f32>((1.0 - wa) - wb, (xi - alpha * wa) - beta * wb);
   }
   let t = tail_frame(alpha, beta);
