@@ -1,7 +1,7 @@
 import * as A from '@twist/autograd';
 import * as K from '@twist/kernels';
 import { keep, scope, tensor, type Device, type Tensor } from '@twist/kernels';
-import { WorldModel, WorldModelTrainer, type Batch, type WorldModelConfig, type WorldModelMetrics } from '@twist/rssm';
+import { checkIsFirstValues, WorldModel, WorldModelTrainer, type Batch, type WorldModelConfig, type WorldModelMetrics } from '@twist/rssm';
 import { Behaviour, type BehaviourMetrics } from './behaviour.js';
 import type { AgentConfig } from './config.js';
 
@@ -72,7 +72,7 @@ export class DreamerAgent {
     const N = obs.shape[0];
     const { deter: D, stoch: S, classes: C } = this.wm.rssm.cfg;
     const Aa = this.wmCfg.actionSize;
-    if (isFirst.length !== N) throw new Error(`DreamerAgent.act: isFirst must have one entry per env (${N}), got ${isFirst.length}`);
+    checkIsFirstValues('DreamerAgent.act: isFirst', isFirst, N, 'one per env');
     if (this.#policy && this.#policy.deter.shape[0] !== N) this.resetPolicy();
     const prev =
       this.#policy ??

@@ -3,6 +3,7 @@
  * section 1: `dmc_vision`/`dmc_proprio` overrides) as the `paper` preset, and smaller presets for CPUs and
  * software WebGPU. Every deviation from V2 is named where it is set.
  */
+import { showValue } from '@twist/kernels';
 export interface BehaviourConfig {
   /** Actor MLP widths on the feature [h, z] (V2: 4 x 400 ELU); output 2A (mean, std) for the truncated normal. */
   actorLayers: number[];
@@ -127,10 +128,11 @@ export type AgentPresetName = keyof typeof AGENT_PRESETS;
 
 export function validateAgentConfig(c: AgentConfig): void {
   const bad = (key: string, want: string, got: unknown) => {
-    throw new Error(`agent config: '${key}' must be ${want}, got ${JSON.stringify(got)}`);
+    throw new Error(`agent config: '${key}' must be ${want}, got ${showValue(got)}`);
   };
   const b = c.behaviour;
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  const fin = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
   for (const k of ['actorLayers', 'criticLayers'] as const) if (!Array.isArray(b[k]) || !b[k].every(posInt)) bad(`behaviour.${k}`, 'an array of positive integers', b[k]);
   if (b.act !== 'elu' && b.act !== 'silu') bad('behaviour.act', "'elu' or 'silu'", b.act);
   if (typeof b.norm !== 'boolean') bad('behaviour.norm', 'a boolean', b.norm);
@@ -138,14 +140,14 @@ export function validateAgentConfig(c: AgentConfig): void {
   if (!posInt(b.horizon)) bad('behaviour.horizon', 'a positive integer', b.horizon);
   if (!(b.discount > 0 && b.discount <= 1)) bad('behaviour.discount', 'in (0, 1]', b.discount);
   if (!(b.lambda >= 0 && b.lambda <= 1)) bad('behaviour.lambda', 'in [0, 1]', b.lambda);
-  if (!(b.actorEntropy >= 0)) bad('behaviour.actorEntropy', '>= 0', b.actorEntropy);
+  if (!(fin(b.actorEntropy) && b.actorEntropy >= 0)) bad('behaviour.actorEntropy', 'a finite number >= 0', b.actorEntropy);
   if (b.actorGrad !== 'dynamics' && b.actorGrad !== 'reinforce') bad('behaviour.actorGrad', "'dynamics' or 'reinforce'", b.actorGrad);
   if (!(b.minStd > 0 && b.minStd < 1)) bad('behaviour.minStd', 'in (0, 1)', b.minStd);
   for (const k of ['actorOpt', 'criticOpt'] as const) {
-    if (!(b[k].lr > 0)) bad(`behaviour.${k}.lr`, '> 0', b[k].lr);
-    if (!(b[k].eps > 0)) bad(`behaviour.${k}.eps`, '> 0', b[k].eps);
-    if (!(b[k].clip >= 0)) bad(`behaviour.${k}.clip`, '>= 0', b[k].clip);
-    if (!(b[k].weightDecay >= 0)) bad(`behaviour.${k}.weightDecay`, '>= 0', b[k].weightDecay);
+    if (!(fin(b[k].lr) && b[k].lr > 0)) bad(`behaviour.${k}.lr`, 'a finite number > 0', b[k].lr);
+    if (!(fin(b[k].eps) && b[k].eps > 0)) bad(`behaviour.${k}.eps`, 'a finite number > 0', b[k].eps);
+    if (!(fin(b[k].clip) && b[k].clip >= 0)) bad(`behaviour.${k}.clip`, 'a finite number >= 0 (0 = no clipping)', b[k].clip);
+    if (!(fin(b[k].weightDecay) && b[k].weightDecay >= 0)) bad(`behaviour.${k}.weightDecay`, 'a finite number >= 0', b[k].weightDecay);
   }
   if (!posInt(b.slowTargetEvery)) bad('behaviour.slowTargetEvery', 'a positive integer', b.slowTargetEvery);
   if (!(Number.isInteger(b.imagStarts) && b.imagStarts >= 0)) bad('behaviour.imagStarts', 'a non-negative integer (0 = all B x T)', b.imagStarts);

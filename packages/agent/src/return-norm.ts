@@ -12,6 +12,7 @@
  * batch in an EMA over ~100. The fold order is fixed, so runs stay deterministic and resumable (`settle`
  * before a checkpoint reads `state`).
  */
+import { showValue } from '@twist/kernels';
 import type { Tensor } from '@twist/kernels';
 
 export interface ReturnNormState {
@@ -79,7 +80,7 @@ export class ReturnNorm {
   restore(s: ReturnNormState): void {
     if (this.#pending) throw new Error('ReturnNorm.restore: returns are pending');
     for (const k of ['lo', 'hi', 'count'] as const) {
-      if (typeof s?.[k] !== 'number' || !Number.isFinite(s[k])) throw new Error(`ReturnNorm.restore: state.${k} must be a finite number, got ${JSON.stringify(s?.[k])}`);
+      if (typeof s?.[k] !== 'number' || !Number.isFinite(s[k])) throw new Error(`ReturnNorm.restore: state.${k} must be a finite number, got ${showValue(s?.[k])}`);
     }
     this.state = { lo: s.lo, hi: s.hi, count: s.count };
   }

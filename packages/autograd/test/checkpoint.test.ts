@@ -240,7 +240,7 @@ describe('modules and Adam', () => {
     const l = new A.Linear({ device: cpu, seed: 1 }, 2, 2);
     const opt = new A.Adam(l.parameters(), { lr: 1e-3 });
     expect(() => opt.apply([])).toThrow(/expected 2 gradients, got 0/);
-    expect(() => new A.Adam(l.parameters(), { lr: 0 })).toThrow(/lr must be > 0, got 0/);
+    expect(() => new A.Adam(l.parameters(), { lr: 0 })).toThrow(/Adam: lr must be a finite number > 0, got 0/);
     expect(() => l.forward(A.constant(tensor(cpu, [1, 2, 3], [1, 3])))).toThrow(/Linear: input's last dim must be 2, got shape \[1,3\]/);
   });
 });

@@ -115,6 +115,23 @@ describe('Adam skips steps with non-finite gradients, on the device', () => {
     expect(() => new A.Adam(l.parameters(), { lr: 1e-3, clip: -1 })).toThrow(/Adam: clip must be a finite number > 0 \(or 0\/undefined for no clipping\), got -1/);
     expect(() => new A.Adam([], { lr: 1e-3 })).toThrow(/Adam: params must be a non-empty list/);
   });
+
+  it('checks every option when made, naming it (not at the first step)', () => {
+    const ps = new A.Linear({ device: cpu, seed: 1 }, 2, 2).parameters();
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ lr: NaN }, /Adam: lr must be a finite number > 0, got NaN/],
+      [{ lr: Infinity }, /Adam: lr must be a finite number > 0, got Infinity/],
+      [{ lr: '1e-3' }, /Adam: lr must be a finite number > 0, got "1e-3"/],
+      [{ lr: 1e-3, beta1: 1 }, /Adam: beta1 must be a number in \[0, 1\), got 1/],
+      [{ lr: 1e-3, beta2: -0.1 }, /Adam: beta2 must be a number in \[0, 1\), got -0.1/],
+      [{ lr: 1e-3, eps: 0 }, /Adam: eps must be a finite number > 0, got 0/],
+      [{ lr: 1e-3, weightDecay: -1 }, /Adam: weightDecay must be a finite number >= 0, got -1/],
+      [{ lr: 1e-3, clip: Infinity }, /Adam: clip must be a finite number > 0/],
+      [{ lr: 1e-3, learningRate: 1 }, /Adam: unknown option 'learningRate'; valid options: lr, beta1, beta2, eps, weightDecay, clip/],
+    ];
+    for (const [opts, re] of bad) expect(() => new A.Adam(ps, opts as never), JSON.stringify(opts)).toThrow(re);
+    expect(() => new A.Adam(ps, null as never)).toThrow(/Adam: options must be an object/);
+  });
 });
 
 /**

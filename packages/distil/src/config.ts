@@ -2,6 +2,7 @@
  * Distillation configuration (paper section IV-B, section V, Algorithm 1). The paper fixes L = 50 and H = 15;
  * everything else below is ours to choose (REFERENCE-FACTS section 3), and each choice is named where it is set.
  */
+import { showValue } from '@twist/kernels';
 export interface DistilWeights {
   /** Eq. 3, deterministic representation distillation: ||h_teacher - h_student||^2. */
   h: number;
@@ -153,7 +154,7 @@ export function makeDistilConfig(preset: string, overrides: DistilOverrides = {}
 
 export function validateDistilConfig(c: DistilConfig): void {
   const bad = (key: string, want: string, got: unknown): never => {
-    throw new Error(`distil config: '${key}' must be ${want}, got ${JSON.stringify(got)}`);
+    throw new Error(`distil config: '${key}' must be ${want}, got ${showValue(got)}`);
   };
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
   for (const k of ['batch', 'length', 'horizon', 'steps', 'logEvery', 'evalEvery', 'evalEpisodes', 'checkpointEvery'] as const) {

@@ -5,7 +5,7 @@ import { keep, scope, tensor, type Device, type Tensor } from '@twist/kernels';
 import { Actor, type BehaviourConfig } from '@twist/agent';
 import { concatImages, VisualDR, domainName, type DomainSpec, type EvalActor } from '@twist/agent/node';
 import { VecEnv } from '@twist/envs/node';
-import { WorldModel, type WorldModelConfig } from '@twist/rssm';
+import { checkIsFirstValues, WorldModel, type WorldModelConfig } from '@twist/rssm';
 import { readCheckpointConfig } from '@twist/rssm/node';
 import type { Teacher } from './distiller.js';
 
@@ -40,7 +40,7 @@ export class PosteriorFilter {
    */
   step(obs: Tensor, isFirst: ArrayLike<number>): { deter: Tensor; stoch: Tensor } {
     const N = obs.shape[0];
-    if (isFirst.length !== N) throw new Error(`PosteriorFilter.step: isFirst must have one entry per env (${N}), got ${isFirst.length}`);
+    checkIsFirstValues('PosteriorFilter.step: isFirst', isFirst, N, 'one per env');
     if (this.#state && this.#state.deter.shape[0] !== N) this.reset();
     const { deter: D, stoch: V, classes: C } = this.wm.rssm.cfg;
     const Aa = this.wm.cfg.actionSize;

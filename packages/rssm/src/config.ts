@@ -2,6 +2,7 @@
  * World-model configuration: DreamerV2's defaults (DMC overrides applied) as the `paper` preset, and smaller
  * presets for CPUs and software WebGPU. Every key can be overridden; validation names the key that is wrong.
  */
+import { showValue } from '@twist/kernels';
 export type Modality = 'state' | 'image';
 
 export interface RSSMConfig {
@@ -114,6 +115,7 @@ function merge(into: any, over: any, path: string): any {
 }
 
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+const fin = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** Image encoder: 4 convs (3 for 32x32 images), kernel 4, stride 2, VALID. Returns spatial sizes per layer. */
 export function encoderSizes(imageSize: number): number[] {
@@ -136,7 +138,7 @@ export function decoderSizes(imageSize: number): number[] {
 
 export function validateConfig(c: WorldModelConfig): void {
   const bad = (key: string, want: string, got: unknown) => {
-    throw new Error(`config: '${key}' must be ${want}, got ${JSON.stringify(got)}`);
+    throw new Error(`config: '${key}' must be ${want}, got ${showValue(got)}`);
   };
   if (c.modality !== 'state' && c.modality !== 'image') bad('modality', "'state' or 'image'", c.modality);
   for (const k of ['deter', 'hidden', 'stoch', 'classes'] as const) if (!posInt(c.rssm[k])) bad(`rssm.${k}`, 'a positive integer', c.rssm[k]);
@@ -155,12 +157,12 @@ export function validateConfig(c: WorldModelConfig): void {
     if (!Array.isArray(c[k]) || !c[k].every(posInt)) bad(k, 'an array of positive integers', c[k]);
   }
   if (!(c.kl.balance >= 0 && c.kl.balance <= 1)) bad('kl.balance', 'in [0, 1]', c.kl.balance);
-  if (!(c.kl.free >= 0)) bad('kl.free', '>= 0', c.kl.free);
-  if (!(c.opt.lr > 0)) bad('opt.lr', '> 0', c.opt.lr);
-  if (!(c.opt.eps > 0)) bad('opt.eps', '> 0', c.opt.eps);
-  if (!(c.opt.clip >= 0)) bad('opt.clip', '>= 0 (0 = no clipping)', c.opt.clip);
-  if (!(c.opt.weightDecay >= 0)) bad('opt.weightDecay', '>= 0', c.opt.weightDecay);
-  if (!(c.kl.scale >= 0)) bad('kl.scale', '>= 0', c.kl.scale);
+  if (!(fin(c.kl.free) && c.kl.free >= 0)) bad('kl.free', 'a finite number >= 0', c.kl.free);
+  if (!(fin(c.opt.lr) && c.opt.lr > 0)) bad('opt.lr', 'a finite number > 0', c.opt.lr);
+  if (!(fin(c.opt.eps) && c.opt.eps > 0)) bad('opt.eps', 'a finite number > 0', c.opt.eps);
+  if (!(fin(c.opt.clip) && c.opt.clip >= 0)) bad('opt.clip', 'a finite number >= 0 (0 = no clipping)', c.opt.clip);
+  if (!(fin(c.opt.weightDecay) && c.opt.weightDecay >= 0)) bad('opt.weightDecay', 'a finite number >= 0', c.opt.weightDecay);
+  if (!(fin(c.kl.scale) && c.kl.scale >= 0)) bad('kl.scale', 'a finite number >= 0', c.kl.scale);
   for (const k of ['continueHead', 'stateRecon', 'symlogInputs'] as const) if (typeof c[k] !== 'boolean') bad(k, 'true or false', c[k]);
   if (c.rssm.act !== 'elu' && c.rssm.act !== 'silu') bad('rssm.act', "'elu' or 'silu'", c.rssm.act);
   // (absent in configs written before the option existed: 0)

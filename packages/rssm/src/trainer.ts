@@ -18,6 +18,10 @@ export class WorldModelTrainer {
     readonly model: WorldModel,
     opt: WorldModelOptOptions = {},
   ) {
+    if (opt === null || typeof opt !== 'object') throw new Error(`WorldModelTrainer: opt must be an object of Adam settings (${Object.keys(model.cfg.opt).join(', ')}), got ${String(opt)}`);
+    for (const k of Object.keys(opt)) {
+      if (!(k in model.cfg.opt)) throw new Error(`WorldModelTrainer: unknown opt key '${k}'; valid keys: ${Object.keys(model.cfg.opt).join(', ')}`);
+    }
     const o = { ...model.cfg.opt, ...opt };
     this.opt = new A.Adam(model.parameters(), { lr: o.lr, eps: o.eps, clip: o.clip, weightDecay: o.weightDecay });
   }

@@ -3,7 +3,7 @@ import type { Var } from '@twist/autograd';
 import { cast, type Device, type Tensor } from '@twist/kernels';
 import { validateConfig, type WorldModelConfig } from './config.js';
 import { ImageDecoder, ImageEncoder, ScalarHead, StateDecoder, StateEncoder } from './networks.js';
-import { RSSM, type SequenceLatents } from './rssm.js';
+import { checkIsFirstValues, RSSM, type SequenceLatents } from './rssm.js';
 
 /**
  * A batch of sequences [B, T, ...]. obs: the state [B, T, S] (f32) for a state model, images [B, T, H, W, C]
@@ -20,7 +20,9 @@ export interface Batch {
   state?: Tensor;
   /**
    * Optional host copy of isFirst ([B, T] row-major, the same values): lets RSSM.observe skip the reset masks
-   * at steps where no sequence starts (bit-identical results, fewer dispatches; see ObserveOptions).
+   * at steps where no sequence starts (bit-identical results, fewer dispatches; see ObserveOptions). Its values
+   * are checked (each 0 or 1); the isFirst tensor's own values are not read back, so pass this copy whenever
+   * isFirst was made from host data (the agent's training loop does).
    */
   isFirstHost?: ArrayLike<number>;
 }
@@ -114,9 +116,7 @@ export class WorldModel extends A.Module {
     if (!same(b.isFirst.shape, [B, T])) fail('isFirst', [B, T], b.isFirst.shape);
     if (this.cont && (!b.cont || !same(b.cont.shape, [B, T]))) fail('cont', [B, T], b.cont?.shape ?? []);
     if (this.stateDecoder && (!b.state || !same(b.state.shape, [B, T, stateSize]))) fail('state', [B, T, stateSize], b.state?.shape ?? []);
-    if (b.isFirstHost && b.isFirstHost.length !== B * T) {
-      throw new Error(`WorldModel: batch.isFirstHost must have B * T = ${B * T} entries (isFirst [${B},${T}] row-major), got ${b.isFirstHost.length}`);
-    }
+    if (b.isFirstHost !== undefined) checkIsFirstValues('WorldModel: batch.isFirstHost', b.isFirstHost, B * T, `B * T = ${B * T}, isFirst [${B},${T}] row-major`);
   }
 
   /** Posterior latents of a batch (no loss). */

@@ -108,7 +108,22 @@ describe('world model contracts', () => {
     await expect(trainer.trainStep({ ...b, obs: tensor(cpu, new Float32Array(0), [0, 4, 4]) })).rejects.toThrow(/batch.obs must have at least one sequence/);
     await expect(trainer.trainStep({ ...b, isFirst: tensor(cpu, new Int32Array(4), [1, 4]) })).rejects.toThrow(/batch.isFirst must have dtype f32, got i32/);
     await expect(trainer.trainStep({ ...b, rewards: undefined } as any)).rejects.toThrow(/batch.rewards is missing/);
-    expect(() => makeConfig('debug', { kl: { scale: -1 } })).toThrow(/'kl.scale' must be >= 0, got -1/);
+    expect(() => makeConfig('debug', { kl: { scale: -1 } })).toThrow(/'kl.scale' must be a finite number >= 0, got -1/);
+    // NaN and infinities are shown as themselves (JSON printed NaN as null) and refused where a finite number is meant
+    expect(() => makeConfig('debug', { kl: { free: NaN } })).toThrow(/'kl.free' must be a finite number >= 0, got NaN/);
+    expect(() => makeConfig('debug', { opt: { lr: Infinity } })).toThrow(/'opt.lr' must be a finite number > 0, got Infinity/);
+    expect(() => makeConfig('debug', { kl: { scale: Infinity } })).toThrow(/'kl.scale' must be a finite number >= 0, got Infinity/);
+    // optimiser settings are checked when the trainer is made, not at the first trainStep
+    expect(() => new WorldModelTrainer(wm, { lr: -1 })).toThrow(/Adam: lr must be a finite number > 0, got -1/);
+    expect(() => new WorldModelTrainer(wm, { learningRate: 1 } as any)).toThrow(/WorldModelTrainer: unknown opt key 'learningRate'; valid keys: lr, eps, clip, weightDecay/);
+    // isFirst values other than 0/1 are refused where they are on the host (the device tensor is not read back)
+    const host = new Float32Array(4);
+    host[0] = 0.5;
+    await expect(trainer.trainStep({ ...b, isFirstHost: host })).rejects.toThrow(/WorldModel: batch.isFirstHost\[0\] must be 0 or 1 \(1 where an episode starts\), got 0.5/);
+    await expect(trainer.trainStep({ ...b, isFirstHost: [1, 0, 0] })).rejects.toThrow(/batch.isFirstHost must have 4 entries/);
+    expect(() => wm.rssm.observe(A.constant(tensor(cpu, new Float32Array(4 * wm.rssm.embedSize), [1, 4, wm.rssm.embedSize])), A.constant(tensor(cpu, new Float32Array(8), [1, 4, 2])), b.isFirst, undefined, { isFirstHost: [1, 0, NaN, 0] })).toThrow(
+      /RSSM.observe: isFirstHost\[2\] must be 0 or 1 \(1 where an episode starts\), got NaN/,
+    );
     expect(() => makeConfig('debug', { continueHead: 'no' as any })).toThrow(/'continueHead' must be true or false, got "no"/);
     expect(() => makeConfig('debug', { rssm: { act: 'gelu' as any } })).toThrow(/'rssm.act' must be 'elu' or 'silu'/);
   });

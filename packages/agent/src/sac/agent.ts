@@ -1,4 +1,5 @@
 import * as A from '@twist/autograd';
+import { checkIsFirstValues } from '@twist/rssm';
 import type { Var } from '@twist/autograd';
 import * as K from '@twist/kernels';
 import { cast, scope, tensor, type Device, type Tensor } from '@twist/kernels';
@@ -174,7 +175,7 @@ export class SacAgent {
   async act(obs: Tensor, isFirst: ArrayLike<number>, mode: 'sample' | 'mode'): Promise<Float32Array> {
     const N = obs.shape[0];
     const Aa = this.obs.actionSize;
-    if (isFirst.length !== N) throw new Error(`SacAgent.act: isFirst must have one entry per env (${N}), got ${isFirst.length}`);
+    checkIsFirstValues('SacAgent.act: isFirst', isFirst, N, 'one per env');
     const image = this.cfg.actorInput === 'image';
     if (image !== (obs.dtype === 'u8')) throw new Error(`SacAgent.act: the actor sees ${this.cfg.actorInput === 'image' ? 'u8 images [N, H, W, C]' : 'f32 states [N, S]'}, got a ${obs.dtype} tensor of shape [${obs.shape.join(',')}]`);
     if (this.#frames && this.#frames[0].shape[0] !== N) this.resetPolicy();

@@ -4,6 +4,7 @@
  * named where it is set. The loop settings are the shared LoopConfig of the Dreamer methods, with one update per
  * policy step after a seed phase (DrQ: num_train_iters 1, num_seed_steps 1000).
  */
+import { showValue } from '@twist/kernels';
 import { AGENT_PRESETS, validateAgentConfig, type AgentPresetName, type LoopConfig } from '../config.js';
 
 export interface AdamSettings {
@@ -134,7 +135,7 @@ export function encoderOutSide(imageSize: number, strides: readonly number[]): n
 
 export function validateSacConfig(c: SacAgentConfig, imageSize: number): void {
   const bad = (key: string, want: string, got: unknown): never => {
-    throw new Error(`asym-sac config: '${key}' must be ${want}, got ${JSON.stringify(got)}`);
+    throw new Error(`asym-sac config: '${key}' must be ${want}, got ${showValue(got)}`);
   };
   const s = c.sac;
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;

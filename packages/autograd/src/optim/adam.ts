@@ -14,6 +14,30 @@ export interface AdamOptions {
   clip?: number;
 }
 
+const ADAM_KEYS = ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'clip'] as const;
+
+/**
+ * Every Adam option up front, naming it (a bad beta or eps used to surface only at the first step, from the
+ * kernel): known keys only, finite numbers, lr > 0, betas in [0, 1), eps > 0, weightDecay >= 0, clip 0 or > 0.
+ */
+export function checkAdamOptions(opts: AdamOptions): void {
+  if (opts === null || typeof opts !== 'object') throw new Error(`Adam: options must be an object { lr, beta1?, beta2?, eps?, weightDecay?, clip? }, got ${K.showValue(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (!(ADAM_KEYS as readonly string[]).includes(k)) throw new Error(`Adam: unknown option '${k}'; valid options: ${ADAM_KEYS.join(', ')}`);
+  }
+  const num = (k: (typeof ADAM_KEYS)[number], ok: (v: number) => boolean, want: string, optional = true) => {
+    const v = opts[k];
+    if (v === undefined && optional) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new Error(`Adam: ${k} must be ${want}, got ${K.showValue(v)}`);
+  };
+  num('lr', (v) => v > 0, 'a finite number > 0', false);
+  num('beta1', (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  num('beta2', (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  num('eps', (v) => v > 0, 'a finite number > 0');
+  num('weightDecay', (v) => v >= 0, 'a finite number >= 0');
+  num('clip', (v) => v >= 0, 'a finite number > 0 (or 0/undefined for no clipping)');
+}
+
 /**
  * Adam with decoupled weight decay and global-norm clipping. Moments live on the device; the clip factor
  * min(1, clip / ||g||) is computed on the device too, so a step never reads back.
@@ -60,11 +84,8 @@ export class Adam {
     params: readonly Var[],
     readonly opts: AdamOptions,
   ) {
-    if (!(opts.lr > 0)) throw new Error(`Adam: lr must be > 0, got ${opts.lr}`);
+    checkAdamOptions(opts);
     if (new Set(params).size !== params.length) throw new Error('Adam: a parameter appears twice in the list');
-    if (opts.clip !== undefined && opts.clip !== 0 && !(Number.isFinite(opts.clip) && opts.clip > 0)) {
-      throw new Error(`Adam: clip must be a finite number > 0 (or 0/undefined for no clipping), got ${opts.clip}`);
-    }
     this.params = [...params];
     if (this.params.length === 0) throw new Error('Adam: params must be a non-empty list');
     const device = this.params[0].device;
