@@ -72,6 +72,8 @@ export function modelFigures(/** @type {CaseResult} */ r) {
     torchWhy: t && t.status !== 'ok' ? t.reason : undefined,
     torchBlas: ti ? `${ti.blas}, ${ti.threads} threads, torch ${ti.torch}` : undefined,
     torchSame: ti ? ti.params === r.model?.params && ti.flops === r.model?.flops : undefined,
+    torchParams: ti?.params,
+    torchFlops: ti?.flops,
     oursOverTorch: r.speedups.torch ? 1 / r.speedups.torch : undefined,
   };
 }
@@ -83,7 +85,10 @@ function modelLines(/** @type {CaseResult} */ r) {
     `  per step       ours ${num(m.s)} s, ${num(m.dispatches)} dispatches, ${num(m.gflops)} GFLOP/s, ${pct(m.ofPeak)} of the FMA peak, JS recording ${num(m.recordS)} s (${pct(m.recordShare)} of the step)`,
   ];
   if (m.torchS != null)
-    lines.push(`  torch          ${num(m.torchS)} s/step, ${num(m.torchGflops)} GFLOP/s on ${m.torchBlas}; same params and FLOPs: ${m.torchSame ? 'yes' : 'NO'} (${num(m.params)} params); ours/torch ${times(m.oursOverTorch)} the seconds per step`);
+    lines.push(
+      `  torch          ${num(m.torchS)} s/step, ${num(m.torchGflops)} GFLOP/s on ${m.torchBlas}; ours/torch ${times(m.oursOverTorch)} the seconds per step`,
+      `  same model     params ours ${m.params} ${m.torchSame ? '=' : '!='} torch ${m.torchParams}; FLOP/step ours (analytic) ${r.model?.flops} ${m.torchSame ? '=' : '!='} torch (counted) ${m.torchFlops}`,
+    );
   else if (m.torchWhy) lines.push(`  torch          skipped: ${m.torchWhy}`);
   return lines;
 }
@@ -274,6 +279,7 @@ export function writeReadme(o) {
     'p90 throughput: load only slows a probe down; training steps use model FLOPs). Dispatches/op come',
     'from `device.stats().dispatches` (ours) and from counting tfjs-webgpu program submissions (tfjs).',
     '',
+    ...modelColumnsDoc(),
   ];
   for (const f of files) {
     const res = readResults(join(o.dir, f));
@@ -315,6 +321,50 @@ export function writeReadme(o) {
   return basename(o.readme);
 }
 
+/** What the columns of the world-model and agent table mean (README). */
+function modelColumnsDoc() {
+  return [
+    '### World-model and agent steps (`pnpm bench:rssm`)',
+    '',
+    'Cases: `WorldModel.trainStep <preset> <modality> B16 T50` is one `WorldModelTrainer` step (forward, backward,',
+    'Adam over every parameter and the metrics; recorded, then waited for); `Behaviour.update <preset> N<starts> H15`',
+    'is one actor-critic update in imagination (`Behaviour.update` of @twist/agent: 15 imagined steps from N',
+    "posterior states, the agent preset's actor and critic, their Adam steps) on the world model of the same preset.",
+    'quick runs by default, paper too with `--paper`. The run ends by printing this table in markdown. Columns:',
+    '',
+    '- **params**: parameters the step trains (world model; actor + critic + slow critic for the agent case),',
+    '  counted from the layer sizes by `src/flops.mjs` and checked against the modules when the case is set up.',
+    '- **model GFLOP/step**: analytic, from the layer sizes (`src/flops.mjs`): 2 FLOP per multiply-add of every',
+    '  dense layer, GRU matmul and (transposed) convolution of the forward over the B x T rows, times 3 for',
+    '  forward + backward (dX and dW, each a matmul of the forward\'s size). In the agent case layers that only pass',
+    '  a gradient on (the RSSM prior steps, the reward head and the slow critic, not trained there) count 2x.',
+    '  Elementwise ops, LayerNorm, softmax and Adam are not counted; neither is work an implementation does twice.',
+    '- **ours s/step**: median [p10-p90] wall time of a step on our WebGPU backend, waiting for the device included.',
+    '- **dispatches/step**: compute dispatches a step records (`device.stats().dispatches`).',
+    '- **JS recording s/step (share)**: median wall time of the JavaScript call that records a step (no waiting for',
+    '  the device), and its share of the step. It overlaps execution: batches are submitted every few hundred',
+    '  dispatches, and software Vulkan runs them on the same cores while recording goes on.',
+    '- **ours GFLOP/s**: model GFLOP per step over ours s/step.',
+    '- **% of FMA peak**: ours GFLOP/s over `peakFma`, the FMA probe measured at the start of the same run (its fast',
+    '  end, p90 throughput); the parts of a step in the breakdown table use their own model FLOPs.',
+    '- **PyTorch CPU s/step**: the same world model (`peers/torch_world_model.py`: the same layer sizes, LayerNorm',
+    '  GRU, straight-through categorical latents, KL balancing and losses, AdamW with global-norm clipping) in',
+    "  Debian's PyTorch 1.13 (`python3-torch`) in a child process, 2 threads, `OMP_WAIT_POLICY=PASSIVE`, OpenBLAS",
+    '  through `LD_LIBRARY_PATH` (the BLAS it mapped is printed, and the reference BLAS is refused), its steps',
+    '  interleaved with ours. Set up only when both models have the same parameter count and the same FLOPs',
+    "  (torch's counted by hooks on what runs). `skipped` when no Python with torch is found (`node",
+    '  scripts/bootstrap.mjs --bench-peers` installs it, as `pnpm bench:rssm` does); no peer for the agent case.',
+    '- **ours / PyTorch (s/step)**: the median over interleaved rounds of ours s/step over torch s/step (> 1: ours',
+    '  is slower).',
+    '',
+    'Final numbers, on an idle machine (an estimated 20-30 minutes on the 2-core lavapipe machine): `pnpm bench:rssm --paper`',
+    '(prints the table; commit `benchmarks/results/latest.json` and this README, which it regenerates). A quick',
+    'check that everything runs, not a measurement: `node benchmarks/run.mjs rssm --reps 1 --no-parts --no-readme',
+    '--out /tmp/check.json`.',
+    '',
+  ];
+}
+
 /**
  * The README's gate section: how the gate works, then each machine key's baseline with its floors.
  * @param {import('./gate-logic.mjs').BaselinesFile} file
@@ -332,7 +382,9 @@ function gateSection(file) {
     '- **machine ratios**, ours / an in-run reference kernel (peakFma, peakCopy): how close a kernel gets to the',
     "  probe's peak follows the CPU's vector units under lavapipe (a 2-vCPU AMD EPYC measured matmul 256 at 0.176",
     '  of peakFma where the 2-vCPU Intel Xeon baseline has 0.382), so they are compared only with a baseline',
-    '  recorded on the same machine key.',
+    '  recorded on the same machine key. One of them is a whole training step\'s: `WorldModel.trainStep quick state',
+    '  B16 T50: ours/peak-fma`, the quick-state `WorldModelTrainer` step\'s model FLOP rate (src/flops.mjs) over a',
+    '  peakFma probe timed interleaved with it, i.e. its fraction of the in-run FMA peak (a few steps, ~10 s);',
     '',
     'and one kind of count, before the timed cases:',
     '',

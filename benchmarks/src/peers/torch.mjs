@@ -18,20 +18,21 @@ const INSTALL = 'node scripts/bootstrap.mjs --bench-peers';
 let found = null;
 
 /**
- * A Python that imports torch: $TWIST_PYTHON, else Debian's /usr/bin/python3 (where python3-torch installs; a
+ * A Python that imports torch: $TWIST_PYTHON (only it, when set), else Debian's /usr/bin/python3 (where python3-torch installs; a
  * pyenv or venv python3 first on PATH would not see it), else python3 on PATH. Looked up once per process.
  * @returns {{ python: string } | { reason: string }}
  */
 export function findTorch() {
   if (found) return found;
-  const candidates = [process.env.TWIST_PYTHON, '/usr/bin/python3', 'python3'].filter((p) => p && (p.includes('/') ? existsSync(p) : true));
-  const tried = [];
+  const all = process.env.TWIST_PYTHON ? [process.env.TWIST_PYTHON] : ['/usr/bin/python3', 'python3'];
+  const candidates = all.filter((p) => !p.includes('/') || existsSync(p));
+  const tried = all.filter((p) => !candidates.includes(p)).map((p) => `${p}: not found`);
   for (const python of /** @type {string[]} */ (candidates)) {
     const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
     if (r.status === 0) return (found = { python });
     tried.push(`${python}: ${r.error ? r.error.message : (r.stderr || '').trim().split('\n').pop()}`);
   }
-  return (found = { reason: `no Python with torch (${tried.join('; ') || 'no python3'}); install it with \`${INSTALL}\`` });
+  return (found = { reason: `no Python with torch (${tried.join('; ')}); install it with \`${INSTALL}\`` });
 }
 
 /** The environment of the child: passive OpenMP, 2 threads, OpenBLAS first on the library path when unpacked. */
