@@ -373,8 +373,9 @@ function gateSection(file) {
   const md = [
     '## Gate (`pnpm bench:gate`)',
     '',
-    'A short suite (25-35 s on the idle 2-core machine, 55-75 s with other test suites running beside it; CI runs',
-    "it after `npm test`) measures two kinds of ratio within one run, each from the two sides' fast ends (p10",
+    'A short suite (25-35 s on the idle 2-core machine, 55-75 s with other test suites running beside it, before the',
+    'trainStep ratio below was added, which takes 8-10 more steps of ~1 s; CI runs it after `npm test`) measures',
+    "two kinds of ratio within one run, each from the two sides' fast ends (p10",
     'times: on a loaded machine interference only adds time, and this moved least from run to run):',
     '',
     '- **peer ratios**, ours / tfjs-webgpu on the same adapter: both sides do the same work on the same (software)',

@@ -206,7 +206,7 @@ export function worldModelCase(ctx, preset, modality, B = 16, T = 50) {
 }
 
 /** The gate's measure of the quick-state step: a few interleaved samples of the step and the FMA probe. */
-export const TRAIN_STEP_GATE_MEASURE = { targetSampleMs: 1, minSamples: 5, maxSamples: 6, window: 3, tolerance: 0.15, budgetMs: 6000 };
+export const TRAIN_STEP_GATE_MEASURE = { targetSampleMs: 1, minSamples: 6, maxSamples: 8, window: 3, tolerance: 0.15, budgetMs: 8000 };
 
 /**
  * The gate's machine ratio of the quick-state trainStep: its model FLOP rate over an FMA probe's (peakFma, 65536
