@@ -4,7 +4,8 @@
 import * as K from '@twist/kernels';
 import * as R from '@twist/rssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_PRESETS, Actor, Critic } from '../../packages/agent/src/index.ts';
+import { AGENT_PRESETS } from '../../packages/agent/src/config.ts';
+import { Actor, Critic } from '../../packages/agent/src/networks.ts';
 import { behaviourFlops, mlpMacs, trainStepFlops, worldModelParts } from '../src/flops.mjs';
 
 /** @type {K.Device} */
