@@ -6,6 +6,9 @@ Run by benchmarks/src/peers/torch.mjs as a child process; one JSON object per li
   {"cmd": "setup", "cfg": <WorldModelConfig>, "B": 16, "T": 50, "threads": 2}
       -> {"ok": true, "params": n, "flops": <hook-counted train-step FLOPs>, "blas": ..., ...}
   {"cmd": "step"}  -> {"ok": true, "s": seconds}      one training step (forward, backward, clip, AdamW)
+  {"cmd": "check", "cfg": ..., "B": .., "T": .., "file": <raw f32>, "params": [...], "batch": {...}}
+      -> {"ok": true, "loss": .., "reconLoss": .., "rewardLoss": .., "klLoss": .., "meanKL": .., "gradNorm": .., "postLogits": [..]}
+      a step of a model holding ours' weights on ours' batch (benchmarks/peers/check-torch.mjs)
   {"cmd": "quit"}
 Errors come back as {"ok": false, "error": "..."}.
 
@@ -160,10 +163,10 @@ class ImageEncoder(nn.Module):
         self.out_size = sizes[-1] ** 2 * cin
         self.act = activation(cfg['rssm']['act'])
 
-    def forward(self, x):  # [N, C, H, W]
+    def forward(self, x):  # [N, C, H, W] -> [N, E], flattened in ours' NHWC order (H, W, C)
         for c in self.convs:
             x = self.act(c(x))
-        return x.flatten(1)
+        return x.permute(0, 2, 3, 1).flatten(1)
 
 
 class ImageDecoder(nn.Module):
@@ -283,7 +286,8 @@ class WorldModel(nn.Module):
         rhs = kl(post.detach(), prior).mean()
         kl_loss = (1 - k['balance']) * torch.clamp(lhs, min=k['free']) + k['balance'] * torch.clamp(rhs, min=k['free'])
         loss = recon_loss + reward_loss + k['scale'] * kl_loss
-        return loss, post, prior
+        parts = {'loss': loss, 'reconLoss': recon_loss, 'rewardLoss': reward_loss, 'klLoss': kl_loss, 'meanKL': lhs}
+        return parts, post, prior
 
 
 class Trainer:
@@ -305,16 +309,58 @@ class Trainer:
         self.is_first = torch.zeros(B, T)
         self.is_first[:, 0] = 1
 
-    def step(self):
-        loss, post, prior = self.model.loss(self.obs, self.actions, self.rewards, self.is_first)
+    def step(self, out=None):
+        parts, post, prior = self.model.loss(self.obs, self.actions, self.rewards, self.is_first)
+        if out is not None:
+            out['postLogits'] = post.detach().flatten().tolist()
         self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.params, self.clip)
+        parts['loss'].backward()
+        norm = torch.nn.utils.clip_grad_norm_(self.params, self.clip if self.clip > 0 else float('inf'))
         self.opt.step()
         with torch.no_grad():  # the metrics ours computes too
             entropy(prior).mean(), entropy(post).mean()
-        return loss
+        return {**{k: float(v) for k, v in parts.items()}, 'gradNorm': float(norm)}
+
+
+def ours_name(name):
+    """The name of a torch parameter's counterpart in @twist/rssm's WorldModel (Module.namedParameters)."""
+    for net in ('encoder', 'decoder', 'reward'):
+        name = name.replace(f'{net}.layers.', f'{net}.mlp.layer').replace(f'{net}.head.', f'{net}.mlp.out.')
+    name = name.replace('encoder.convs.', 'encoder.conv').replace('decoder.deconvs.', 'decoder.deconv')
+    for a, b in (('img_in', 'imgIn'), ('img_out', 'imgOut'), ('prior_head', 'priorHead'), ('obs_out', 'obsOut'), ('post_head', 'postHead')):
+        name = name.replace(f'rssm.{a}.', f'rssm.{b}.')
+    return name
+
+
+def load_ours(model, weights):
+    """Copies ours' parameters in: dense [in, out] -> [out, in]; conv [k, k, cin, cout] and conv-transpose
+    [k, k, cout, cin] -> torch's [cout, cin, k, k] and [cin, cout, k, k] (the same permutation); the rest as is."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            w = weights[ours_name(name)]
+            if p.dim() == 4:
+                w = w.permute(3, 2, 0, 1)
+            elif p.dim() == 2 and name.endswith('.weight'):
+                w = w.t()
+            if tuple(w.shape) != tuple(p.shape):
+                raise ValueError(f'{name} ({ours_name(name)}): ours {list(w.shape)} does not fit torch {list(p.shape)}')
+            p.copy_(w)
+
+
+def check(msg):
+    """One training step of a model with ours' weights on ours' batch (a raw f32 file and its layout), its loss
+    parts and gradient norm, to compare with ours' metrics of the same step."""
+    with open(msg['file'], 'rb') as f:
+        buf = torch.frombuffer(bytearray(f.read()), dtype=torch.float32)
+    take = lambda e: buf[e['offset'] : e['offset'] + math.prod(e['shape'])].reshape(e['shape']).clone()
+    B, T = msg['B'], msg['T']
+    trainer = Trainer(msg['cfg'], B, T)
+    load_ours(trainer.model, {e['name']: take(e) for e in msg['params']})
+    b = {k: take(e) for k, e in msg['batch'].items()}
+    trainer.obs = b['obs'].round().to(torch.uint8) if msg['cfg']['modality'] == 'image' else b['obs']
+    trainer.actions, trainer.rewards, trainer.is_first = b['actions'], b['rewards'], b['isFirst']
+    out = {}
+    return {**trainer.step(out), **out}
 
 
 def loaded_blas():
@@ -376,6 +422,8 @@ def main():
                 t = time.perf_counter()
                 trainer.step()
                 reply = {'ok': True, 's': time.perf_counter() - t}
+            elif cmd == 'check':
+                reply = {'ok': True, **check(msg)}
             elif cmd == 'quit':
                 return
             else:

@@ -112,6 +112,17 @@ function startChild(python, threads) {
 }
 
 /**
+ * A child Python with the torch world model (torch_world_model.py), for other drivers than the benchmark
+ * (peers/check-torch.mjs). Throws with the reason when no Python with torch is found.
+ * @param {number} [threads]
+ */
+export function torchChild(threads = 2) {
+  const t = findTorch();
+  if ('reason' in t) throw new Error(t.reason);
+  return startChild(t.python, threads);
+}
+
+/**
  * The torch peer of a WorldModelTrainer step as a benchmark implementation. Setup checks that the torch model
  * has `expect.params` parameters and `expect.flops` FLOP per step (its own count, from hooks on what runs) and
  * that torch does not run on the reference BLAS; any of these failing makes the peer unavailable, with the reason.
