@@ -7,7 +7,7 @@ export { bytesPerElement } from './core/dtype.js';
 export type { Shape } from './core/shape.js';
 export { showValue } from './core/show.js';
 export { sizeOf, broadcastShapes, sameShape, stridesOf, normAxes } from './core/shape.js';
-export { Tensor, tensor, empty, viewAt, moveToWindow, VIEW_ALIGN_BYTES } from './core/tensor.js';
+export { Tensor, tensor, empty, checkDevice, viewAt, moveToWindow, VIEW_ALIGN_BYTES } from './core/tensor.js';
 export { scope, keep, OWNED_TENSORS, type OwnsTensors, type Disposable } from './core/scope.js';
 export type {
   BackendName,

@@ -48,11 +48,11 @@ function alloc(dtype: DType, n: number): TypedArray {
 }
 const dtypeOf = (a: TypedArray): DType => (a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'u8');
 /** out[i] = data[src(coords of i in outShape)], or 0 when src returns -1. */
-function mapCoords(data: TypedArray, outShape: Shape, src: (c: number[]) => number): TypedArray {
+function mapCoords(data: TypedArray, outShape: Shape, src: (c: number[]) => number, fill = 0): TypedArray {
   const out = alloc(dtypeOf(data), size(outShape));
   for (let i = 0; i < out.length; i++) {
     const s = src(unravel(i, outShape));
-    out[i] = s < 0 ? 0 : data[s];
+    out[i] = s < 0 ? fill : data[s];
   }
   return out;
 }
@@ -91,7 +91,7 @@ function oGather(x: TypedArray, shape: Shape, idx: Int32Array, idxShape: Shape, 
     const a = idx[ravel(c.slice(ax, ax + idxShape.length), idxShape)];
     if (a < 0 || a >= shape[ax]) return -1;
     return ravel([...c.slice(0, ax), a, ...c.slice(ax + idxShape.length)], shape);
-  });
+  }, dtypeOf(x) === 'f32' ? NaN : 0);
 }
 function oGatherBackward(dy: Float32Array, idx: Int32Array, idxShape: Shape, shape: Shape, axis: number): Float64Array {
   const ax = axis < 0 ? axis + shape.length : axis;
@@ -280,7 +280,7 @@ describe('layout CPU reference equals a coordinate-based oracle', () => {
     expect([...(await row.toArray())]).toEqual([4, 5, 6]);
     const oh = oneHot(tensor(cpu, new Int32Array([2, 0, 3, -1]), [2, 2]), 3);
     expect(oh.shape).toEqual([2, 2, 3]);
-    expect([...(await oh.toArray())]).toEqual([0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect([...(await oh.toArray())]).toEqual([0, 0, 1, 1, 0, 0, NaN, NaN, NaN, NaN, NaN, NaN]);
     // The image path: pixels / 255 - 0.5 and back.
     const img = tensor(cpu, new Uint8Array([0, 255, 51]));
     const f = cast(img, 'f32', 1 / 255, -0.5);

@@ -43,6 +43,7 @@ import {
   mean,
   min,
   normalSpecial,
+  oneHot,
   softmax,
   softmaxGrad,
   sum,
@@ -232,6 +233,9 @@ const CASES: Case[] = [
   { name: 'transpose', shapes: [[5, 7]], run: (_d, [x]) => transpose(x) },
   { name: 'concat', shapes: [[3, 4], [3, 2]], run: (_d, [a, b]) => concat([a, b], 1) },
   { name: 'gather', shapes: [[6, 3]], run: (d, [x]) => gather(x, tensor(d, new Int32Array([5, 0, 2, 2]))) },
+  // an index out of range gives NaN (f32), on both backends
+  { name: 'gather out of range', shapes: [[6, 3]], run: (d, [x]) => gather(x, tensor(d, new Int32Array([6, -1, 2, 1 << 30]))) },
+  { name: 'oneHot out of range', shapes: [[1]], run: (d) => oneHot(tensor(d, new Int32Array([3, -1, 0, 9])), 4) },
 ];
 
 async function compare(c: Case, data: Float32Array[]): Promise<void> {

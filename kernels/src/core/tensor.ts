@@ -174,7 +174,16 @@ export function moveToWindow(t: Tensor, flat: Tensor, offset: number): boolean {
 }
 
 /** Makes a tensor with undefined contents. */
+/** Throws unless `device` is a Device (every path that makes a tensor passes here, so `null` is named, not a TypeError). */
+export function checkDevice(op: string, device: unknown): asserts device is Device {
+  const d = device as Partial<Device> | null;
+  if (d === null || typeof d !== 'object' || typeof d.allocate !== 'function' || typeof d.run !== 'function') {
+    throw new Error(`${op}: device must be a Device (await createDevice(), new CpuDevice()), got ${device === null ? 'null' : typeof device}`);
+  }
+}
+
 export function empty(device: Device, shape: Shape, dtype: DType = 'f32'): Tensor {
+  checkDevice('empty', device);
   checkShape('empty', 'shape', shape);
   const bytes = storageBytes(dtype, sizeOf(shape));
   return new Tensor(device, [...shape], dtype, new Storage(device, device.allocate(bytes), bytes));
@@ -182,6 +191,7 @@ export function empty(device: Device, shape: Shape, dtype: DType = 'f32'): Tenso
 
 /** Makes a tensor from data (a typed array or numbers; dtype inferred from the array, f32 for numbers). */
 export function tensor(device: Device, data: TypedArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
+  checkDevice('tensor', device);
   let arr: TypedArray;
   if (dtype !== undefined && !DTYPES.includes(dtype)) throw new Error(`tensor: dtype must be one of ${DTYPES.join(', ')}, got ${String(dtype)}`);
   if (ArrayBuffer.isView(data)) {

@@ -15,7 +15,12 @@ export interface GatherParams {
   K: number;
   A: number;
   u8: boolean;
+  /** x is f32: an out-of-range index gives NaN (else 0, which i32 and u8 cannot tell from data) */
+  nan: boolean;
 }
+
+/** The bits of the quiet NaN that JavaScript stores into a Float32Array. */
+const NAN_WORD = 0x7fc00000;
 
 registerKernel({
   name: 'layout_gather',
@@ -26,7 +31,7 @@ registerKernel({
       for (let k = 0; k < p.K; k++) {
         const a = idx[k];
         const dst = (o * p.K + k) * p.inner;
-        if (a < 0 || a >= p.A) y.fill(0, dst, dst + p.inner);
+        if (a < 0 || a >= p.A) y.fill(p.nan ? NaN : 0, dst, dst + p.inner);
         else y.set(x.subarray((o * p.A + a) * p.inner, (o * p.A + a + 1) * p.inner) as any, dst);
       }
     }
@@ -37,7 +42,7 @@ registerKernel({
   name: 'layout_gather',
   backend: 'webgpu',
   source: gatherSource,
-  constants: (p: GatherParams) => ({ WG, U8: p.u8 ? 1 : 0 }),
+  constants: (p: GatherParams) => ({ WG, U8: p.u8 ? 1 : 0, FILL: p.nan ? NAN_WORD : 0 }),
   uniforms: (p: GatherParams) => [
     ['u32', p.n],
     ['u32', p.inner],
@@ -102,6 +107,7 @@ registerKernel({
     for (let k = 0; k < K; k++) {
       const a = idx[k];
       if (a >= 0 && a < p.depth) y[k * p.depth + a] = 1;
+      else y.fill(NaN, k * p.depth, (k + 1) * p.depth);
     }
   },
 });

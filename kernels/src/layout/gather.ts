@@ -8,7 +8,8 @@ import type { GatherBackwardParams, GatherParams, OneHotParams } from './gather-
 /**
  * Picks slices of x along axis: out.shape = x.shape[:axis] + indices.shape + x.shape[axis+1:], and
  * out[..., k..., ...] = x[..., indices[k...], ...]. indices are i32 in [0, x.shape[axis]); an index outside
- * that range gives zeros (no error: the device cannot throw). Any dtype for x; axis may be negative.
+ * that range gives NaN for an f32 x (0 for i32 and u8, which have no NaN): no error, since the device cannot
+ * throw without a readback, but not a silent finite value either. Any dtype for x; axis may be negative.
  */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const op = 'gather';
@@ -20,7 +21,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const shape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];
   const y = empty(x.device, shape, x.dtype);
   if (y.size === 0) return y;
-  const p: GatherParams = { n: y.size, inner: sizeOf(x.shape.slice(ax + 1)), K: indices.size, A: x.shape[ax], u8: x.dtype === 'u8' };
+  const p: GatherParams = { n: y.size, inner: sizeOf(x.shape.slice(ax + 1)), K: indices.size, A: x.shape[ax], u8: x.dtype === 'u8', nan: x.dtype === 'f32' };
   x.device.run('layout_gather', [x, indices], [y], p);
   return y;
 }
@@ -51,7 +52,7 @@ export function gatherBackward(dy: Tensor, indices: Tensor, inputShape: readonly
   return dx;
 }
 
-/** f32 one-hot rows: out.shape = indices.shape + [depth]; an index outside [0, depth) gives a zero row. */
+/** f32 one-hot rows: out.shape = indices.shape + [depth]; an index outside [0, depth) gives a NaN row (see gather). */
 export function oneHot(indices: Tensor, depth: number): Tensor {
   const op = 'oneHot';
   live(op, indices);

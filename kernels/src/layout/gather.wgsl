@@ -1,5 +1,5 @@
 // Y = gather(X, I, axis): X viewed as [outer, A, inner], Y as [outer, K, inner] with K = size(I):
-// Y[o, k, r] = X[o, I[k], r], and 0 when I[k] is outside [0, A).
+// Y[o, k, r] = X[o, I[k], r], and the word FILL when I[k] is outside [0, A) (NaN for f32, 0 for i32 and u8).
 // f32/i32 move as raw words, one invocation per element. u8 (U8 = 1): one invocation per packed output word.
 
 struct Params {
@@ -16,6 +16,7 @@ struct Params {
 
 override WG: u32 = 256;
 override U8: u32 = 0;
+override FILL: u32 = 0;
 
 // Source element of output element e, or 0xffffffff when its index is out of range.
 fn source(e: u32) -> u32 {
@@ -34,7 +35,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (U8 == 0u) {
     if (i >= u.n) { return; }
     let s = source(i);
-    var v = 0u;
+    var v = FILL;
     if (s != 0xffffffffu) { v = X[s]; }
     Y[i] = v;
   } else {

@@ -11,11 +11,14 @@ struct Params {
 @group(0) @binding(2) var<uniform> u: Params;
 
 override WG: u32 = 256;
+var<private> NAN_ROW: u32 = 0x7fc00000u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * (nwg.x * WG);
   if (i >= u.n) { return; }
   let d = i32(i % u.depth);
-  Y[i] = select(0.0, 1.0, I[i / u.depth] == d);
+  let a = I[i / u.depth];
+  // an index outside [0, depth) gives a NaN row (the quiet NaN's bits: a NaN literal is not allowed)
+  Y[i] = select(select(0.0, 1.0, a == d), bitcast<f32>(NAN_ROW), a < 0 || a >= i32(u.depth));
 }

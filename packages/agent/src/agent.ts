@@ -14,6 +14,9 @@ interface PolicyState {
 
 export type UpdateMetrics = WorldModelMetrics & Partial<BehaviourMetrics>;
 
+/** Consecutive skipped (non-finite) steps of any of the agent's optimisers after which update() stops training. */
+export const MAX_CONSECUTIVE_SKIPS = 10;
+
 /**
  * A Dreamer agent: world model (state teacher or image model), its trainer, and behaviour learning. Every
  * Dreamer variant of the paper (Oracle, Dreamer w/ and w/o DR, State Recon.) is this class with another
@@ -23,6 +26,8 @@ export class DreamerAgent {
   readonly wm: WorldModel;
   readonly wmTrainer: WorldModelTrainer;
   readonly behaviour: Behaviour;
+  /** Throws from update() once an optimiser has skipped MAX_CONSECUTIVE_SKIPS steps in a row (see SkipWatch). */
+  readonly skipWatch: A.SkipWatch;
   #policy: PolicyState | null = null;
 
   constructor(
@@ -30,9 +35,11 @@ export class DreamerAgent {
     readonly wmCfg: WorldModelConfig,
     readonly cfg: AgentConfig,
   ) {
+    K.checkDevice('DreamerAgent', device);
     this.wm = new WorldModel(device, wmCfg);
     this.wmTrainer = new WorldModelTrainer(this.wm);
     this.behaviour = new Behaviour(device, cfg.behaviour, this.wm.rssm.featureSize, wmCfg.actionSize, wmCfg.seed);
+    this.skipWatch = new A.SkipWatch({ 'world-model': this.wmTrainer.opt, actor: this.behaviour.actorOpt, critic: this.behaviour.criticOpt }, MAX_CONSECUTIVE_SKIPS);
   }
 
   /**
@@ -46,6 +53,7 @@ export class DreamerAgent {
     const { metrics, latents } = this.wmTrainer.record(batch, { keepLatents: learnBehaviour });
     if (!learnBehaviour) {
       await this.device.throttle(1);
+      await this.#checkSkips(metrics);
       return metrics;
     }
     await this.behaviour.settle();
@@ -53,7 +61,19 @@ export class DreamerAgent {
     latents!.deter.dispose();
     latents!.stoch.dispose();
     await this.device.throttle(1);
-    return { ...metrics, ...bm };
+    const all = { ...metrics, ...bm };
+    await this.#checkSkips(all);
+    return all;
+  }
+
+  /** Every MAX_CONSECUTIVE_SKIPS updates, one read of the optimisers' counters; throws when training went non-finite. */
+  async #checkSkips(m: UpdateMetrics): Promise<void> {
+    try {
+      await this.skipWatch.check(this.wmTrainer.opt.step, m as unknown as Record<string, Tensor | undefined>);
+    } catch (e) {
+      for (const t of Object.values(m)) (t as Tensor | undefined)?.dispose();
+      throw e;
+    }
   }
 
   /** Forgets the filter state (a new batch of episodes begins, or the number of envs changes). */
@@ -72,7 +92,7 @@ export class DreamerAgent {
     const N = obs.shape[0];
     const { deter: D, stoch: S, classes: C } = this.wm.rssm.cfg;
     const Aa = this.wmCfg.actionSize;
-    checkIsFirstValues('DreamerAgent.act: isFirst', isFirst, N, 'one per env');
+    checkIsFirstValues('DreamerAgent.act: isFirst', isFirst, N, String(N), 'one per env');
     if (this.#policy && this.#policy.deter.shape[0] !== N) this.resetPolicy();
     const prev =
       this.#policy ??

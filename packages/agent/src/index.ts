@@ -9,7 +9,7 @@ export { AGENT_PRESETS, validateAgentConfig, type AgentConfig, type AgentPresetN
 export { lambdaReturn, lambdaReturnReference, discountWeights } from './returns.js';
 export { Actor, Critic } from './networks.js';
 export { Behaviour, type BehaviourMetrics, type Starts } from './behaviour.js';
-export { DreamerAgent, type UpdateMetrics } from './agent.js';
+export { DreamerAgent, MAX_CONSECUTIVE_SKIPS, type UpdateMetrics } from './agent.js';
 export { METHODS, METHOD_NAMES, getMethod, makeRunConfig, isSacRun, type MethodName, type DreamerMethodName, type MethodSpec, type RunConfig, type AnyRunConfig, type RunOverrides } from './methods.js';
 export * from './sac/index.js';
 export { makeSacRunConfig, type SacRunConfig, type SacObservationConfig, type SacOverrides } from './sac/run-config.js';

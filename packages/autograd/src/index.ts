@@ -16,7 +16,8 @@ export * from './ops/losses.js';
 export { Module } from './nn/module.js';
 export { Linear, LayerNorm, MLP, Conv2d, ConvTranspose2d, GRUCell, type MLPOptions } from './nn/layers.js';
 export { glorotUniform, hashName, type InitContext } from './nn/init.js';
-export { Adam, type AdamOptions } from './optim/adam.js';
+export { Adam, checkAdamOptions, type AdamOptions } from './optim/adam.js';
+export { SkipWatch, NonFiniteStepsError } from './optim/skip-watch.js';
 export {
   encodeSafetensors,
   decodeSafetensors,

@@ -40,7 +40,7 @@ export class PosteriorFilter {
    */
   step(obs: Tensor, isFirst: ArrayLike<number>): { deter: Tensor; stoch: Tensor } {
     const N = obs.shape[0];
-    checkIsFirstValues('PosteriorFilter.step: isFirst', isFirst, N, 'one per env');
+    checkIsFirstValues('PosteriorFilter.step: isFirst', isFirst, N, String(N), 'one per env');
     if (this.#state && this.#state.deter.shape[0] !== N) this.reset();
     const { deter: D, stoch: V, classes: C } = this.wm.rssm.cfg;
     const Aa = this.wm.cfg.actionSize;

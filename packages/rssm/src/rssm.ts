@@ -43,9 +43,9 @@ export interface ObserveOptions {
  * `what` names the field in the message. The device tensor's values are not read (that would be a readback per
  * step); pass the host copy where one exists (the agent's loop does), so its values are checked here.
  */
-export function checkIsFirstValues(what: string, host: ArrayLike<number>, n: number, layout: string): void {
-  if (host === null || typeof host !== 'object' || typeof host.length !== 'number') throw new Error(`${what} must be an array of ${n} numbers (0 or 1), got ${String(host)}`);
-  if (host.length !== n) throw new Error(`${what} must have ${n} entries (${layout}), got ${host.length}`);
+export function checkIsFirstValues(what: string, host: ArrayLike<number>, n: number, count = String(n), layout = ''): void {
+  if (host === null || typeof host !== 'object' || typeof host.length !== 'number') throw new Error(`${what} must be an array of ${n} numbers (0 or 1), got ${typeof host === 'string' ? `a string` : String(host)}`);
+  if (host.length !== n) throw new Error(`${what} must have ${count} entries${layout ? ` (${layout})` : ''}, got ${host.length}`);
   for (let i = 0; i < n; i++) {
     const v = host[i];
     if (v !== 0 && v !== 1) throw new Error(`${what}[${i}] must be 0 or 1 (1 where an episode starts), got ${typeof v === 'number' ? String(v) : typeof v}`);
@@ -55,7 +55,7 @@ export function checkIsFirstValues(what: string, host: ArrayLike<number>, n: num
 /** Per time step: may a sequence start there? All true without a host copy of isFirst. */
 function startsPerStep(host: ArrayLike<number> | undefined, B: number, T: number): boolean[] {
   if (!host) return new Array<boolean>(T).fill(true);
-  checkIsFirstValues('RSSM.observe: isFirstHost', host, B * T, `B * T = ${B * T}, [B, T] row-major`);
+  checkIsFirstValues('RSSM.observe: isFirstHost', host, B * T, `B * T = ${B * T}`, '[B, T] row-major');
   const out = new Array<boolean>(T).fill(false);
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) if (host[b * T + t] !== 0) out[t] = true;
   return out;

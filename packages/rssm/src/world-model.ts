@@ -1,6 +1,6 @@
 import * as A from '@twist/autograd';
 import type { Var } from '@twist/autograd';
-import { cast, type Device, type Tensor } from '@twist/kernels';
+import { cast, checkDevice, type Device, type Tensor } from '@twist/kernels';
 import { validateConfig, type WorldModelConfig } from './config.js';
 import { ImageDecoder, ImageEncoder, ScalarHead, StateDecoder, StateEncoder } from './networks.js';
 import { checkIsFirstValues, RSSM, type SequenceLatents } from './rssm.js';
@@ -72,6 +72,7 @@ export class WorldModel extends A.Module {
     readonly cfg: WorldModelConfig,
   ) {
     super();
+    checkDevice('WorldModel', device);
     validateConfig(cfg);
     const ctx = { device, seed: cfg.seed };
     this.encoder = this.child('encoder', cfg.modality === 'state' ? new StateEncoder(ctx, cfg) : new ImageEncoder(ctx, cfg));
@@ -97,6 +98,10 @@ export class WorldModel extends A.Module {
       if (!t || !Array.isArray(t.shape)) throw new Error(`WorldModel: batch.${k} is missing (expected a Tensor)`);
     }
     // B and T come from obs, so a wrong actions batch is reported as the actions
+    const obsRank = modality === 'state' ? 3 : 5;
+    if (b.obs.shape.length !== obsRank) {
+      throw new Error(`WorldModel: batch.obs must have rank ${obsRank} (${modality === 'state' ? '[B, T, stateSize]' : '[B, T, H, W, C]'}), got shape [${b.obs.shape.join(',')}]`);
+    }
     const [B, T] = b.obs.shape;
     if (!(B > 0 && T > 0)) throw new Error(`WorldModel: batch.obs must have at least one sequence of at least one step, got shape [${b.obs.shape.join(',')}]`);
     const dt = (name: string, t: Tensor, want: string[]) => {
@@ -116,7 +121,7 @@ export class WorldModel extends A.Module {
     if (!same(b.isFirst.shape, [B, T])) fail('isFirst', [B, T], b.isFirst.shape);
     if (this.cont && (!b.cont || !same(b.cont.shape, [B, T]))) fail('cont', [B, T], b.cont?.shape ?? []);
     if (this.stateDecoder && (!b.state || !same(b.state.shape, [B, T, stateSize]))) fail('state', [B, T, stateSize], b.state?.shape ?? []);
-    if (b.isFirstHost !== undefined) checkIsFirstValues('WorldModel: batch.isFirstHost', b.isFirstHost, B * T, `B * T = ${B * T}, isFirst [${B},${T}] row-major`);
+    if (b.isFirstHost !== undefined) checkIsFirstValues('WorldModel: batch.isFirstHost', b.isFirstHost, B * T, `B * T = ${B * T}`, `isFirst [${B},${T}] row-major`);
   }
 
   /** Posterior latents of a batch (no loss). */

@@ -120,7 +120,7 @@ describe('world model contracts', () => {
     const host = new Float32Array(4);
     host[0] = 0.5;
     await expect(trainer.trainStep({ ...b, isFirstHost: host })).rejects.toThrow(/WorldModel: batch.isFirstHost\[0\] must be 0 or 1 \(1 where an episode starts\), got 0.5/);
-    await expect(trainer.trainStep({ ...b, isFirstHost: [1, 0, 0] })).rejects.toThrow(/batch.isFirstHost must have 4 entries/);
+    await expect(trainer.trainStep({ ...b, isFirstHost: [1, 0, 0] })).rejects.toThrow(/batch.isFirstHost must have B \* T = 4 entries/);
     expect(() => wm.rssm.observe(A.constant(tensor(cpu, new Float32Array(4 * wm.rssm.embedSize), [1, 4, wm.rssm.embedSize])), A.constant(tensor(cpu, new Float32Array(8), [1, 4, 2])), b.isFirst, undefined, { isFirstHost: [1, 0, NaN, 0] })).toThrow(
       /RSSM.observe: isFirstHost\[2\] must be 0 or 1 \(1 where an episode starts\), got NaN/,
     );

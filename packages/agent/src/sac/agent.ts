@@ -3,6 +3,7 @@ import { checkIsFirstValues } from '@twist/rssm';
 import type { Var } from '@twist/autograd';
 import * as K from '@twist/kernels';
 import { cast, scope, tensor, type Device, type Tensor } from '@twist/kernels';
+import { MAX_CONSECUTIVE_SKIPS } from '../agent.js';
 import { SplitMix } from '../rng.js';
 import type { SacBatch } from './batch.js';
 import type { AdamSettings, SacConfig } from './config.js';
@@ -63,6 +64,8 @@ export class SacAgent {
   readonly actorOpt: A.Adam;
   readonly criticOpt: A.Adam;
   readonly alphaOpt: A.Adam;
+  /** Stops update() after MAX_CONSECUTIVE_SKIPS non-finite updates in a row (see SkipWatch). */
+  readonly #skipWatch: A.SkipWatch;
   readonly targetEntropy: number;
   /** Host RNG of the batch builder's random shifts. */
   readonly augRng: SplitMix;
@@ -95,6 +98,7 @@ export class SacAgent {
     this.actorOpt = new A.Adam(this.actor.parameters(), adam(cfg.actorOpt));
     this.criticOpt = new A.Adam(this.critic.parameters(), adam(cfg.criticOpt));
     this.alphaOpt = new A.Adam(this.temperature.parameters(), adam(cfg.alphaOpt));
+    this.#skipWatch = new A.SkipWatch({ actor: this.actorOpt, critic: this.criticOpt, temperature: this.alphaOpt }, MAX_CONSECUTIVE_SKIPS);
     this.targetEntropy = cfg.targetEntropy === 'auto' ? -obs.actionSize : cfg.targetEntropy;
     this.augRng = new SplitMix(seed + 15485863);
   }
@@ -123,6 +127,12 @@ export class SacAgent {
     if (this.updates % this.cfg.targetEvery === 0) polyakUpdate(this.criticTarget, this.critic, this.cfg.tau);
     this.updates++;
     await this.device.throttle(1);
+    try {
+      await this.#skipWatch.check(this.updates, metrics as unknown as Record<string, Tensor | undefined>);
+    } catch (e) {
+      for (const t of Object.values(metrics)) (t as Tensor | undefined)?.dispose();
+      throw e;
+    }
     return metrics;
   }
 
@@ -175,7 +185,7 @@ export class SacAgent {
   async act(obs: Tensor, isFirst: ArrayLike<number>, mode: 'sample' | 'mode'): Promise<Float32Array> {
     const N = obs.shape[0];
     const Aa = this.obs.actionSize;
-    checkIsFirstValues('SacAgent.act: isFirst', isFirst, N, 'one per env');
+    checkIsFirstValues('SacAgent.act: isFirst', isFirst, N, String(N), 'one per env');
     const image = this.cfg.actorInput === 'image';
     if (image !== (obs.dtype === 'u8')) throw new Error(`SacAgent.act: the actor sees ${this.cfg.actorInput === 'image' ? 'u8 images [N, H, W, C]' : 'f32 states [N, S]'}, got a ${obs.dtype} tensor of shape [${obs.shape.join(',')}]`);
     if (this.#frames && this.#frames[0].shape[0] !== N) this.resetPolicy();
