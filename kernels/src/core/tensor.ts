@@ -203,7 +203,7 @@ export function tensor(device: Device, data: TypedArray | readonly number[], sha
       arr = conv;
     }
   } else {
-    if (!Array.isArray(data)) throw new Error(`tensor: data must be a typed array or an array of numbers, got ${typeof data}`);
+    if (!Array.isArray(data)) throw new Error(`tensor: data must be a typed array or an array of numbers, got ${data === null ? 'null' : typeof data}`);
     arr = allocArray(dtype ?? 'f32', data.length);
     arr.set(data as number[]);
   }

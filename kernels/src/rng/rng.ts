@@ -1,3 +1,4 @@
+import { showValue } from '../core/show.js';
 import type { Device } from '../core/registry.js';
 import { checkShape, sizeOf } from '../core/shape.js';
 import { empty, type Tensor } from '../core/tensor.js';
@@ -19,7 +20,7 @@ export interface RngKey {
 /** The u32 words of a key: [k0, k1] (seed) and [o0, o1] (offset). Throws naming `op` on bad input. */
 export function rngWords(op: string, key: RngKey): { k0: number; k1: number; o0: number; o1: number } {
   if (key === null || typeof key !== 'object') throw new Error(`${op}: key must be an object { seed, offset? }, got ${String(key)}`);
-  if (!Number.isSafeInteger(key.seed)) throw new Error(`${op}: key.seed must be a safe integer, got ${String(key.seed)}`);
+  if (!Number.isSafeInteger(key.seed)) throw new Error(`${op}: key.seed must be a safe integer, got ${showValue(key.seed)}`);
   const offset = key.offset ?? 0;
   if (!Number.isSafeInteger(offset) || offset < 0) {
     throw new Error(`${op}: key.offset must be a non-negative safe integer, got ${String(key.offset)}`);

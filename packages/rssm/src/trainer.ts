@@ -23,7 +23,13 @@ export class WorldModelTrainer {
       if (!(k in model.cfg.opt)) throw new Error(`WorldModelTrainer: unknown opt key '${k}'; valid keys: ${Object.keys(model.cfg.opt).join(', ')}`);
     }
     const o = { ...model.cfg.opt, ...opt };
-    this.opt = new A.Adam(model.parameters(), { lr: o.lr, eps: o.eps, clip: o.clip, weightDecay: o.weightDecay });
+    const settings = { lr: o.lr, eps: o.eps, clip: o.clip, weightDecay: o.weightDecay };
+    try {
+      A.checkAdamOptions(settings);
+    } catch (e) {
+      throw new Error(`WorldModelTrainer: opt.${(e as Error).message.replace(/^Adam: /, '')}`);
+    }
+    this.opt = new A.Adam(model.parameters(), settings);
   }
 
   get device(): Device {

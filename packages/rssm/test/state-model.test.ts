@@ -114,7 +114,7 @@ describe('world model contracts', () => {
     expect(() => makeConfig('debug', { opt: { lr: Infinity } })).toThrow(/'opt.lr' must be a finite number > 0, got Infinity/);
     expect(() => makeConfig('debug', { kl: { scale: Infinity } })).toThrow(/'kl.scale' must be a finite number >= 0, got Infinity/);
     // optimiser settings are checked when the trainer is made, not at the first trainStep
-    expect(() => new WorldModelTrainer(wm, { lr: -1 })).toThrow(/Adam: lr must be a finite number > 0, got -1/);
+    expect(() => new WorldModelTrainer(wm, { lr: -1 })).toThrow(/WorldModelTrainer: opt.lr must be a finite number > 0, got -1/);
     expect(() => new WorldModelTrainer(wm, { learningRate: 1 } as any)).toThrow(/WorldModelTrainer: unknown opt key 'learningRate'; valid keys: lr, eps, clip, weightDecay/);
     // isFirst values other than 0/1 are refused where they are on the host (the device tensor is not read back)
     const host = new Float32Array(4);

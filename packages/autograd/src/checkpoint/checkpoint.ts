@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '@twist/kernels';
 import type { Module } from '../nn/module.js';
@@ -130,6 +130,7 @@ export async function saveCheckpoint(dir: string, parts: CheckpointParts, config
   const tensors = Object.fromEntries(names.map((n, i) => [n, { dtype: named.get(n)!.dtype, shape: named.get(n)!.shape, data: datas[i] }]));
   const bytes = encodeSafetensors(tensors, { format: FORMAT }, { what: `saveCheckpoint: ${dir}` });
   const optimizerSteps = Object.fromEntries(Object.entries(parts.optimizers ?? {}).map(([n, o]) => [n, o.step]));
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`saveCheckpoint: ${dir} exists and is not a directory (a checkpoint is a directory of a manifest and a weights file)`);
   mkdirSync(dir, { recursive: true });
   sweep(dir, committedWeights(dir));
   let file: string;
