@@ -23,6 +23,11 @@ export interface DistilBatch {
   state: Tensor;
   actions: Tensor;
   isFirst: Tensor;
+  /**
+   * Optional host copy of isFirst (row-major [B, L]): with it both posteriors skip the reset of sequences
+   * that do not start at a step (@twist/rssm's ObserveOptions.isFirstHost), which only saves work.
+   */
+  isFirstHost?: ArrayLike<number>;
 }
 
 /** Scalars of one distillation update, as device tensors (read them with @twist/rssm's readMetrics when logging). */
@@ -147,9 +152,10 @@ export class Distiller {
     const unimix = S.cfg.rssm.unimix;
 
     // Line 5: both posteriors over the same steps; the teacher's without a graph.
-    const tLat = A.noGrad(() => T.rssm.observe(T.encoder.forward(T.preprocess(b.state)), actions, b.isFirst));
+    const hint = { isFirstHost: b.isFirstHost };
+    const tLat = A.noGrad(() => T.rssm.observe(T.encoder.forward(T.preprocess(b.state)), actions, b.isFirst, undefined, hint));
     const x = S.preprocess(b.images);
-    const sLat = S.rssm.observe(S.encoder.forward(x), actions, b.isFirst);
+    const sLat = S.rssm.observe(S.encoder.forward(x), actions, b.isFirst, undefined, hint);
     const d = distilLoss(tLat, sLat, { timeReduce: cfg.timeReduce, unimix, weights: cfg.weights });
     const terms: [Var, number][] = [[d.loss, 1]];
     const out: Partial<Record<keyof DistilMetrics, Var>> = { h: d.h, prior: d.prior, post: d.post };

@@ -326,11 +326,15 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
       metrics.write({ kind: 'teacher-eval', updates: st.updates, domain: 'none', mean: te.mean, returns: te.returns, references: st.references });
       log(`teacher (${config.teacherMethod}, state) return ${te.mean.toFixed(1)} over ${te.episodes} episodes (zero-action ${st.references?.zero.mean.toFixed(1)}, random ${st.references?.random.mean.toFixed(1)})`);
     }
+    // The replay's sequences start at [:, 0] and never cross an episode (ReplayBatch.isFirst), so the host
+    // copy of isFirst is known without a readback: it lets both posteriors skip the other steps' resets.
+    const isFirstHost = new Float32Array(cfg.batch * cfg.length);
+    for (let i = 0; i < cfg.batch; i++) isFirstHost[i * cfg.length] = 1;
     while (st.updates < cfg.steps) {
       const batch = replay.sample(device, cfg.batch, cfg.length, { obs: 'image' });
       let m;
       try {
-        m = await distiller.step({ images: batch.obs, state: batch.state, actions: batch.actions, isFirst: batch.isFirst });
+        m = await distiller.step({ images: batch.obs, state: batch.state, actions: batch.actions, isFirst: batch.isFirst, isFirstHost });
       } finally {
         for (const t of Object.values(batch)) (t as Tensor).dispose();
       }

@@ -74,6 +74,40 @@ describe('the frozen teacher', () => {
   });
 });
 
+describe('the isFirst host hint', () => {
+  it('changes nothing: the same steps with and without batch.isFirstHost give bit-identical students', async () => {
+    const T = loadTeacher(cpu, teacherDir);
+    const cfg = makeDistilConfig('debug');
+    const teacherOffset = T.teacher.wm.rssm.rngOffset; // the teacher's samples advance its Philox counter
+    const run = async (hint: boolean) => {
+      T.teacher.wm.rssm.rngOffset = teacherOffset;
+      const student = new WorldModel(cpu, makeStudentConfig(T.config.world, { preset: 'debug', imageSize: 32, seed: 1 }));
+      const d = new Distiller(T.teacher, student, cfg, 0);
+      const replay = openReplay(teacherDir, T.info);
+      const host = new Float32Array(cfg.batch * cfg.length);
+      for (let i = 0; i < cfg.batch; i++) host[i * cfg.length] = 1;
+      const losses: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const b = replay.sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
+        expect(Array.from(await b.isFirst.toArray())).toEqual(Array.from(host)); // the replay's documented layout
+        const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst, ...(hint ? { isFirstHost: host } : {}) });
+        losses.push((await readMetrics(m as never)).loss);
+        for (const t of Object.values(b)) t.dispose();
+        for (const t of Object.values(m)) t?.dispose();
+      }
+      const params = await bits(studentTrainables(student));
+      d.dispose();
+      student.dispose();
+      return { losses, params };
+    };
+    const a = await run(false);
+    const b = await run(true);
+    expect(b.losses).toEqual(a.losses);
+    expect(b.params).toEqual(a.params);
+    T.dispose();
+  }, 120_000);
+});
+
 describe.runIf(hasGpu)('on WebGPU', () => {
   it('a distillation step gives finite losses close to the CPU step, and the teacher stays bit-identical', async () => {
     const g = await gpu();
