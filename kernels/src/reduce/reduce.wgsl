@@ -45,11 +45,19 @@ struct Params {
 override OP: u32 = 0u;
 override WG: u32 = 64u;
 
-// max / min propagate NaN (maxN, minN: webgpu/ieee.wgsl, prepended by reduce-kernel.ts), as the CPU's Math.max
+// max / min propagate NaN as the CPU's Math.max does: WGSL's max may drop a NaN, so the elements' bits are
+// tested (isNanF, NAN_BITS: webgpu/ieee.wgsl, prepended by reduce-kernel.ts) and a NaN result is written at the end.
+var<private> sawNaN: bool = false;
+
 fn comb(a: f32, b: f32) -> f32 {
-  if (OP == 1u) { return maxN(a, b); }
-  if (OP == 2u) { return minN(a, b); }
-  return a + b;
+  if (OP == 0u) { return a + b; }
+  sawNaN = sawNaN || isNanF(b);
+  if (OP == 1u) { return max(a, b); }
+  return min(a, b);
+}
+
+fn finish(acc: f32) -> f32 {
+  return select(acc, bitcast<f32>(NAN_BITS), OP != 0u && sawNaN);
 }
 
 // input offset of the first reduced element of output o
@@ -107,10 +115,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       for (var j = s; j < u.r; j += u.nsplit) { acc = comb(acc, X[base + redOffset(j)]); }
     }
     if (OP == 0u) { acc *= u.scale; }
-    Y[o * u.nsplit + s] = acc;
+    Y[o * u.nsplit + s] = finish(acc);
     return;
   }
   if (OP == 0u) { acc *= u.scale; }
+  acc = finish(acc);
   // accum (nsplit 1 only): add the result to what Y holds (an in-place gradient accumulation)
   if (u.accum != 0u) { acc = Y[t] + acc; }
   Y[t] = acc;
