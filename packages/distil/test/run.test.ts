@@ -91,7 +91,7 @@ describe('the isFirst host hint', () => {
         const b = replay.sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
         expect(Array.from(await b.isFirst.toArray())).toEqual(Array.from(host)); // the replay's documented layout
         const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst, ...(hint ? { isFirstHost: host } : {}) });
-        losses.push((await readMetrics(m as never)).loss);
+        losses.push(await m.loss.item());
         for (const t of Object.values(b)) t.dispose();
         for (const t of Object.values(m)) t?.dispose();
       }
