@@ -93,11 +93,18 @@ export async function evaluate(device: Device, actor: Actor, opts: EvalOptions):
     const x = image
       ? tensor(device, concatImages(obs.image!), [N, actor.imageSize ?? 64, actor.imageSize ?? 64, 3], 'u8')
       : tensor(device, obs.state, [N, obs.state.length / N]);
+    let a: Float32Array;
     try {
-      return await actor.act(x, isFirst, 'mode');
+      a = await actor.act(x, isFirst, 'mode');
     } finally {
       x.dispose();
     }
+    const at = a.findIndex((v) => !Number.isFinite(v));
+    if (at >= 0) {
+      const A = a.length / N;
+      throw new Error(`evaluate: the policy's action ${Math.floor(at / A)}[${at % A}] is ${a[at]} (its parameters or latent state are not finite), on ${opts.task}`);
+    }
+    return a;
   });
   actor.resetPolicy();
   const report: EvalReport = {

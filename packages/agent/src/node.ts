@@ -5,6 +5,7 @@
  */
 export { VisualDR, parseDomain, domainName, type DomainSpec } from './visual.js';
 export { evaluate, referenceReturns, concatImages, type Actor as EvalActor, type EvalOptions, type EvalReport } from './eval.js';
+export { LossWatch, asRunError } from './run/non-finite.js';
 export { train, hasRunCheckpoint, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult } from './run/train.js';
 export { loadRunAgent, loadRunActor } from './run/load.js';
 export { createSacAgent, sacUpdateFromReplay } from './sac/learner.js';

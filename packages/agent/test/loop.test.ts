@@ -115,11 +115,13 @@ describe('training loop', () => {
     await expect(train(tiny(tmp(), 80, { method: 'dreamer', collectImages: true }))).rejects.toThrow(/--collect-images is for state-input methods/);
   });
 
-  it('a non-finite loss stops the run naming the loss and the update; the last good checkpoint still loads', async () => {
+  it('a run going non-finite stops naming what is non-finite, the update and the env step; the last good checkpoint still loads', async () => {
     const dir = tmp();
     // lr 1e30: after the first update the parameters overflow and the next losses are Inf/NaN
     const opts = tiny(dir, 400, { overrides: { world: { opt: { lr: 1e30 } }, agent: { loop: { envs: 1, prefill: 40, pretrain: 2, trainEvery: 5, checkpointEvery: 40, evalEvery: 10_000, logEvery: 1 } } } });
-    await expect(train(opts)).rejects.toThrow(/non-finite (\w+) \((NaN|Infinity|-Infinity)\) at update \d+, env step \d+; the last good checkpoint is in .*ckpt/);
+    // every step after the first is skipped (non-finite gradients) and the policy's actions turn NaN: the run stops
+    // naming what is non-finite, the update and the env step, and writes no checkpoint meanwhile (deferred)
+    await expect(train(opts)).rejects.toThrow(/non-finite .*(NaN|Infinity).* at update \d+, env step \d+.*; the last good checkpoint is in .*ckpt/);
     const { agent, info } = loadRunAgent(cpu, dir);
     expect((info.loop as { updates: number }).updates).toBe(0);
     agent.dispose();

@@ -40,8 +40,12 @@ describe('non-finite updates', () => {
       }
     };
     for (let i = 0; i < 3; i++) await update(false);
+    expect(await agent.skipWatch.streaking()).toEqual([]);
     await update(true); // one bad batch: skipped, training goes on
+    // the loops defer a checkpoint while this is not empty (the world model's step was skipped)
+    expect(await agent.skipWatch.streaking()).toContain('world-model');
     for (let i = 0; i < MAX_CONSECUTIVE_SKIPS; i++) await update(false);
+    expect(await agent.skipWatch.streaking()).toEqual([]);
     expect((await agent.wmTrainer.opt.skipped().toArray())[0]).toBe(1);
     let err: unknown = null;
     for (let i = 0; i < 2 * MAX_CONSECUTIVE_SKIPS && !err; i++) await update(true).catch((e) => (err = e));

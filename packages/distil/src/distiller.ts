@@ -76,7 +76,7 @@ export interface DistillerCounters {
 export class Distiller {
   readonly opt: A.Adam;
   /** Stops step() after MAX_CONSECUTIVE_SKIPS non-finite updates in a row (see SkipWatch). */
-  readonly #skipWatch: A.SkipWatch;
+  readonly skipWatch: A.SkipWatch;
   readonly params: readonly Var[];
   updates = 0;
   actorRngOffset = 0;
@@ -104,7 +104,7 @@ export class Distiller {
     if (this.params.some((p) => teacherParams.has(p))) throw new Error('Distiller: the student shares parameters with the teacher');
     const o = cfg.opt;
     this.opt = new A.Adam(this.params, { lr: o.lr, eps: o.eps, clip: o.clip, weightDecay: o.weightDecay });
-    this.#skipWatch = new A.SkipWatch({ student: this.opt }, MAX_CONSECUTIVE_SKIPS);
+    this.skipWatch = new A.SkipWatch({ student: this.opt }, MAX_CONSECUTIVE_SKIPS);
     this.startRng = new SplitMix(seed + 2_147_483);
     this.#actorSeed = seed + 7_368_787;
     this.#noiseSeed = seed + 9_999_991;
@@ -119,7 +119,7 @@ export class Distiller {
     const m = this.record(batch);
     await this.device.throttle(1);
     try {
-      await this.#skipWatch.check(this.updates, m as unknown as Record<string, Tensor | undefined>);
+      await this.skipWatch.check(this.updates, m as unknown as Record<string, Tensor | undefined>);
     } catch (e) {
       for (const t of Object.values(m)) (t as Tensor | undefined)?.dispose();
       throw e;

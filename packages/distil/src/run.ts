@@ -3,8 +3,8 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as AN from '@twist/autograd/node';
 import type { Device, Tensor } from '@twist/kernels';
-import { Xoshiro128, type RunConfig } from '@twist/agent';
-import { createRunDir, evaluate, loadRunAgent, MetricsLog, NonFiniteLossError, readRunConfig, Replay, RunUsageError as UsageError, runPaths, type EvalReport, type ReplayState } from '@twist/agent/node';
+import { MAX_CONSECUTIVE_SKIPS, Xoshiro128, type RunConfig } from '@twist/agent';
+import { asRunError, createRunDir, evaluate, loadRunAgent, LossWatch, MetricsLog, readRunConfig, Replay, RunUsageError as UsageError, runPaths, type EvalReport, type ReplayState } from '@twist/agent/node';
 import { readMetrics, WorldModel, type DeepPartial, type WorldModelConfig } from '@twist/rssm';
 import { makeDistilConfig, type Ablations, type DistilConfig, type DistilOverrides } from './config.js';
 import { writeDistilCurve } from './curve.js';
@@ -330,22 +330,24 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     // copy of isFirst is known without a readback: it lets both posteriors skip the other steps' resets.
     const isFirstHost = new Float32Array(cfg.batch * cfg.length);
     for (let i = 0; i < cfg.batch; i++) isFirstHost[i * cfg.length] = 1;
+    const lossWatch = new LossWatch(MAX_CONSECUTIVE_SKIPS);
     while (st.updates < cfg.steps) {
       const batch = replay.sample(device, cfg.batch, cfg.length, { obs: 'image' });
       let m;
       try {
         m = await distiller.step({ images: batch.obs, state: batch.state, actions: batch.actions, isFirst: batch.isFirst, isFirstHost });
+      } catch (e) {
+        throw asRunError(e, `distillation update ${st.updates + 1}`, paths.ckpt);
       } finally {
         for (const t of Object.values(batch)) (t as Tensor).dispose();
       }
       st.updates++;
       if (st.updates % cfg.logEvery === 0 || st.updates === 1) {
         const vals = await readMetrics(m);
-        for (const [k, v] of Object.entries(vals)) {
-          if (!Number.isFinite(v) && k !== 'gradNorm') {
-            throw new NonFiniteLossError(`non-finite ${k} (${v}) at distillation update ${st.updates}; the last good checkpoint is in ${paths.ckpt}`);
-          }
-        }
+        // A skipped (non-finite) step is logged and distillation goes on; it stops after MAX_CONSECUTIVE_SKIPS in a
+        // row (the distiller's SkipWatch, or this watch of the logged losses): @twist/agent's run/non-finite.ts.
+        const bad = lossWatch.observe(vals, `distillation update ${st.updates}`, paths.ckpt);
+        if (bad.length) log(`warning: non-finite ${bad.join(', ')} at distillation update ${st.updates}: that step is skipped; distillation stops after ${MAX_CONSECUTIVE_SKIPS} in a row`);
         metrics.write({ kind: 'distil', updates: st.updates, ...vals });
       }
       for (const t of Object.values(m)) (t as Tensor | undefined)?.dispose();
@@ -362,7 +364,10 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
         log(`eval at ${st.updates} updates (deployed student, heldout): mean return ${lastEval.mean.toFixed(1)} over ${lastEval.episodes} episodes (teacher on state ${st.teacherEval?.mean.toFixed(1)})`);
         writeDistilCurve(paths.curve, paths.metrics, title);
       }
-      if (st.updates >= st.nextCkptAt || end) {
+      // No checkpoint while the student's latest step was skipped (it would hold a run going non-finite).
+      const skipping = st.updates >= st.nextCkptAt || end ? await distiller.skipWatch.streaking() : [];
+      if (skipping.length) log(`checkpoint deferred at distillation update ${st.updates}: the student optimiser skipped its latest step (non-finite gradients)`);
+      else if (st.updates >= st.nextCkptAt || end) {
         while (st.nextCkptAt <= st.updates) st.nextCkptAt += cfg.checkpointEvery;
         await saveCheckpoint();
         if (opts.stopAfterCheckpoints !== undefined && checkpoints >= opts.stopAfterCheckpoints && !end) {

@@ -234,8 +234,9 @@ describe('distillation runs', () => {
   it('stops naming a non-finite loss; the run is refused for a teacher without collected images', async () => {
     const dir = tmp('nan');
     // lr 1e30: after the first update the student's parameters overflow and the next losses are Inf/NaN
-    await expect(distil(tinyRun(dir, { overrides: { logEvery: 1, evalEvery: 100, checkpointEvery: 100, opt: { lr: 1e30 } } }))).rejects.toThrow(
-      /non-finite (\w+) \((NaN|Infinity|-Infinity)\) at distillation update \d+; the last good checkpoint is in .*ckpt/,
+    // every step after the first is skipped: distillation stops after MAX_CONSECUTIVE_SKIPS of them in a row
+    await expect(distil(tinyRun(dir, { steps: 40, overrides: { logEvery: 1, evalEvery: 100, checkpointEvery: 100, opt: { lr: 1e30 } } }))).rejects.toThrow(
+      /non-finite .*(NaN|Infinity).* at distillation update \d+.*; the last good checkpoint is in .*ckpt/,
     );
     const notCollected = tmp('plain');
     const { mkdirSync, writeFileSync } = await import('node:fs');

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import * as AN from '@twist/autograd/node';
 import { getTask } from '@twist/envs';
 import { VecEnv } from '@twist/envs/node';
-import type { CheckpointParts } from '@twist/autograd';
+import type { CheckpointParts, SkipWatch } from '@twist/autograd';
 import { tensor, type Device, type Tensor } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
-import { DreamerAgent } from '../agent.js';
+import { DreamerAgent, MAX_CONSECUTIVE_SKIPS } from '../agent.js';
 import { concatImages, evaluate, type Actor, type EvalReport } from '../eval.js';
 import { getMethod, isSacRun, makeRunConfig, type AnyRunConfig, type RunOverrides } from '../methods.js';
 import { Replay, type ReplayState } from '../replay/index.js';
@@ -15,6 +15,7 @@ import { SplitMix } from '../rng.js';
 import { VisualDR } from '../visual.js';
 import { writeCurve } from './curve.js';
 import { writeRunSummary } from './summary.js';
+import { asRunError, LossWatch } from './non-finite.js';
 import { createRunDir, MetricsLog, readRunConfig, runPaths, UsageError } from './run-dir.js';
 
 export interface TrainProgress {
@@ -84,10 +85,8 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
-/** A NaN or Inf in a loss: the run stops naming it; the last checkpoint is untouched. */
-export class NonFiniteLossError extends Error {
-  override name = 'NonFiniteLossError';
-}
+import { NonFiniteLossError } from './non-finite.js';
+export { NonFiniteLossError };
 
 const CKPT_FORMAT_INFO = 'twist-ts/run/1';
 
@@ -98,6 +97,8 @@ interface LoopAgent {
   parts(): CheckpointParts;
   /** Host-side bookkeeping of the last update finished (before counters() and a checkpoint). */
   settle(): Promise<void>;
+  /** Stops update() after MAX_CONSECUTIVE_SKIPS skipped steps in a row; asked before each checkpoint. */
+  readonly skipWatch: SkipWatch;
   counters(): unknown;
   restoreCounters(c: any): void;
   dispose(): void;
@@ -295,16 +296,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const obsTensor = (o: { state: Float32Array; image: Uint8Array[] | null }): Tensor =>
     image ? tensor(device, concatImages(o.image!), [N, imageSize, imageSize, 3], 'u8') : tensor(device, o.state, [N, S]);
 
+  // Non-finite numbers (see non-finite.ts): a skipped step is logged and the run goes on; it stops when the
+  // agent's SkipWatch or this LossWatch sees MAX_CONSECUTIVE_SKIPS in a row.
+  const lossWatch = new LossWatch(MAX_CONSECUTIVE_SKIPS);
   const doUpdate = async () => {
-    const m = await learner.update(replay);
+    let m;
+    try {
+      m = await learner.update(replay);
+    } catch (e) {
+      throw asRunError(e, `update ${st.updates + 1}, env step ${st.envFrames}`, paths.ckpt);
+    }
     st.updates++;
     if (st.updates % loopCfg.logEvery === 0 || st.updates === 1) {
       const vals = await readMetrics(m);
-      for (const [k, v] of Object.entries(vals)) {
-        if (!Number.isFinite(v) && k !== 'gradNorm' && k !== 'actorGradNorm' && k !== 'criticGradNorm') {
-          throw new NonFiniteLossError(`non-finite ${k} (${v}) at update ${st.updates}, env step ${st.envFrames}; the last good checkpoint is in ${paths.ckpt}`);
-        }
-      }
+      const bad = lossWatch.observe(vals, `update ${st.updates}, env step ${st.envFrames}`, paths.ckpt);
+      if (bad.length) log(`warning: non-finite ${bad.join(', ')} at update ${st.updates}, env step ${st.envFrames}: that step is skipped; the run stops after ${MAX_CONSECUTIVE_SKIPS} in a row`);
       metrics.write({ kind: 'train', envFrames: st.envFrames, policySteps: st.policySteps, updates: st.updates, ...vals });
     }
     for (const t of Object.values(m)) (t as Tensor | undefined)?.dispose();
@@ -357,6 +363,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             action = await agent.act(x, isFirst, 'sample');
           } finally {
             x.dispose();
+          }
+          // The action is on the host anyway: a non-finite one means the agent itself has gone non-finite.
+          const at = action.findIndex((v) => !Number.isFinite(v));
+          if (at >= 0) {
+            throw new NonFiniteLossError(`non-finite policy: action ${Math.floor(at / Aa)}[${at % Aa}] = ${action[at]} at update ${st.updates}, env step ${st.envFrames} (the agent's parameters or latent state are no longer finite); the last good checkpoint is in ${paths.ckpt}`);
           }
         }
         if (dr) for (let i = 0; i < N; i++) dr.advance(i);
@@ -420,7 +431,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         writeCurve(paths.curve, paths.metrics, `${config.method} on ${config.task} (${config.preset}, seed ${config.seed})`);
         writeRunSummary(opts.dir, { adapter: device.label, command: opts.command ?? null, wallSeconds: wallBefore + (performance.now() - t0) / 1000 });
       }
-      if (st.envFrames >= st.nextCkptAt || end) {
+      // No checkpoint while an optimiser's latest step was skipped: it would hold a run going non-finite; the
+      // next round tries again (nextCkptAt stays).
+      const skipping = st.envFrames >= st.nextCkptAt || end ? await agent.skipWatch.streaking() : [];
+      if (skipping.length) log(`checkpoint deferred at ${st.envFrames} env steps: the ${skipping.join(', ')} optimiser skipped its latest step (non-finite gradients)`);
+      else if (st.envFrames >= st.nextCkptAt || end) {
         while (st.nextCkptAt <= st.envFrames) st.nextCkptAt += loopCfg.checkpointEvery;
         await saveCheckpoint();
         if (opts.stopAfterCheckpoints !== undefined && checkpoints >= opts.stopAfterCheckpoints && !end) {

@@ -65,7 +65,7 @@ export class SacAgent {
   readonly criticOpt: A.Adam;
   readonly alphaOpt: A.Adam;
   /** Stops update() after MAX_CONSECUTIVE_SKIPS non-finite updates in a row (see SkipWatch). */
-  readonly #skipWatch: A.SkipWatch;
+  readonly skipWatch: A.SkipWatch;
   readonly targetEntropy: number;
   /** Host RNG of the batch builder's random shifts. */
   readonly augRng: SplitMix;
@@ -98,7 +98,7 @@ export class SacAgent {
     this.actorOpt = new A.Adam(this.actor.parameters(), adam(cfg.actorOpt));
     this.criticOpt = new A.Adam(this.critic.parameters(), adam(cfg.criticOpt));
     this.alphaOpt = new A.Adam(this.temperature.parameters(), adam(cfg.alphaOpt));
-    this.#skipWatch = new A.SkipWatch({ actor: this.actorOpt, critic: this.criticOpt, temperature: this.alphaOpt }, MAX_CONSECUTIVE_SKIPS);
+    this.skipWatch = new A.SkipWatch({ actor: this.actorOpt, critic: this.criticOpt, temperature: this.alphaOpt }, MAX_CONSECUTIVE_SKIPS);
     this.targetEntropy = cfg.targetEntropy === 'auto' ? -obs.actionSize : cfg.targetEntropy;
     this.augRng = new SplitMix(seed + 15485863);
   }
@@ -128,7 +128,7 @@ export class SacAgent {
     this.updates++;
     await this.device.throttle(1);
     try {
-      await this.#skipWatch.check(this.updates, metrics as unknown as Record<string, Tensor | undefined>);
+      await this.skipWatch.check(this.updates, metrics as unknown as Record<string, Tensor | undefined>);
     } catch (e) {
       for (const t of Object.values(metrics)) (t as Tensor | undefined)?.dispose();
       throw e;

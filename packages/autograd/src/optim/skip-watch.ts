@@ -24,6 +24,20 @@ export class SkipWatch {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`SkipWatch: limit must be an integer >= 1, got ${limit}`);
   }
 
+  /**
+   * The optimisers whose latest step was skipped (their consecutive-skip counter is not 0): a loop asks before
+   * writing a checkpoint, so that one never holds the parameters of a run that is going non-finite (one small
+   * readback per call; call it per checkpoint, not per step).
+   */
+  async streaking(): Promise<string[]> {
+    const names: string[] = [];
+    for (const [name, opt] of Object.entries(this.optimisers)) {
+      const c = await opt.counters.toArray();
+      if (c[2] > 0) names.push(name);
+    }
+    return names;
+  }
+
   /** Call once per update, after its steps are recorded, with that update's metrics (device scalars). */
   async check(update: number, metrics: Readonly<Record<string, Tensor | undefined>>): Promise<void> {
     if (++this.#calls % this.limit !== 0) return;
