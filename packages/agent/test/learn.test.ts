@@ -17,6 +17,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
  * KNOWN FAILING (issue 9 stays open): at the debug preset this run ends below the random policy (65 against
  * 107 on these seeds; the actor saturates at an action bound, see results/oracle-cartpole-balance-quick/README.md),
  * so it runs only with TWIST_LEARN=1 (about 10 minutes on 2 cores) until the cause is fixed.
+ * With the options of the quick run that learns furthest (results/oracle-cartpole-balance-quick-actionembed:
+ * world.rssm.actionEmbed 16, behaviour.returnNorm, actorEntropy 3e-4, warmup 100) this run passed on seed 1
+ * (134.8 against a threshold of 130.6; 48 / 76 / 127 / 135 at 2k-8k env steps) and failed on seed 2 (110.1 against
+ * 125.0): not yet a test that passes reliably, so it stays opt-in.
  */
 describe('learning', () => {
   it.skipIf(!process.env.TWIST_LEARN)('an Oracle at the debug preset beats the random policy on cartpole-balance by a clear margin', async () => {
