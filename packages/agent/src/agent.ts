@@ -44,7 +44,7 @@ export class DreamerAgent {
 
   /**
    * One update: a world-model step on the batch (Eq. 2), then an actor-critic step imagined from its
-   * posterior states (detached). Records only; backpressure keeps at most one batch unfinished.
+   * posterior states (detached), or cfg.behaviour.repeats of them. Records only; backpressure keeps at most one batch unfinished.
    */
   async update(batch: Batch): Promise<UpdateMetrics> {
     // World-model warm-up (cfg.behaviour.warmup, 0 in V2): the actor and critic wait until the model has had
@@ -56,8 +56,16 @@ export class DreamerAgent {
       await this.#checkSkips(metrics);
       return metrics;
     }
-    await this.behaviour.settle();
-    const bm = this.behaviour.update(this.wm, latents!);
+    // cfg.behaviour.repeats actor-critic updates from the same posterior states (1 in V2); the metrics are the last's.
+    let bm!: BehaviourMetrics;
+    for (let r = 0; r < (this.cfg.behaviour.repeats ?? 1); r++) {
+      if (r > 0) {
+        for (const t of Object.values(bm)) (t as Tensor | undefined)?.dispose();
+        await this.device.throttle(1);
+      }
+      await this.behaviour.settle();
+      bm = this.behaviour.update(this.wm, latents!);
+    }
     latents!.deter.dispose();
     latents!.stoch.dispose();
     await this.device.throttle(1);

@@ -39,6 +39,12 @@ export interface BehaviourConfig {
   imagStarts: number;
   /** DreamerV3 percentile return normalisation (5%/95%, EMA 0.01, scale max(1, hi - lo)); off in V2. */
   returnNorm: boolean;
+  /**
+   * Actor-critic updates per world-model update, each from the same batch's posterior states (a fresh subset
+   * of starts each time when imagStarts > 0): 1 in V2. More lets the policy keep up with a model it lags
+   * (results/oracle-cartpole-balance-quick-actionembed/probes-30k.md). Optional: absent (older run.json) = 1.
+   */
+  repeats?: number;
 }
 
 export interface LoopConfig {
@@ -88,6 +94,7 @@ const PAPER: AgentConfig = {
     slowTargetEvery: 100,
     imagStarts: 0,
     returnNorm: false,
+    repeats: 1,
   },
   loop: {
     batch: 16,
@@ -152,6 +159,7 @@ export function validateAgentConfig(c: AgentConfig): void {
   if (!posInt(b.slowTargetEvery)) bad('behaviour.slowTargetEvery', 'a positive integer', b.slowTargetEvery);
   if (!(Number.isInteger(b.imagStarts) && b.imagStarts >= 0)) bad('behaviour.imagStarts', 'a non-negative integer (0 = all B x T)', b.imagStarts);
   if (typeof b.returnNorm !== 'boolean') bad('behaviour.returnNorm', 'a boolean', b.returnNorm);
+  if (b.repeats !== undefined && !posInt(b.repeats)) bad('behaviour.repeats', 'a positive integer (actor-critic updates per world-model update)', b.repeats);
   const l = c.loop;
   for (const k of ['batch', 'length', 'trainEvery', 'trainSteps', 'envs', 'replayCapacity', 'evalEvery', 'evalEpisodes', 'checkpointEvery', 'logEvery'] as const) {
     if (!posInt(l[k])) bad(`loop.${k}`, 'a positive integer', l[k]);
