@@ -3,17 +3,6 @@
 
 {{TRUNCNORM_MATH}}
 
-struct Params {
-  n: u32,
-  A: u32,
-  lo: f32,
-  hi: f32,
-  clip: f32,
-  minStd: f32,
-  span: f32,
-  acc: u32,
-}
-
 @group(0) @binding(0) var<storage, read> DH: array<f32>;
 @group(0) @binding(1) var<storage, read> OUT: array<f32>;
 @group(0) @binding(2) var<storage, read_write> DOUT: array<f32>;

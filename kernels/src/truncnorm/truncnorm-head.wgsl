@@ -4,7 +4,18 @@
 // with the unary kernels' own expressions (tanh clamped at +-15, sigmoid by the sign of x, affine p0 x + p1),
 // and the gradients through it: dm = dmean (1 - mean^2), ds = dstd span sig (1 - sig) / 2 (sig at s / 2), in the
 // unary_grad kernels' order of operations; NaN in, NaN out, as those (clampN, isNanF: webgpu/ieee.wgsl). Element i = row * A + c of the [rows, A] distribution reads
-// OUT[row * 2A + c] (m) and OUT[row * 2A + A + c] (s). Needs `prm` with fields A, minStd, span.
+// OUT[row * 2A + c] (m) and OUT[row * 2A + A + c] (s). The uniform block of every head kernel is this Params (head-kernel.ts writes it); each binds it as `prm`.
+
+struct Params {
+  n: u32,
+  A: u32,
+  lo: f32,
+  hi: f32,
+  clip: f32,
+  minStd: f32,
+  span: f32,
+  acc: u32,
+}
 
 fn hm(i: u32) -> u32 { return (i / prm.A) * 2u * prm.A + i % prm.A; }
 fn headMean(m: f32) -> f32 { return tanhN(m); }
