@@ -5,29 +5,14 @@
 import { NonFiniteStepsError } from '@twist/autograd';
 import { tensor } from '@twist/kernels';
 import { describe, expect, it } from 'vitest';
-import { DreamerAgent, makeRunConfig, MAX_CONSECUTIVE_SKIPS } from '../src/index.js';
-import { Replay } from '../src/node.js';
+import { MAX_CONSECUTIVE_SKIPS } from '../src/index.js';
 import { cpu } from './harness.js';
+import { tinyAgent } from './tiny-agent.js';
 
 describe('non-finite updates', () => {
   it('skip a bad batch, and stop naming the losses after MAX_CONSECUTIVE_SKIPS bad ones in a row', async () => {
     const device = cpu;
-    const cfg = makeRunConfig('oracle', { name: 'cartpole-balance', stateSize: 5, actionSize: 1 }, 'debug', 2, 1000, {
-      world: { rssm: { deter: 16, hidden: 16, stoch: 4, classes: 4 }, mlpLayers: [16], rewardLayers: [16] },
-      agent: { behaviour: { horizon: 3, actorLayers: [16], criticLayers: [16] }, loop: { batch: 2, length: 4 } },
-    });
-    const agent = new DreamerAgent(device, cfg.world, cfg.agent);
-    const replay = new Replay({ stateSize: 5, actionSize: 1, capacity: 400, seed: 3 });
-    for (let t = 0; t < 60; t++) {
-      replay.add(0, {
-        state: Float32Array.from({ length: 5 }, (_, k) => Math.sin(t * 0.1 + k)),
-        action: t % 30 === 0 ? new Float32Array(1) : Float32Array.of(Math.cos(t)),
-        reward: Math.sin(t * 0.05),
-        isFirst: t % 30 === 0,
-        isLast: t % 30 === 29,
-        isTerminal: false,
-      });
-    }
+    const { agent, replay } = tinyAgent();
     const update = async (poison: boolean) => {
       const b = replay.sample(device, 2, 4);
       const obs = poison ? tensor(device, new Float32Array(2 * 4 * 5).fill(NaN), [2, 4, 5]) : b.obs;
