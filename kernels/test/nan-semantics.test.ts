@@ -174,6 +174,9 @@ const CASES: Case[] = [
   },
   {
     nanOnly: [0],
+    // u is the sampler's uniform noise in (0, 1) (the RNG's output, never special): at u = -inf the CPU's and the
+    // WGSL inverse CDF disagree (-inf against NaN) outside the op's domain, which a seed of CI's once drew
+    clean: [1],
     name: 'truncNormalSampleGrad',
     shapes: [[29], [29], [29], [29]],
     range: [[-8, 8], [0, 1], [-2, 2], [0.05, 3]],
