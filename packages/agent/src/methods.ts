@@ -72,6 +72,13 @@ export interface RunConfig {
   episodeLength?: number;
   /** TWIST's matched image collection during a state run (every step rendered with train-distribution DR). */
   collect?: { images: true; imageSize: number; domain: 'train'; perStep: true };
+  /**
+   * The checkpoint holds the modules' weights only (no optimiser moments; written by exportWeightsOnly and
+   * collectTeacherData): it loads for acting, evaluation and as a TWIST teacher, not to resume training.
+   */
+  weightsOnly?: true;
+  /** Where a weights-only run came from: the run it was exported from, and a collection's settings. */
+  source?: { run: string; envFrames: number | null; updates: number | null; collected?: { episodes: number; seed: number; envs: number; domain: 'train' } };
 }
 
 /** run.json of any training run: a Dreamer method's, or asym-sac's (src/sac/run-config.ts). */

@@ -14,7 +14,8 @@ export function loadRunAgent(device: Device, dir: string): { agent: DreamerAgent
   if (!AN.hasCheckpoint(ckpt)) throw new UsageError(`${dir} has no checkpoint yet (nothing to load in ${ckpt})`);
   const agent = new DreamerAgent(device, config.world, config.agent);
   try {
-    const { info } = AN.loadCheckpoint(ckpt, agent.parts());
+    // A weights-only checkpoint (run.json weightsOnly) has the modules and no optimiser state: the optimisers stay fresh.
+    const { info } = AN.loadCheckpoint(ckpt, config.weightsOnly ? { modules: agent.parts().modules } : agent.parts());
     agent.restoreCounters(info.agent as Record<string, unknown>);
     return { agent, config, info };
   } catch (e) {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as AN from '@twist/autograd/node';
 import { getTask } from '@twist/envs';
-import { VecEnv } from '@twist/envs/node';
+import { VecEnv, type BatchObs } from '@twist/envs/node';
 import type { CheckpointParts, SkipWatch } from '@twist/autograd';
 import { tensor, type Device, type Tensor } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
@@ -14,6 +14,7 @@ import { createSacAgent, sacUpdateFromReplay } from '../sac/learner.js';
 import { SplitMix } from '../rng.js';
 import { VisualDR } from '../visual.js';
 import { writeCurve } from './curve.js';
+import { runEpisodeRound } from './rollout.js';
 import { writeRunSummary } from './summary.js';
 import { asRunError, LossWatch } from './non-finite.js';
 import { createRunDir, MetricsLog, readRunConfig, runPaths, UsageError } from './run-dir.js';
@@ -158,6 +159,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let config: AnyRunConfig;
   if (opts.resume) {
     config = readRunConfig<AnyRunConfig>(opts.dir);
+    if (!isSacRun(config) && config.weightsOnly) throw new UsageError(`${opts.dir} holds weights only (no optimiser state, no replay of its training): it can be evaluated, collected from or distilled, not resumed`);
     if (opts.method && opts.method !== config.method) throw new UsageError(`${opts.dir} is a '${config.method}' run, not '${opts.method}'`);
     if (opts.task && opts.task !== config.task) throw new UsageError(`${opts.dir} is a run on '${config.task}', not '${opts.task}'`);
     if (opts.steps !== undefined && opts.steps !== config.steps) {
@@ -334,78 +336,35 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let stoppedEarly = false;
   try {
     while (st.envFrames < config.steps) {
-      // ---- one round: an episode in every env
+      // ---- one round: an episode in every env (rollout.ts: the convention of every stored step)
       const seeds = Array.from({ length: N }, (_, i) => config.seed * 100_003 + st.episodes + i);
-      if (dr) for (let i = 0; i < N; i++) dr.startEpisode(i, st.episodes + i);
-      let obs = await vec.reset(seeds);
-      const live = new Array(N).fill(true);
-      const returns = new Array(N).fill(0);
-      for (let i = 0; i < N; i++) {
-        replay.add(i, {
-          state: obs.state.subarray(i * S, (i + 1) * S),
-          image: obs.image?.[i],
-          action: new Float32Array(Aa),
-          reward: 0,
-          isFirst: true,
-          isLast: false,
-          isTerminal: false,
-        });
-      }
       agent.resetPolicy();
-      let isFirst = new Array(N).fill(1);
-      while (live.some(Boolean)) {
+      const act = async (o: BatchObs, isFirst: number[]): Promise<Float32Array> => {
+        if (st.policySteps < loopCfg.prefill) return Float32Array.from({ length: N * Aa }, () => hostRng.uniform(-1, 1));
+        const x = obsTensor(o);
         let action: Float32Array;
-        if (st.policySteps < loopCfg.prefill) {
-          action = Float32Array.from({ length: N * Aa }, () => hostRng.uniform(-1, 1));
-        } else {
-          const x = obsTensor(obs);
-          try {
-            action = await agent.act(x, isFirst, 'sample');
-          } finally {
-            x.dispose();
-          }
-          // The action is on the host anyway: a non-finite one means the agent itself has gone non-finite.
-          const at = action.findIndex((v) => !Number.isFinite(v));
-          if (at >= 0) {
-            throw new NonFiniteLossError(`non-finite policy: action ${Math.floor(at / Aa)}[${at % Aa}] = ${action[at]} at update ${st.updates}, env step ${st.envFrames} (the agent's parameters or latent state are no longer finite); the last good checkpoint is in ${paths.ckpt}`);
-          }
+        try {
+          action = await agent.act(x, isFirst, 'sample');
+        } finally {
+          x.dispose();
         }
-        if (dr) for (let i = 0; i < N; i++) dr.advance(i);
-        obs = await vec.step(action);
-        const restart: number[] = [];
-        for (let i = 0; i < N; i++) {
-          if (!live[i]) continue;
-          st.policySteps++;
-          st.envFrames += actionRepeat;
-          returns[i] += obs.reward[i];
-          const info = obs.info[i];
-          replay.add(i, {
-            state: obs.state.subarray(i * S, (i + 1) * S),
-            image: obs.image?.[i],
-            action: action.subarray(i * Aa, (i + 1) * Aa),
-            reward: obs.reward[i],
-            isFirst: false,
-            isLast: obs.done[i],
-            isTerminal: obs.done[i] && !info.timeLimit,
-          });
-          if (obs.done[i]) {
-            live[i] = false;
-            if (live.some(Boolean)) restart.push(i); // ended early (unstable physics): idle until the round ends
-          }
+        // The action is on the host anyway: a non-finite one means the agent itself has gone non-finite.
+        const at = action.findIndex((v) => !Number.isFinite(v));
+        if (at >= 0) {
+          throw new NonFiniteLossError(`non-finite policy: action ${Math.floor(at / Aa)}[${at % Aa}] = ${action[at]} at update ${st.updates}, env step ${st.envFrames} (the agent's parameters or latent state are no longer finite); the last good checkpoint is in ${paths.ckpt}`);
         }
-        if (restart.length) {
-          if (dr) dr.nextIndices = restart;
-          await vec.resetSome(restart, restart.map((i) => seeds[i]));
-        }
-        isFirst = new Array(N).fill(0);
-        // ---- training at the train ratio: pretrain updates once, then trainSteps every trainEvery policy steps
+        return action;
+      };
+      // ---- training at the train ratio: pretrain updates once, then trainSteps every trainEvery policy steps
+      const afterStep = async () => {
         if (st.trainStart === null && st.policySteps >= loopCfg.prefill && replay.canSample(loopCfg.length)) st.trainStart = st.policySteps;
         if (st.trainStart !== null) {
           const due = loopCfg.pretrain + loopCfg.trainSteps * Math.floor((st.policySteps - st.trainStart) / loopCfg.trainEvery);
           while (st.updates < due) await doUpdate();
         }
         report(st.trainStart === null ? 'prefill' : 'train');
-      }
+      };
+      const returns = await runEpisodeRound({ vec, dr, replay, N, S, Aa, actionRepeat }, seeds, st.episodes, st, act, afterStep);
       st.episodes += N;
       metrics.write({ kind: 'episode', envFrames: st.envFrames, policySteps: st.policySteps, episodes: st.episodes, returns, wallSeconds: wallBefore + (performance.now() - t0) / 1000, ...(dr ? { renderSeconds: dr.renderSeconds } : {}) });
       log(`episodes ${st.episodes}: train return ${returns.map((r) => r.toFixed(1)).join(', ')} at ${st.envFrames} env steps, ${st.updates} updates`);

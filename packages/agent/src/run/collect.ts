@@ -1,0 +1,256 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as AN from '@twist/autograd/node';
+import { getTask } from '@twist/envs';
+import { VecEnv } from '@twist/envs/node';
+import { tensor, type Device } from '@twist/kernels';
+import type { DreamerAgent } from '../agent.js';
+import { isSacRun, type AnyRunConfig, type RunConfig } from '../methods.js';
+import { Replay } from '../replay/index.js';
+import { VisualDR } from '../visual.js';
+import { loadRunAgent } from './load.js';
+import { runEpisodeRound } from './rollout.js';
+import { createRunDir, MetricsLog, readMetricsLog, readRunConfig, runPaths, UsageError } from './run-dir.js';
+
+/** The checkpoint info format of training runs (train.ts): weights-only runs keep it, so every loader reads them. */
+const CKPT_FORMAT_INFO = 'twist-ts/run/1';
+
+/** A new run directory must not exist, or be an empty directory (checked before any work). */
+function checkNewDir(dir: string, what: string): void {
+  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length)) {
+    throw new UsageError(`${dir} already exists and is not an empty directory; ${what} writes a new run directory, choose another --out`);
+  }
+}
+
+const dirBytes = (dir: string): number => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+
+/** A Dreamer run's config, refusing what has no world model and actor to load. */
+function dreamerRunConfig(dir: string, what: string, stateOnly = false): RunConfig {
+  const c = readRunConfig<AnyRunConfig & { kind?: string }>(dir);
+  if (c.kind === 'distil') throw new UsageError(`${dir} is a distillation run; ${what} takes a training run (its deployed agent is in ${join(dir, 'deployed')})`);
+  if (isSacRun(c)) throw new UsageError(`${dir} is an 'asym-sac' run: it has no world model; ${what} takes a Dreamer method's run`);
+  if (stateOnly && c.world?.modality !== 'state') throw new UsageError(`${dir} is a '${c.method}' run on images; the teacher must act from the state (an oracle run)`);
+  if (!AN.hasCheckpoint(runPaths(dir).ckpt)) throw new UsageError(`${dir} has no checkpoint yet (nothing in ${runPaths(dir).ckpt})`);
+  return c;
+}
+
+/**
+ * Saves a weights-only checkpoint into a run directory: the agent's modules (world model, actor, critic,
+ * slow critic) without optimiser moments; info keeps the training loop's counters (loop, agent) and whatever
+ * `extra` adds (a collection's replay state). run.json must say weightsOnly (loadRunAgent reads it).
+ */
+async function saveWeightsOnlyCheckpoint(dir: string, agent: DreamerAgent, config: RunConfig, info: Record<string, unknown>, extra: Record<string, unknown>): Promise<void> {
+  await agent.settle();
+  await AN.saveCheckpoint(runPaths(dir).ckpt, { modules: agent.parts().modules }, config, {
+    format: CKPT_FORMAT_INFO,
+    weightsOnly: true,
+    loop: info.loop ?? null,
+    agent: agent.counters(),
+    ...extra,
+  });
+}
+
+export interface ExportResult {
+  config: RunConfig;
+  envFrames: number | null;
+  updates: number | null;
+  /** Bytes of the checkpoint written (manifest and weights file). */
+  checkpointBytes: number;
+}
+
+/**
+ * `twist export --weights-only`: a copy of a Dreamer run at its last checkpoint with the modules' weights
+ * only (no optimiser moments, no replay: about a third of the checkpoint), for committing a teacher or
+ * shipping an agent. It loads for evaluation, collection (collectTeacherData) and, once it holds collected
+ * data, distillation; it cannot resume training. Copied beside it: summary.json, curve.png/.svg and the
+ * 'eval' and 'episode' rows of metrics.jsonl (the run's learning record, without the per-update rows).
+ */
+export async function exportWeightsOnly(opts: { run: string; out: string; device: Device }): Promise<ExportResult> {
+  const src = resolve(opts.run);
+  const tc = dreamerRunConfig(src, 'export');
+  checkNewDir(opts.out, 'export');
+  const { agent, info } = loadRunAgent(opts.device, src);
+  try {
+    const loop = (info.loop ?? {}) as { envFrames?: number; updates?: number };
+    const { collect: _c, source: prior, ...rest } = tc;
+    const config: RunConfig = {
+      ...rest,
+      weightsOnly: true,
+      // an export of an export keeps the original source
+      source: prior ?? { run: src, envFrames: loop.envFrames ?? null, updates: loop.updates ?? null },
+    };
+    createRunDir(opts.out, config);
+    await saveWeightsOnlyCheckpoint(opts.out, agent, config, info, {});
+    const p = runPaths(src);
+    const q = runPaths(opts.out);
+    if (existsSync(p.summary)) copyFileSync(p.summary, q.summary);
+    for (const ext of ['.png', '.svg']) if (existsSync(p.curve + ext)) copyFileSync(p.curve + ext, q.curve + ext);
+    const m = new MetricsLog(q.metrics, 0);
+    try {
+      for (const row of readMetricsLog(p.metrics)) if (row.kind === 'eval' || row.kind === 'episode') m.write(row);
+    } finally {
+      m.close();
+    }
+    return { config, envFrames: loop.envFrames ?? null, updates: loop.updates ?? null, checkpointBytes: dirBytes(q.ckpt) };
+  } finally {
+    agent.dispose();
+  }
+}
+
+export interface CollectProgress {
+  episodes: number;
+  totalEpisodes: number;
+  policySteps: number;
+  totalPolicySteps: number;
+  stepsPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface CollectOptions {
+  /** The teacher: an oracle (state) run directory, full or weights-only, at its last checkpoint. */
+  teacher: string;
+  /** The new run directory (must not exist, or be empty). */
+  dir: string;
+  device: Device;
+  episodes: number;
+  /** Env seeds and DR draws as a training run with this seed (episode k: env seed seed * 100003 + k); default the teacher's. */
+  seed?: number;
+  /** Parallel envs (default min(episodes, 8)); the teacher acts on all of them in one batch. */
+  envs?: number;
+  /** Side of the rendered images (default: the teacher's collection size, else its world model's imageSize). */
+  imageSize?: number;
+  /** Control steps per episode (default: the teacher's). */
+  episodeLength?: number;
+  /** Env worker threads (default 0: in-process). */
+  workers?: number;
+  log?: (line: string) => void;
+  progress?: (p: CollectProgress) => void;
+}
+
+export interface CollectResult {
+  config: RunConfig;
+  episodes: number;
+  policySteps: number;
+  envFrames: number;
+  returns: number[];
+  wallSeconds: number;
+  renderSeconds: number;
+}
+
+/**
+ * TWIST's matched collection with a trained teacher (paper Sec. IV, Algorithm 1 line 1, after training):
+ * the Oracle acts from the state as its training loop's collection does (actions sampled from its actor on
+ * the posterior filter of its world model) and every step is rendered with visual DR of the train
+ * distribution re-drawn every step, through the same round as the training loop (rollout.ts), so the replay
+ * holds (s_t, o_t, a_t, r_t, isFirst_t) in train --collect-images' convention. The directory it writes is a
+ * weights-only run of the teacher (run.json with collect and source.collected; ckpt/ with its modules, its
+ * loop counters and the replay's state; replay/), which `twist distil --teacher DIR` takes as it takes a
+ * teacher trained with --collect-images. The actor's sampling noise continues the teacher's RNG stream;
+ * --seed changes the env seeds and the DR draws.
+ */
+export async function collectTeacherData(opts: CollectOptions): Promise<CollectResult> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const src = resolve(opts.teacher);
+  const tc = dreamerRunConfig(src, 'collect', true);
+  if (!(Number.isInteger(opts.episodes) && opts.episodes > 0)) throw new UsageError(`collect: episodes must be a positive integer, got ${opts.episodes}`);
+  const envs = Math.min(opts.envs ?? 8, opts.episodes);
+  if (!(Number.isInteger(envs) && envs > 0)) throw new UsageError(`collect: envs must be a positive integer, got ${opts.envs}`);
+  const imageSize = opts.imageSize ?? tc.collect?.imageSize ?? tc.world.imageSize;
+  if (imageSize !== 32 && imageSize !== 64) throw new UsageError(`collect: the image size must be 32 or 64 (the sizes the image world model takes), got ${imageSize}`);
+  const seed = opts.seed ?? tc.seed;
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`collect: seed must be an integer, got ${seed}`);
+  checkNewDir(opts.dir, 'collect');
+  const episodeLength = opts.episodeLength ?? tc.episodeLength;
+  const task = getTask(tc.task, 'collect');
+  const actionRepeat = task.defaultActionRepeat;
+  const S = tc.world.stateSize;
+  const Aa = tc.world.actionSize;
+  const device = opts.device;
+
+  const { agent, info } = loadRunAgent(device, src);
+  const loop = (info.loop ?? {}) as { envFrames?: number; updates?: number };
+  const config: RunConfig = {
+    ...tc,
+    ...(episodeLength !== undefined ? { episodeLength } : {}),
+    collect: { images: true, imageSize, domain: 'train', perStep: true },
+    weightsOnly: true,
+    source: {
+      run: tc.source?.run ?? src,
+      envFrames: tc.source?.envFrames ?? loop.envFrames ?? null,
+      updates: tc.source?.updates ?? loop.updates ?? null,
+      collected: { episodes: opts.episodes, seed, envs, domain: 'train' },
+    },
+  };
+  const paths = runPaths(opts.dir);
+  const perEpisode = Math.ceil((episodeLength ?? task.episodeLength) / actionRepeat);
+  const total = { episodes: opts.episodes, policySteps: opts.episodes * perEpisode };
+  const counters = { policySteps: 0, envFrames: 0 };
+  const returns: number[] = [];
+  let renderSeconds = 0;
+  let vec: VecEnv | null = null;
+  try {
+    createRunDir(opts.dir, config);
+    mkdirSync(paths.replay, { recursive: true });
+    const replay = new Replay({
+      capacity: Math.max(tc.agent.loop.replayCapacity, opts.episodes * (perEpisode + 1)),
+      stateSize: S,
+      actionSize: Aa,
+      numEnvs: envs,
+      imageShape: [imageSize, imageSize, 3],
+      obs: 'image',
+      seed: seed + 31337,
+      dir: paths.replay,
+    });
+    let rate = { t: performance.now(), steps: 0 };
+    let sps = 0;
+    const report = () => {
+      const now = performance.now();
+      if (now - rate.t > 2000) {
+        sps = (counters.policySteps - rate.steps) / ((now - rate.t) / 1000);
+        rate = { t: now, steps: counters.policySteps };
+      }
+      opts.progress?.({ episodes: returns.length, totalEpisodes: total.episodes, ...counters, totalPolicySteps: total.policySteps, stepsPerSecond: sps, etaSeconds: sps > 0 ? (total.policySteps - counters.policySteps) / sps : null });
+    };
+    let dr: VisualDR | null = null;
+    while (returns.length < opts.episodes) {
+      // the last round may have fewer envs: env i of every round keeps its index (in the replay and the DR draws)
+      const n = Math.min(envs, opts.episodes - returns.length);
+      if (!vec || vec.num !== n) {
+        if (dr) renderSeconds += dr.renderSeconds;
+        await vec?.close();
+        vec = null;
+        dr = new VisualDR(device, 'train', n, true, seed, imageSize);
+        vec = await VecEnv.create(tc.task, { num: n, workers: opts.workers ?? 0, seed, ...(episodeLength ? { episodeLength } : {}), renderBatch: dr.render });
+      }
+      const first = returns.length;
+      const seeds = Array.from({ length: n }, (_, i) => seed * 100_003 + first + i);
+      agent.resetPolicy();
+      const act = async (o: { state: Float32Array }, isFirst: number[]) => {
+        const x = tensor(device, o.state, [n, S]);
+        let action: Float32Array;
+        try {
+          action = await agent.act(x, isFirst, 'sample');
+        } finally {
+          x.dispose();
+        }
+        const at = action.findIndex((v) => !Number.isFinite(v));
+        if (at >= 0) throw new Error(`collect: the teacher's action ${Math.floor(at / Aa)}[${at % Aa}] is ${action[at]} (its weights or latent state are not finite)`);
+        return action;
+      };
+      const r = await runEpisodeRound({ vec, dr, replay, N: n, S, Aa, actionRepeat }, seeds, first, counters, act, async () => report());
+      returns.push(...r);
+      log(`episodes ${returns.length}/${opts.episodes}: teacher return ${r.map((x) => x.toFixed(1)).join(', ')} (${counters.policySteps} policy steps)`);
+    }
+    if (dr) renderSeconds += dr.renderSeconds;
+    const wallSeconds = (performance.now() - t0) / 1000;
+    await saveWeightsOnlyCheckpoint(opts.dir, agent, config, info, {
+      replay: replay.checkpointState(),
+      collected: { episodes: opts.episodes, seed, envs, imageSize, policySteps: counters.policySteps, envFrames: counters.envFrames, returns, wallSeconds, renderSeconds },
+    });
+    return { config, episodes: returns.length, ...counters, returns, wallSeconds, renderSeconds };
+  } finally {
+    await vec?.close();
+    agent.dispose();
+  }
+}

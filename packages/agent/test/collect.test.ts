@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSafetensors } from '@twist/autograd/node';
+import { VecEnv } from '@twist/envs/node';
+import { collectTeacherData, exportWeightsOnly, loadRunAgent, readMetricsLog, Replay, runPaths, train, VisualDR, type TrainOptions } from '../src/node.js';
+import { cpu } from './harness.js';
+import { checkpointJson, tempRuns } from './run-fixture.js';
+
+const tmp = tempRuns('twist-collect-');
+
+/** A tiny oracle teacher with matched collection (CPU backend): 40-control-step episodes (20 policy steps), two envs. */
+const tiny = (dir: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions => ({
+  dir,
+  device: cpu,
+  method: 'oracle',
+  task: 'cartpole-balance',
+  preset: 'debug',
+  seed: 5,
+  steps,
+  episodeLength: 40,
+  collectImages: true,
+  collectImageSize: 32,
+  overrides: {
+    agent: {
+      behaviour: { horizon: 4 },
+      loop: { envs: 2, batch: 3, length: 8, prefill: 40, pretrain: 3, trainEvery: 5, evalEvery: 1000, evalEpisodes: 1, checkpointEvery: 1000, logEvery: 1 },
+    },
+  },
+  ...extra,
+});
+
+const P = 32 * 32 * 3;
+const replayOf = (dir: string) => Replay.open(runPaths(dir).replay, { stateSize: 5, actionSize: 1, capacity: 1e6, numEnvs: 2, imageShape: [32, 32, 3] });
+
+/**
+ * The matched-collection convention, checked by re-simulating a round of two episodes (ids a, b: episodes k0
+ * and k0 + 1 of seed `seed`, on envs 0 and 1) independently of the loop: step 0 has a zero action and isFirst;
+ * stepping a fresh env (seed * 100003 + k) with the stored actions reproduces every stored state and reward; the
+ * image of step t is the render of that state under the train DR drawn for (seed, episode k, env, step t).
+ */
+async function expectMatchedConvention(replay: Replay, ids: [number, number], seed: number, k0: number): Promise<void> {
+  const eps = ids.map((id) => replay.episode(id)!);
+  const dr = new VisualDR(cpu, 'train', 2, true, seed, 32);
+  const vec = await VecEnv.create('cartpole-balance', { num: 2, workers: 0, episodeLength: 40, renderBatch: dr.render });
+  try {
+    dr.startEpisode(0, k0);
+    dr.startEpisode(1, k0 + 1);
+    let obs = await vec.reset([seed * 100_003 + k0, seed * 100_003 + k0 + 1]);
+    for (let t = 0; t < eps[0].length; t++) {
+      if (t > 0) {
+        dr.advance(0);
+        dr.advance(1);
+        obs = await vec.step(Float32Array.from(eps.map((e) => e.action[t])));
+      }
+      for (let i = 0; i < 2; i++) {
+        const e = eps[i];
+        expect(Array.from(e.state.subarray(t * 5, (t + 1) * 5)), `episode ${ids[i]} step ${t}`).toEqual(Array.from(obs.state.subarray(i * 5, (i + 1) * 5)));
+        expect(Buffer.from(e.image!.subarray(t * P, (t + 1) * P)).equals(Buffer.from(obs.image![i])), `image of episode ${ids[i]} step ${t}`).toBe(true);
+        expect(!!(e.flags[t] & 1), `isFirst at ${t}`).toBe(t === 0);
+        if (t === 0) expect(e.action[0]).toBe(0);
+        else expect(e.reward[t]).toBeCloseTo(obs.reward[i], 5);
+      }
+    }
+  } finally {
+    await vec.close();
+  }
+}
+
+describe('weights-only export and the teacher data collection', () => {
+  it('export keeps the modules bit for bit and drops the optimiser moments; it loads to act, and refuses to resume training', async () => {
+    const teacher = tmp();
+    await train(tiny(teacher, 160));
+    const out = tmp();
+    const r = await exportWeightsOnly({ run: teacher, out, device: cpu });
+    expect(r.envFrames).toBe(160);
+    const cfg = JSON.parse(readFileSync(runPaths(out).config, 'utf8'));
+    expect(cfg.weightsOnly).toBe(true);
+    expect(cfg.collect).toBeUndefined(); // no collected data travels with an export
+    expect(cfg.source).toEqual({ run: teacher, envFrames: 160, updates: r.updates });
+    const weights = (dir: string) => loadSafetensors(join(runPaths(dir).ckpt, checkpointJson(dir).weights.file)).tensors;
+    const full = weights(teacher);
+    const slim = weights(out);
+    const { agent } = loadRunAgent(cpu, out);
+    const names = Object.entries(agent.parts().modules).flatMap(([m, mod]) => [...mod.namedParameters()].map(([n]) => `${m}/${n}`));
+    agent.dispose();
+    expect([...slim.keys()].sort()).toEqual(names.sort()); // every module's parameters, nothing else
+    expect(full.size).toBeGreaterThan(slim.size); // the Adam moments stayed behind
+    for (const [k, t] of slim) expect(Buffer.from(full.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
+    expect(readMetricsLog(runPaths(out).metrics).every((row) => row.kind === 'eval' || row.kind === 'episode')).toBe(true);
+    await expect(train({ dir: out, device: cpu, resume: true })).rejects.toThrow(/holds weights only .* not resumed/);
+    await expect(exportWeightsOnly({ run: teacher, out, device: cpu })).rejects.toThrow(/already exists and is not an empty directory/);
+  });
+
+  it("collection stores train --collect-images' convention: the same seeds, DR draws and (s, o, a, r, isFirst) pairing as the teacher's own run", async () => {
+    const teacher = tmp();
+    await train(tiny(teacher, 160)); // 4 episodes in 2 rounds of 2 envs; the policy acts from policy step 40
+    const slim = tmp();
+    await exportWeightsOnly({ run: teacher, out: slim, device: cpu });
+    const dir = tmp();
+    // 3 episodes on 2 envs: the last round has 1 env (episode 2 on env 0, as in the teacher's run)
+    const res = await collectTeacherData({ teacher: slim, dir, device: cpu, episodes: 3, envs: 2 });
+    expect(res.episodes).toBe(3);
+    expect(res.policySteps).toBe(60);
+    expect(res.renderSeconds).toBeGreaterThan(0);
+    const cfg = JSON.parse(readFileSync(runPaths(dir).config, 'utf8'));
+    expect(cfg.collect).toEqual({ images: true, imageSize: 32, domain: 'train', perStep: true });
+    expect(cfg.weightsOnly).toBe(true);
+    expect(cfg.source).toEqual({ run: teacher, envFrames: 160, updates: expect.any(Number), collected: { episodes: 3, seed: 5, envs: 2, domain: 'train' } });
+    const info = checkpointJson(dir).info;
+    expect(info.replay.episodes.map((e: number[]) => e[1])).toEqual([21, 21, 21]);
+    expect(info.loop.envFrames).toBe(160); // the teacher's counters: distil records how far it had trained
+
+    const collected = replayOf(dir);
+    const trained = replayOf(teacher);
+    const cIds = collected.episodeIds();
+    const tIds = trained.episodeIds();
+    // the same env seed and DR draw for episode k: the first steps (before any action) are identical
+    for (let k = 0; k < 3; k++) {
+      const c = collected.episode(cIds[k])!;
+      const t = trained.episode(tIds[k])!;
+      expect(Array.from(c.state.subarray(0, 5))).toEqual(Array.from(t.state.subarray(0, 5)));
+      expect(Buffer.from(c.image!.subarray(0, P)).equals(Buffer.from(t.image!.subarray(0, P))), `first image of episode ${k}`).toBe(true);
+    }
+    // and both replays follow one convention at every step (train's second round is where its policy acts)
+    await expectMatchedConvention(trained, [tIds[2], tIds[3]], 5, 2);
+    await expectMatchedConvention(collected, [cIds[0], cIds[1]], 5, 0);
+    // the collected actions are the teacher's (sampled from its actor, in [-1, 1]), not the prefill's uniform noise only
+    const a = collected.episode(cIds[0])!.action;
+    expect(a.every((v) => v >= -1 && v <= 1)).toBe(true);
+  });
+});
