@@ -42,3 +42,4 @@ export * from './rng/index.js';
 export * from './conv/index.js';
 export * from './optim/index.js';
 export * from './peak/index.js';
+export * from './scan/index.js';

@@ -8,7 +8,16 @@ import klGradSource from './categorical-kl-grad.wgsl';
 import klSource from './categorical-kl.wgsl';
 import sampleGradSource from './categorical-sample-grad.wgsl';
 import sampleSource from './categorical-sample.wgsl';
+import samplerSource from './categorical-sampler.wgsl';
 import { EXP2_TABLES_WGSL, sampleRowFixed } from './sampler.js';
+
+/**
+ * A shader with the integer sampler spliced in: Philox at its {{PHILOX}} marker, the exp2 tables and the
+ * sampler's helpers (categorical-sampler.wgsl) at {{EXP2_TABLES}}. Also used by the fused observe scan.
+ */
+export function withSampler(wgsl: string): string {
+  return withPhilox(wgsl).replace('{{EXP2_TABLES}}', EXP2_TABLES_WGSL + samplerSource);
+}
 
 /** Threads per workgroup of the row-per-thread kernels. */
 const WG = 64;
@@ -92,7 +101,7 @@ registerKernel({
 registerKernel({
   name: 'categorical_sample',
   backend: 'webgpu',
-  source: ieeeSource + withPhilox(sampleSource).replace('{{EXP2_TABLES}}', EXP2_TABLES_WGSL),
+  source: ieeeSource + withSampler(sampleSource),
   constants: () => ({ WG }),
   uniforms: (p: SampleParams) => [
     ['u32', p.rows],

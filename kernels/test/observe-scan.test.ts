@@ -1,0 +1,86 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { observeScan, observeScanBackward, tensor, type Device, type ObserveScanGrads, type ObserveScanInputs, type ScanAct } from '../src/index.js';
+import { cpu, expectClose, gpu, hasGpu, randomArray, read } from './harness.js';
+
+/**
+ * The fused RSSM posterior scan: the WGSL kernels against their CPU references (forward values, samples, and
+ * every gradient of the backward) on awkward sizes. The scan against the unfused composition of autograd ops is
+ * tested in packages/autograd (observe-scan.test.ts).
+ */
+interface Sizes {
+  B: number;
+  T: number;
+  D: number;
+  H: number;
+  S: number;
+  C: number;
+}
+
+function inputs(dev: Device, z: Sizes, seed: number, start: boolean, firsts: number[]): ObserveScanInputs {
+  const { B, T, D, H, S, C } = z;
+  const Z = S * C;
+  const r = (n: number, k: number, s = 1) => randomArray(n, seed + k, -s, s);
+  const isFirst = new Float32Array(B * T);
+  for (const i of firsts) isFirst[i % (B * T)] = 1;
+  return {
+    actIn: tensor(dev, r(B * T * H, 1), [B, T, H]),
+    embIn: tensor(dev, r(B * T * H, 2), [B, T, H]),
+    isFirst: tensor(dev, isFirst, [B, T]),
+    wz: tensor(dev, r(Z * H, 3, 1 / Math.sqrt(S)), [Z, H]),
+    wx: tensor(dev, r(H * 3 * D, 4, 1 / Math.sqrt(H)), [H, 3 * D]),
+    wh: tensor(dev, r(D * 3 * D, 5, 1 / Math.sqrt(D)), [D, 3 * D]),
+    gamma: tensor(dev, randomArray(3 * D, seed + 6, 0.5, 1.5), [3 * D]),
+    beta: tensor(dev, r(3 * D, 7, 0.3), [3 * D]),
+    wo: tensor(dev, r(D * H, 8, 1 / Math.sqrt(D)), [D, H]),
+    wp: tensor(dev, r(H * Z, 9, 2 / Math.sqrt(H)), [H, Z]),
+    bp: tensor(dev, r(Z, 10, 0.5), [Z]),
+    h0: start ? tensor(dev, r(B * D, 11), [B, D]) : null,
+    z0: start ? tensor(dev, r(B * Z, 12), [B, S, C]) : null,
+  };
+}
+
+const ALL: (keyof ObserveScanGrads)[] = ['actIn', 'embIn', 'wz', 'wx', 'wh', 'gamma', 'beta', 'wo', 'wp', 'bp', 'h0', 'z0'];
+
+async function run(dev: Device, z: Sizes, seed: number, act: ScanAct, unimix: number, start: boolean, firsts: number[]) {
+  const x = inputs(dev, z, seed, start, firsts);
+  const f = observeScan(x, { stoch: z.S, classes: z.C, act, unimix, key: { seed: 7, offset: 3 + z.B * z.S }, offsetStep: 2 * z.B * z.S });
+  const dD = tensor(dev, randomArray(z.B * z.T * z.D, seed + 20), [z.B, z.T, z.D]);
+  const dZ = tensor(dev, randomArray(z.B * z.T * z.S * z.C, seed + 21), [z.B, z.T, z.S, z.C]);
+  const g = observeScanBackward(dD, dZ, f.saved, x, f.deter, new Set(ALL));
+  const out: Record<string, Float32Array> = { deter: await read(f.deter), stoch: await read(f.stoch) };
+  for (const k of ALL) if (g[k]) out[k] = await read(g[k]!);
+  return out;
+}
+
+const sizes = fc.record({
+  B: fc.constantFrom(1, 3, 16),
+  T: fc.constantFrom(1, 2, 7),
+  D: fc.constantFrom(1, 5, 13),
+  H: fc.constantFrom(1, 6, 19),
+  S: fc.constantFrom(1, 3, 5),
+  C: fc.constantFrom(1, 2, 7),
+});
+
+describe('observeScan: WGSL against the CPU reference', () => {
+  it.skipIf(!hasGpu)('runs one dispatch forward', async () => {
+    const d = await gpu();
+    const z = { B: 3, T: 4, D: 5, H: 6, S: 2, C: 3 };
+    const x = inputs(d, z, 1, false, [2]);
+    const before = d.stats().dispatches;
+    const f = observeScan(x, { stoch: 2, classes: 3, act: 'elu', key: { seed: 1 }, offsetStep: 12 });
+    expect(d.stats().dispatches - before).toBe(1);
+    f.saved.dispose();
+  });
+
+  test.prop([sizes, fc.constantFrom<ScanAct>('elu', 'silu'), fc.constantFrom(0, 0.01), fc.boolean(), fc.array(fc.nat(200), { maxLength: 4 }), fc.integer({ min: 0, max: 1000 })], { numRuns: 12 })(
+    'forward values, samples and all gradients',
+    async (z, act, unimix, start, firsts, seed) => {
+      if (!hasGpu) return;
+      const want = await run(cpu, z, seed, act, unimix, start, firsts);
+      const got = await run(await gpu(), z, seed, act, unimix, start, firsts);
+      expect(Array.from(got.stoch)).toEqual(Array.from(want.stoch));
+      for (const k of Object.keys(want)) expectClose(got[k], want[k], { atol: 2e-4, rtol: 2e-3 }, k);
+    },
+  );
+});
