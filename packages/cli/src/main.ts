@@ -8,6 +8,8 @@ import { twistCommand, twistOptions } from './commands/twist.js';
 import { experimentCommand, experimentOptions } from './commands/experiment.js';
 import { reportCommand, reportOptions } from './commands/report.js';
 import { diagnoseCommand, diagnoseOptions } from './commands/diagnose.js';
+import { collectCommand, collectOptions } from './commands/collect.js';
+import { exportCommand, exportOptions } from './commands/export.js';
 
 interface Command {
   summary: string;
@@ -32,6 +34,16 @@ const COMMANDS: Record<string, Command> = {
     summary: 'train an agent (oracle, dreamer, dreamer-dr, dreamer-state-recon) into a resumable run directory',
     options: trainOptions,
     run: (a, argv) => trainCommand(a, argv),
+  },
+  collect: {
+    summary: 'matched image collection with a trained oracle teacher: it acts from the state, every step rendered with train DR',
+    options: collectOptions,
+    run: (a, argv) => collectCommand(a, argv),
+  },
+  export: {
+    summary: "a weights-only copy of a run (no optimiser moments, no replay): to evaluate, collect with or commit",
+    options: exportOptions,
+    run: (a, argv) => exportCommand(a, argv),
   },
   distil: {
     summary: 'TWIST distillation (Eq. 3 + Eq. 4, Algorithm 1) of a teacher run into an image student, resumable',

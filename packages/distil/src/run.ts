@@ -164,7 +164,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     const tc = readRunConfig<RunConfig & { kind?: string }>(teacherDir);
     if (tc.kind === 'distil') throw new UsageError(`${opts.teacher} is a distillation run; the teacher must be a state training run (twist train --method oracle --collect-images)`);
     if (tc.world?.modality !== 'state') throw new UsageError(`${opts.teacher} is a '${tc.method}' run on images; the teacher must learn from the state (--method oracle)`);
-    if (!tc.collect?.images) throw new UsageError(`${opts.teacher} collected no images; train the teacher with --collect-images so its replay holds matched (state, image) steps`);
+    if (!tc.collect?.images) throw new UsageError(`${opts.teacher} collected no images; train the teacher with --collect-images, or collect with it (twist collect --teacher ${opts.teacher} --out DIR), so that a replay holds matched (state, image) steps`);
     if (!AN.hasCheckpoint(runPaths(teacherDir).ckpt)) throw new UsageError(`${opts.teacher} has no checkpoint yet (nothing to distil)`);
     const preset = opts.preset ?? tc.preset;
     const seed = opts.seed ?? tc.seed;
@@ -222,7 +222,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     } else {
       if (opts.resume) log(`${opts.dir} has no checkpoint yet: starting it from the beginning`);
       const tState = T.info.replay as ReplayState | undefined;
-      if (!tState) throw new Error(`${config.teacher}: its checkpoint has no replay state`);
+      if (!tState) throw new UsageError(`${config.teacher}: its checkpoint holds no replay of collected data; collect with it first (twist collect --teacher ${config.teacher} --out DIR)`);
       // The teacher's committed episodes (not its unfinished ones), sampled by the distillation's own RNG.
       replayState = { ...tState, pending: null, rng: new Xoshiro128(config.seed + 4_242_421).state() };
       st = { updates: 0, nextEvalAt: cfg.evalEvery, nextCkptAt: cfg.checkpointEvery, wallSeconds: 0, evals: [], teacherEval: null, references: null };

@@ -1,0 +1,63 @@
+import { collectTeacherData, type CollectProgress } from '@twist/agent/node';
+import { UsageError, type OptionSpec, type Parsed } from '../args.js';
+import { openDevice } from './device.js';
+import { fmtTime, linePrinter } from './progress.js';
+
+export const collectOptions: Record<string, OptionSpec> = {
+  teacher: { type: 'string', help: 'teacher run directory: a trained oracle (state) run, full or weights-only (twist export)' },
+  out: { type: 'string', help: 'new run directory for the collected data (must not exist or be empty); twist distil --teacher takes it' },
+  episodes: { type: 'integer', min: 1, help: 'episodes to collect' },
+  domain: { type: 'string', default: 'train', choices: ['train'], help: 'visual DR of the images, re-drawn every step: the train distribution (as train --collect-images)' },
+  seed: { type: 'integer', help: "env seeds and DR draws as a training run of this seed (episode k: env seed seed * 100003 + k); default the teacher's" },
+  envs: { type: 'integer', min: 1, help: 'parallel environments, acted on in one batch (default min(episodes, 8))' },
+  'image-size': { type: 'integer', help: "side of the rendered images, 32 or 64 (default: the teacher's collection size, else its world model's)" },
+  'episode-length': { type: 'integer', min: 2, help: "control steps per episode (default: the teacher's)" },
+  workers: { type: 'integer', default: 0, min: 0, help: 'env worker threads (0 = in-process)' },
+  backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
+};
+
+/** Progress of a collection (the shared line printer of progress.ts). */
+export function collectProgressPrinter(stream: NodeJS.WriteStream = process.stderr, out: (s: string) => void = console.log) {
+  const lines = linePrinter(stream, out);
+  return {
+    ...lines,
+    progress(p: CollectProgress): void {
+      const pct = ((100 * p.policySteps) / p.totalPolicySteps).toFixed(1);
+      lines.show(`[collect] ${p.policySteps}/${p.totalPolicySteps} policy steps (${pct}%), ${p.episodes}/${p.totalEpisodes} episodes  ${p.stepsPerSecond.toFixed(1)} steps/s  ETA ${fmtTime(p.etaSeconds)}`);
+    },
+  };
+}
+
+/** `twist collect`: a trained oracle teacher acts from the state while every step is rendered with train DR. */
+export async function collectCommand(a: Parsed, _argv: readonly string[], log: (s: string) => void = console.log): Promise<number> {
+  for (const k of ['teacher', 'out', 'episodes'] as const) {
+    if (a[k] === undefined) throw new UsageError(`twist collect: --${k} is required; e.g. twist collect --teacher runs/oracle-cartpole --out runs/oracle-cartpole-data --episodes 10`);
+  }
+  const device = await openDevice(String(a.backend));
+  const show = collectProgressPrinter();
+  try {
+    const r = await collectTeacherData({
+      teacher: String(a.teacher),
+      dir: String(a.out),
+      device,
+      episodes: Number(a.episodes),
+      seed: a.seed as number | undefined,
+      envs: a.envs as number | undefined,
+      imageSize: a['image-size'] === undefined ? undefined : Number(a['image-size']),
+      episodeLength: a['episode-length'] as number | undefined,
+      workers: Number(a.workers),
+      log: (s) => show.line(s),
+      progress: (p) => show.progress(p),
+    });
+    show.done();
+    const mean = r.returns.reduce((x, y) => x + y, 0) / r.returns.length;
+    log(
+      `done: ${r.episodes} episodes, ${r.policySteps} policy steps (${r.envFrames} env frames) in ${(r.wallSeconds / 60).toFixed(1)} min ` +
+        `(rendering ${r.renderSeconds.toFixed(1)} s); teacher return ${mean.toFixed(1)} (sampled actions); distil it with twist distil --teacher ${a.out} --out DIR`,
+    );
+    return 0;
+  } finally {
+    show.done();
+    device.destroy();
+  }
+}
