@@ -38,6 +38,8 @@ import {
   logSoftmaxGrad,
   matmul,
   matmulAct,
+  observeScan,
+  observeScanBackward,
   matmulActGrad,
   max,
   mean,
@@ -101,6 +103,12 @@ const key = { seed: 7, offset: 0 };
 const tnOpts = { lo: -1, hi: 1 };
 const headOpts = { lo: -1, hi: 1, minStd: 0.1, maxStd: 1 };
 
+// observeScan's inputs: actIn, embIn, isFirst, wz, wx, wh, gamma, beta, wo, wp, bp, h0, z0
+const SCAN_SHAPES = [[2, 3, 4], [2, 3, 4], [2, 3], [6, 4], [4, 15], [5, 15], [15], [15], [5, 4], [4, 6], [6], [2, 5], [2, 3, 2]];
+const SCAN_RANGES: [number, number][] = [[-8, 8], [-8, 8], [0, 0], [-1, 1], [-1, 1], [-1, 1], [0.5, 1.5], [-1, 1], [-1, 1], [-1, 1], [-1, 1], [-1, 1], [-1, 1]];
+const SCAN_OPTS = { stoch: 3, classes: 2, act: 'elu' as const, key, offsetStep: 12 };
+const scanInputs = ([actIn, embIn, isFirst, wz, wx, wh, gamma, beta, wo, wp, bp, h0, z0]: Tensor[]) => ({ actIn, embIn, isFirst, wz, wx, wh, gamma, beta, wo, wp, bp, h0, z0 });
+
 const CASES: Case[] = [
   ...UNARY_OPS.map((op): Case => ({ name: `unary ${op}`, shapes: [[37]], run: (_d, [x]) => unary(x, op, p0Of(op), 2) })),
   ...BINARY_OPS.map((op): Case => ({ name: `binary ${op}`, shapes: [[5, 7], [5, 7]], run: (_d, [a, b]) => binary(a, b, op) })),
@@ -150,6 +158,29 @@ const CASES: Case[] = [
     run: (_d, [dh, x, h, Wx, Wh, g, b]) => {
       const f = gruCell(x, h, Wx, Wh, g, b);
       return gruCellBackward(dh, f.saved, x, h, Wx, Wh, g);
+    },
+  },
+  {
+    // the fused RSSM posterior scan (B 2, T 3, D 5, H 4, S 3, C 2), from a start state; isFirst all 0
+    name: 'observeScan',
+    shapes: SCAN_SHAPES,
+    clean: [2],
+    range: SCAN_RANGES,
+    run: (_d, xs) => {
+      const f = observeScan(scanInputs(xs), SCAN_OPTS);
+      return { deter: f.deter, stoch: f.stoch };
+    },
+  },
+  {
+    name: 'observeScanBackward',
+    shapes: [[2, 3, 5], [2, 3, 3, 2], ...SCAN_SHAPES],
+    nanOnly: [0, 1],
+    clean: SCAN_SHAPES.map((_, i) => i + 2),
+    range: [[-8, 8], [-8, 8], ...SCAN_RANGES],
+    run: (_d, [dD, dZ, ...xs]) => {
+      const x = scanInputs(xs);
+      const f = observeScan(x, SCAN_OPTS);
+      return observeScanBackward(dD, dZ, f.saved, x, f.deter, new Set(['actIn', 'embIn', 'wz', 'wx', 'wh', 'gamma', 'beta', 'wo', 'wp', 'bp', 'h0', 'z0'] as const));
     },
   },
   { name: 'categoricalSample', shapes: [[4, 3, 8]], run: (_d, [x]) => categoricalSample(x, { key }) },

@@ -1,5 +1,5 @@
 import { add, addSumTo, concat, matmul, ones, slice, sliceAdd, sliceBackward, stridesOf, sumTo, zeros, type Tensor } from '@twist/kernels';
-import { isPieceNode, isSlicesNode, isViewNode, type BoxAddend } from './op.js';
+import { isMultiNode, isOutputNode, isPieceNode, isSlicesNode, isViewNode, type BoxAddend } from './op.js';
 import type { GradNode, Var } from './var.js';
 import { fmt } from './util.js';
 
@@ -146,6 +146,8 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
   const remaining = new Map<Var, number>();
   for (const x of order) if (x.node) for (const inp of new Set(x.node.inputs)) remaining.set(inp, (remaining.get(inp) ?? 0) + 1);
   const boxOwner = new Map<BoxAddend, Var>();
+  // Gradients of a multi-output op's outputs, per hub Var (see defineMultiOp), output by output (null: none).
+  const multiDys = new Map<Var, (Tensor | null)[]>();
   const boxAddend = (v: Var): BoxAddend | null => {
     // Also through a chain of views (reshapes) each of which is its input's last consumer, from a v that the
     // running node consumes last, none with a gradient yet or requested: then the box and this contribution are
@@ -267,9 +269,30 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
       else b.src.dispose();
       continue;
     }
-    const g = settle(v);
-    if (!g || !node) continue;
-    if (isSlicesNode(node) && g.dtype === 'f32') {
+    // A multi-output op's hub: its outputs' gradients, collected when each output's turn came (all before this).
+    const multi = node && isMultiNode(node) ? node : null;
+    const dys = multi ? multiDys.get(v) : undefined;
+    if (multi) {
+      multiDys.delete(v);
+      if (!dys) continue;
+    }
+    const g = multi ? undefined : settle(v);
+    if (node && isOutputNode(node)) {
+      // An output of a multi-output op: its gradient (a view of it) waits at the op's hub.
+      const hub = node.inputs[0];
+      if (g && needsGrad(hub)) {
+        const list = multiDys.get(hub) ?? new Array<Tensor | null>(hub.node && isMultiNode(hub.node) ? hub.node.outputs : 0).fill(null);
+        list[node.outputOf] = g.reshape(g.shape);
+        multiDys.set(hub, list);
+      }
+      if (g && !wanted.has(v)) {
+        grads.delete(v);
+        if (g !== dy) g.dispose();
+      }
+      continue;
+    }
+    if (!node || (!g && !multi)) continue;
+    if (g && isSlicesNode(node) && g.dtype === 'f32') {
       // Concat-like: each input's gradient is a box of g; hand out views of it, not copies.
       node.inputs.forEach((inp, j) => {
         if (needsGrad(inp)) accumulate(inp, new Box(g.reshape(g.shape), node.sliceBegins[j], inp.shape));
@@ -287,7 +310,7 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
       pieces.set(inp, list);
     };
     const fromBackward = isPieceNode(node) && node.piece.fromBackward ? node.piece : null;
-    if (isPieceNode(node) && !fromBackward) {
+    if (g && isPieceNode(node) && !fromBackward) {
       // Slice-like: that input's gradient is g placed at begin; keep it sparse until the input settles.
       const { input: pi, begin, shape } = node.piece;
       if (needsGrad(node.inputs[pi])) addPiece(node.inputs[pi], begin, g.reshape(shape));
@@ -304,12 +327,12 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
       offered.add(boxOwner.get(a)!);
       return a;
     });
-    const ins = want.some(Boolean)
-      ? node.backward(g, want, acc, accBox, { deferrable: (inputs, rows) => deferrable(node, inputs, rows), defer: (gt, terms) => defer(node, gt, terms) })
-      : [];
-    if (!wanted.has(v)) {
+    const deferral = { deferrable: (inputs: readonly number[], rows: number) => deferrable(node, inputs, rows), defer: (gt: Tensor, terms: readonly { input: number; x: Tensor | null }[]) => defer(node, gt, terms) };
+    const ins = want.some(Boolean) ? (multi ? multi.multi(dys!, want, acc, accBox, deferral) : node.backward(g!, want, acc, accBox, deferral)) : [];
+    if (multi) for (const d of dys!) d?.dispose();
+    else if (!wanted.has(v)) {
       grads.delete(v);
-      if (g !== dy) g.dispose();
+      if (g !== dy) g!.dispose();
     }
     node.inputs.forEach((inp, j) => {
       const gi = ins[j];
@@ -347,6 +370,7 @@ export function grad(loss: Var, params: readonly Var[], dy?: Tensor): Tensor[] {
   });
   for (const [v, g] of grads) if (v !== loss || g !== dy) g.dispose();
   for (const bx of boxes.values()) bx.src.dispose();
+  for (const ds of multiDys.values()) for (const d of ds) d?.dispose();
   for (const ps of pieces.values()) for (const p of ps) p.g.dispose();
   for (const grp of new Set(deferredOf.values())) {
     for (const g of grp.gs) g.dispose();

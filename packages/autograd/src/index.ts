@@ -4,13 +4,14 @@
  * (nothing here imports a Node module); checkpoint files are in @twist/autograd/node (src/node.ts).
  */
 export { Var, variable, constant, stopGradient, noGrad, isGradEnabled, type GradNode } from './var.js';
-export { RULES, defineOp, type Rule } from './op.js';
+export { RULES, defineOp, defineMultiOp, type Rule, type MultiRule } from './op.js';
 export { grad } from './grad.js';
 export * from './ops/elementwise.js';
 export * from './ops/linalg.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/fused.js';
+export * from './ops/scan.js';
 export * from './ops/dists.js';
 export * from './ops/losses.js';
 export { Module } from './nn/module.js';

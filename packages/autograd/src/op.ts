@@ -55,6 +55,18 @@ export interface ViewGradNode extends GradNode {
   view: true;
 }
 
+/** The hub node of a multi-output op's application (see defineMultiOp): grad() calls `multi` once, with every output's gradient. */
+export interface MultiGradNode extends GradNode {
+  multi: (dys: (Tensor | null)[], want?: readonly boolean[], acc?: readonly (Tensor | null)[], accBox?: readonly (BoxAddend | null)[], deferral?: Deferral) => (Tensor | null)[];
+  outputs: number;
+}
+/** The node of output `outputOf` of a multi-output op: its one input is the op's hub (whose node is a MultiGradNode). */
+export interface OutputGradNode extends GradNode {
+  outputOf: number;
+}
+
+export const isMultiNode = (n: GradNode): n is MultiGradNode => typeof (n as Partial<MultiGradNode>).multi === 'function';
+export const isOutputNode = (n: GradNode): n is OutputGradNode => (n as Partial<OutputGradNode>).outputOf !== undefined;
 export const isPieceNode = (n: GradNode): n is PieceGradNode => (n as Partial<PieceGradNode>).piece !== undefined;
 export const isSlicesNode = (n: GradNode): n is SlicesGradNode => (n as Partial<SlicesGradNode>).sliceBegins !== undefined;
 export const isViewNode = (n: GradNode): n is ViewGradNode => (n as Partial<ViewGradNode>).view === true;
@@ -87,13 +99,79 @@ export interface Deferral {
 
 const NO_DEFERRAL: Deferral = { deferrable: () => false, defer: () => false };
 
-export const RULES: Record<string, Rule<any, any>> = {};
+/**
+ * A rule with several outputs (a fused op whose results are used apart, e.g. a scan's states and samples): the
+ * forward returns them all, and the backward receives one gradient per output, null where no gradient reached
+ * that output, and returns the inputs' gradients as Rule.backward does (the same acc, accBox and defer offers).
+ */
+export interface MultiRule<P, S = undefined> {
+  forward(inputs: Tensor[], params: P): { ys: Tensor[]; saved?: S };
+  backward(
+    dys: (Tensor | null)[],
+    ctx: { inputs: Tensor[]; ys: Tensor[]; saved: S; params: P; needs: boolean[]; acc: (Tensor | null)[]; accBox: (BoxAddend | null)[]; defer: Deferral },
+  ): (Tensor | null)[];
+}
+
+export const RULES: Record<string, Rule<any, any> | MultiRule<any, any>> = {};
 
 /** Declares an op: its rule goes into the table and the returned function applies it to Vars. */
 export function defineOp<P = undefined, S = undefined>(name: string, rule: Rule<P, S>) {
   if (RULES[name]) throw new Error(`defineOp: op '${name}' is defined twice`);
   RULES[name] = rule;
   return (inputs: Var[], params: P): Var => apply(name, rule, inputs, params);
+}
+
+/**
+ * Declares an op with several outputs: the returned function gives one Var per output. In the graph the outputs
+ * hang off one hidden hub Var (a view of output 0, never seen outside) whose node holds the inputs; grad()
+ * collects the outputs' gradients there and calls the rule's backward once.
+ */
+export function defineMultiOp<P = undefined, S = undefined>(name: string, rule: MultiRule<P, S>) {
+  if (RULES[name]) throw new Error(`defineMultiOp: op '${name}' is defined twice`);
+  RULES[name] = rule;
+  return (inputs: Var[], params: P): Var[] => applyMulti(name, rule, inputs, params);
+}
+
+function applyMulti<P, S>(name: string, rule: MultiRule<P, S>, inputs: Var[], params: P): Var[] {
+  for (const v of inputs) {
+    if (!(v instanceof Var)) throw new Error(`${name}: inputs must be Vars (wrap tensors with constant() or variable()), got ${String(v)}`);
+  }
+  const xs = inputs.map((v) => v.value);
+  const { ys, saved } = rule.forward(xs, params);
+  if (ys.length < 1) throw new Error(`${name}: the forward returned no outputs`);
+  const needs = inputs.map((v) => v.requiresGrad);
+  if (!isGradEnabled() || !needs.some(Boolean)) return ys.map((y) => new Var(y, false, null));
+  const hubNode: MultiGradNode = {
+    op: name,
+    inputs,
+    outputs: ys.length,
+    multi: (dys, want, acc, accBox, deferral) =>
+      rule.backward(dys, {
+        inputs: xs,
+        ys,
+        saved: saved as S,
+        params,
+        needs: want ? needs.map((n, i) => n && want[i]) : needs,
+        acc: acc ? [...acc] : xs.map(() => null),
+        accBox: accBox ? [...accBox] : xs.map(() => null),
+        defer: deferral ?? NO_DEFERRAL,
+      }),
+    backward: () => {
+      throw new Error(`${name}: a multi-output op's hub is differentiated through its outputs (grad() calls multi)`);
+    },
+  };
+  const hub = new Var(ys[0], true, hubNode);
+  return ys.map((y, i) => {
+    const node: OutputGradNode = {
+      op: `${name}[${i}]`,
+      inputs: [hub],
+      outputOf: i,
+      backward: () => {
+        throw new Error(`${name}[${i}]: an output's gradient goes to its op's hub (grad() collects it)`);
+      },
+    };
+    return new Var(y, true, node);
+  });
 }
 
 function apply<P, S>(name: string, rule: Rule<P, S>, inputs: Var[], params: P): Var {
