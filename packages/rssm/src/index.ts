@@ -16,7 +16,7 @@ export {
   type PresetName,
   type DeepPartial,
 } from './config.js';
-export { RSSM, checkIsFirstValues, type LatentState, type SequenceLatents, type ImaginedLatents, type Policy } from './rssm.js';
+export { RSSM, checkIsFirstValues, type ObserveOptions, type ObservePath, type LatentState, type SequenceLatents, type ImaginedLatents, type Policy } from './rssm.js';
 export { StateEncoder, ImageEncoder, StateDecoder, ImageDecoder, ScalarHead } from './networks.js';
 export { WorldModel, readMetrics, disposeMetrics, type Batch, type WorldModelMetrics } from './world-model.js';
 export { WorldModelTrainer, type WorldModelOptOptions } from './trainer.js';

@@ -36,7 +36,16 @@ export interface ObserveOptions {
    * Data sampled as windows inside one episode each (isFirst only at t = 0) skips them at every step.
    */
   isFirstHost?: ArrayLike<number>;
+  /** Overrides RSSM.observePath for this call (see there). */
+  path?: ObservePath;
 }
+
+/**
+ * How RSSM.observe runs its recurrence: 'fused', one scan op over all steps (A.observeScan: one dispatch forward,
+ * one plus a few whole-sequence matmuls backward); 'unfused', the per-step ops (linear, gruCell, linear,
+ * categoricalSample per step), kept as the tested reference. The same values within f32 rounding, the same samples.
+ */
+export type ObservePath = 'fused' | 'unfused';
 
 /**
  * Checks host isFirst values: exactly `n` entries, each 0 or 1 (a 0.5 would half-reset the state silently).
@@ -81,6 +90,8 @@ export class RSSM extends A.Module {
   readonly actNorm: A.LayerNorm | null = null;
   /** Philox counter: advances with every sampled row so each draw is fresh and a seed reproduces a run. */
   rngOffset = 0;
+  /** observe's default path (ObservePath); 'fused' unless set. */
+  observePath: ObservePath = 'fused';
 
   constructor(
     readonly ctx: A.InitContext,
@@ -210,6 +221,41 @@ export class RSSM extends A.Module {
     const act = this.cfg.act;
     /** act(y W + x[:, t]) for x [B, T, H], as one fused op (linear with an addend box): the same values as act(sliceAdd(matmul(y, W), x)). */
     const stepIn = (y: Var, w: Var, x: Var, t: number) => A.linear(y, w, { addend: { x, begin: [0, t, 0] }, act });
+    const path = opts.path ?? this.observePath;
+    if (path !== 'fused' && path !== 'unfused') throw new Error(`RSSM.observe: path must be 'fused' or 'unfused', got ${String(path)}`);
+    if (path === 'fused') {
+      // The whole loop as one op: the same masks, layers and samples (step t's posterior rows at the offset
+      // obsStep would use: after the prior's B * S rows of that step, which are skipped).
+      const scan = A.observeScan(
+        {
+          actIn,
+          embIn,
+          isFirst: A.constant(isFirst),
+          wz,
+          wx: this.gru.wx,
+          wh: this.gru.wh,
+          gamma: this.gru.gamma,
+          beta: this.gru.beta,
+          wo: wh,
+          wp: this.postHead.weight,
+          bp: this.postHead.bias!,
+          h0: start?.deter ?? null,
+          z0: start?.stoch ?? null,
+        },
+        {
+          stoch: S,
+          classes: C,
+          act,
+          unimix: this.cfg.unimix,
+          key: { seed: this.ctx.seed, offset: this.rngOffset + B * S },
+          offsetStep: 2 * B * S,
+          updateBias: this.gru.opts.updateBias ?? -1,
+          eps: this.gru.opts.eps ?? 1e-3,
+        },
+      );
+      this.rngOffset += 2 * B * S * T;
+      return { ...this.#heads(scan.deter, wh, embIn), stoch: scan.stoch };
+    }
     let state: { deter: Var; stoch: Var } = start ?? this.initial(embeds.device, B);
     const deters: Var[] = [];
     const stochs: Var[] = [];
@@ -233,14 +279,22 @@ export class RSSM extends A.Module {
       stochs.push(stoch);
       state = { deter, stoch };
     }
-    const deter = A.stack(deters, 1);
+    return { ...this.#heads(A.stack(deters, 1), wh, embIn), stoch: A.stack(stochs, 1) };
+  }
+
+  /**
+   * The prior and posterior logits over all B * T rows of the stacked h [B, T, D], one pass each after the loop.
+   * The posterior logits are those of the loop recomputed (the same values up to f32 rounding), so the losses'
+   * gradients reach the posterior layers as whole-sequence matmuls and the per-step logits carry only their
+   * samples' straight-through gradient: cheaper than stacking them.
+   */
+  #heads(deter: Var, wh: Var, embIn: Var): { deter: Var; priorLogits: Var; postLogits: Var } {
+    const [B, T, D] = deter.shape;
+    const { stoch: S, classes: C, hidden: H, act } = this.cfg;
     const priorLogits = A.reshape(this.priorHead.forward(this.imgOut.forwardAct(deter, act)), [B, T, S, C]);
-    // The posterior logits returned are those of the loop recomputed in one pass over all rows (the same
-    // values up to f32 rounding), so the losses' gradients reach the posterior layers as whole-sequence matmuls
-    // and the per-step logits carry only their samples' straight-through gradient: cheaper than stacking them.
     const postIn = A.linear(A.reshape(deter, [B * T, D]), wh, { addend: { x: A.reshape(embIn, [B * T, H]), begin: [0, 0] }, act });
     const postLogits = A.reshape(this.postHead.forward(postIn), [B, T, S, C]);
-    return { deter, stoch: A.stack(stochs, 1), postLogits, priorLogits };
+    return { deter, priorLogits, postLogits };
   }
 
   /**

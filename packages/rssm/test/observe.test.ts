@@ -1,5 +1,6 @@
-// RSSM.observe's cheaper paths against the straightforward one: the isFirstHost hint (bit-identical), and the
-// step-by-step reference loop over obsStep that observe was before it was restructured (within float rounding).
+// RSSM.observe's cheaper paths against the straightforward one: the isFirstHost hint (bit-identical), the
+// step-by-step reference loop over obsStep that observe was before it was restructured (within float rounding),
+// and the fused scan (the default path) against the unfused per-step ops (within float rounding, same samples).
 import { describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
 import { scope, tensor, type Device, type Tensor } from '@twist/kernels';
@@ -94,14 +95,32 @@ async function run(dev: Device, c: Case, how: (rssm: RSSM, e: A.Var, a: A.Var, f
 
 describe.each(devices.map((d) => [d.backend, d] as const))('RSSM.observe (%s)', (_, dev) => {
   for (const c of CASES) {
-    it(`isFirstHost hint: bit-identical latents and gradients, fewer dispatches where no sequence starts: ${c.name}`, async () => {
-      const plain = await run(dev, c, (r, e, a, f, _h, s) => r.observe(e, a, f, s));
-      const hinted = await run(dev, c, (r, e, a, f, h, s) => r.observe(e, a, f, s, { isFirstHost: h }));
-      expect(hinted.latents).toEqual(plain.latents);
-      expect(hinted.grads).toEqual(plain.grads);
-      expect(hinted.rngOffset).toBe(plain.rngOffset);
-      const quiet = Array.from({ length: c.T }, (_, t) => t).filter((t) => Array.from({ length: c.B }, (_, b) => c.first(b, t)).every((v) => v === 0)).length;
-      if (quiet > 0) expect(hinted.dispatches).toBeLessThan(plain.dispatches);
+    for (const path of ['unfused', 'fused'] as const) {
+      it(`isFirstHost hint (${path}): bit-identical latents and gradients, fewer dispatches where no sequence starts: ${c.name}`, async () => {
+        const plain = await run(dev, c, (r, e, a, f, _h, s) => r.observe(e, a, f, s, { path }));
+        const hinted = await run(dev, c, (r, e, a, f, h, s) => r.observe(e, a, f, s, { isFirstHost: h, path }));
+        expect(hinted.latents).toEqual(plain.latents);
+        expect(hinted.grads).toEqual(plain.grads);
+        expect(hinted.rngOffset).toBe(plain.rngOffset);
+        const startsAt = (t: number) => Array.from({ length: c.B }, (_, b) => c.first(b, t)).some((v) => v !== 0);
+        const quiet = Array.from({ length: c.T }, (_, t) => t).filter((t) => !startsAt(t)).length;
+        // the fused scan masks inside its one dispatch; only the action mask (any start at all) is skippable
+        if (path === 'unfused' ? quiet > 0 : quiet === c.T) expect(hinted.dispatches).toBeLessThan(plain.dispatches);
+        else expect(hinted.dispatches).toBeLessThanOrEqual(plain.dispatches);
+      });
+    }
+  }
+
+  for (const c of CASES) {
+    it(`the fused scan equals the unfused per-step ops within float rounding (same samples, same RNG counter), in far fewer dispatches: ${c.name}`, async () => {
+      const ref = await run(dev, c, (r, e, a, f, h, s) => r.observe(e, a, f, s, { isFirstHost: h, path: 'unfused' }));
+      const got = await run(dev, c, (r, e, a, f, h, s) => r.observe(e, a, f, s, { isFirstHost: h, path: 'fused' }));
+      expect(got.rngOffset).toBe(ref.rngOffset);
+      expect(got.latents[1]).toEqual(ref.latents[1]);
+      const close = (x: Float32Array, y: Float32Array, what: string) => expectClose(x, y, { atol: 2e-5, rtol: 1e-4 }, what);
+      got.latents.forEach((x, i) => close(x, ref.latents[i], `latent ${i}`));
+      got.grads.forEach((x, i) => close(x, ref.grads[i], `gradient ${i}`));
+      expect(got.dispatches * 2).toBeLessThan(ref.dispatches);
     });
   }
 
@@ -147,6 +166,8 @@ describe.each(devices.map((d) => [d.backend, d] as const))('RSSM.observe (%s)', 
       rewards: tensor(dev, randomArray(B * T, 3), [B, T]),
       isFirst: tensor(dev, host, [B, T]),
     };
+    // the unfused path: there the hint skips the per-step reset masks (the fused scan has none to skip)
+    wm.rssm.observePath = 'unfused';
     const step = async (b: Batch) => {
       wm.rssm.rngOffset = 0;
       const d0 = dev.stats().dispatches;
