@@ -1,24 +1,46 @@
 #!/usr/bin/env node
-// The main job (`npm start`): a short Oracle run (the TWIST teacher: state Dreamer) on cartpole-balance, its
-// evaluation against the zero-action and random policies on the same episode seeds, its curve, then the
-// self-check of the WGSL kernels against their CPU references on this machine's adapter and a short
-// benchmark. Runs the built packages (bootstrap --build made them). Output in out/ (or the folder given).
-import { rmSync } from 'node:fs';
+// The main job (`npm start`): TWIST on cartpole-balance from the committed quick teacher
+// (assets/teachers/oracle-cartpole-balance-quick: an Oracle, state Dreamer, weights only). (1) the teacher
+// collects matched data: it acts from the state while every step is rendered with train-distribution DR;
+// (2) a short distillation (Eq. 3 + Eq. 4) into an image student; (3) the deployed student on held-out visual
+// domains beside the teacher on the state and the zero-action and random policies, on the same episode
+// seeds, with the latent check; (4) the self-check of the WGSL kernels. Sized to finish within 15 minutes on
+// the 2-core machine, bootstrap and build included. Runs the built packages (bootstrap --build made them).
+// Output in out/ (or the folder given). TWIST_START_* environment variables shrink it (tests, smoke runs).
 import { join } from 'node:path';
-import { main } from '../packages/cli/dist/main.js';
+import { fileURLToPath } from 'node:url';
+import { startPipeline } from '../packages/cli/dist/index.js';
 import { selfCheck } from '../packages/cli/dist/selfcheck.js';
 
+const env = (name, def) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (def === undefined ? 2 : 1)) throw new Error(`${name} must be a positive integer, got '${v}'`);
+  return n;
+};
 const out = process.argv[2] ?? 'out';
-const run = join(out, 'start-oracle-cartpole-balance');
-// A fresh run each time (this folder is the main job's scratch space, not a user's run).
-rmSync(run, { recursive: true, force: true });
-const steps = process.env.TWIST_START_STEPS ?? '6000';
-console.log(`== npm start 1/3: Oracle (state Dreamer, debug preset) on cartpole-balance for ${steps} env steps -> ${run}`);
-let code = await main(['train', '--method', 'oracle', '--task', 'cartpole-balance', '--preset', 'debug', '--steps', steps, '--out', run]);
-if (code !== 0) process.exit(code);
-console.log(`== npm start 2/3: evaluation of ${run} (5 episodes; zero-action and random policies on the same seeds)`);
-code = await main(['eval', '--run', run, '--domain', 'none', '--episodes', '5']);
-if (code !== 0) process.exit(code);
-console.log(`   curve: ${join(run, 'curve.png')}`);
-console.log('== npm start 3/3: self-check of the WGSL kernels and a short benchmark');
-process.exit(await selfCheck({ out }));
+const t0 = performance.now();
+const opts = {
+  dir: join(out, 'start-twist-cartpole-balance'),
+  teacher: fileURLToPath(new URL('../assets/teachers/oracle-cartpole-balance-quick', import.meta.url)),
+  episodes: env('TWIST_START_EPISODES', 10),
+  distilSteps: env('TWIST_START_STEPS', 300),
+  batch: env('TWIST_START_BATCH', 8),
+  length: env('TWIST_START_LENGTH', 16),
+  imagStarts: env('TWIST_START_IMAG_STARTS', 64),
+  evalEpisodes: env('TWIST_START_EVAL_EPISODES', 10),
+  latentEpisodes: 1,
+  episodeLength: env('TWIST_START_EPISODE_LENGTH', undefined),
+};
+if (process.env.TWIST_START_LR) opts.lr = Number(process.env.TWIST_START_LR);
+console.log(`== npm start: TWIST on cartpole-balance from the committed quick teacher -> ${opts.dir}`);
+const r = await startPipeline(opts);
+const pipelineSeconds = (performance.now() - t0) / 1000;
+console.log('== 4/4 self-check of the WGSL kernels and a short benchmark');
+const t1 = performance.now();
+const code = await selfCheck({ out });
+const f = (s) => `${(s / 60).toFixed(1)} min`;
+const sc = (performance.now() - t1) / 1000;
+console.log(`npm start: pipeline ${f(pipelineSeconds)} (collection ${f(r.seconds.collect)}, distillation and evaluation ${f(r.seconds.distil)}), self-check ${f(sc)}; total after the build ${f(pipelineSeconds + sc)}`);
+process.exit(code);

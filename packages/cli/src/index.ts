@@ -7,3 +7,6 @@ export { evalCommand, evalOptions, loadEvalTarget } from './commands/eval.js';
 export { distilCommand, distilOptions, distilOverridesOf, distilProgressPrinter } from './commands/distil.js';
 export { twistCommand, twistOptions } from './commands/twist.js';
 export { renderCommand, renderOptions } from './commands/render.js';
+export { collectCommand, collectOptions, collectProgressPrinter } from './commands/collect.js';
+export { exportCommand, exportOptions } from './commands/export.js';
+export { startPipeline, type StartOptions, type StartResult } from './commands/start.js';
