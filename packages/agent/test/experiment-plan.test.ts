@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { estimateRuns, DEFAULT_STEPS_PER_SECOND } from '../src/experiment/estimate.js';
+import { defaultStepsPerSecond, estimateRuns, DEFAULT_STEPS_PER_SECOND } from '../src/experiment/estimate.js';
 import { evalFileOf, planExperiment } from '../src/experiment/plan.js';
 import { childProcessExec, runPlan } from '../src/experiment/runner.js';
 import { loadExperiment, parseExperiment, type Experiment } from '../src/experiment/spec.js';
@@ -42,12 +42,30 @@ describe('experiment files: validation names key, expected and actual', () => {
     [{ eval: { count: 3 } }, /unknown key 'eval\.count'/],
     [{ report: { threshold: 1.5 } }, /report\.threshold must be a number in \(0, 1\], got 1\.5/],
     [{ methods: ['oracle', 'oracle'] }, /'oracle' is listed twice/],
-    [{ methods: [{ method: 'twist', config: {} }] }, /methods\[0\]\.config: the 'twist' pipeline .* takes no config overrides/],
+    [{ methods: [{ method: 'twist', config: { agent: { behaviour: { warmup: -1 } } } }] }, /methods\[0\]\.config: agent config: 'behaviour\.warmup' must be a non-negative integer/],
+    [{ config: { agent: { behaviour: { nope: 1 } } } }, /x\.json: config: agent config: unknown key 'nope'/],
+    [{ config: { agent: { behaviour: { warmup: 3 } } }, methods: ['oracle', { method: 'dreamer', config: { agent: { behaviour: { horizon: 0 } } } }] }, /methods\[1\]\.config \(merged over the shared config\): agent config: 'behaviour\.horizon' must be a positive integer/],
+    [{ config: { sac: {} } }, /unknown key 'config\.sac'; valid keys: world, agent/],
     [{ methods: [{ method: 'oracle', distilSteps: 5 }] }, /methods\[0\]\.distilSteps applies only to method 'twist', not 'oracle'/],
     [{ methods: [{ method: 'oracle', config: { agent: { loop: { nope: 1 } } } }] }, /methods\[0\]\.config: agent config: unknown key 'nope'/],
     [{ methods: [{ method: 'twist', ablations: { noEq4: true } }] }, /unknown key 'methods\[0\]\.ablations\.noEq4'; valid keys: noImagined, noH, noPost/],
   ])('%j', (extra, re) => {
     expect(() => parseExperiment({ ...base, ...extra }, 'x.json')).toThrow(re);
+  });
+
+  it('a shared config is merged under each Dreamer method\'s own (objects key by key, arrays replaced), not given to asym-sac', () => {
+    const shared = { world: { rssm: { actionEmbed: 64 }, opt: { lr: 6e-4 } }, agent: { behaviour: { actorLayers: [128, 128], warmup: 300 } } };
+    const e = parseExperiment(
+      { ...base, config: shared, methods: ['oracle', { method: 'dreamer', config: { world: { opt: { eps: 1e-6 } }, agent: { behaviour: { actorLayers: [64] } } } }, 'asym-sac', 'twist'] },
+      'x.json',
+    );
+    expect(e.config).toEqual(shared);
+    expect(e.methods[0].config).toEqual(shared);
+    expect(e.methods[1].config).toEqual({ world: { rssm: { actionEmbed: 64 }, opt: { lr: 6e-4, eps: 1e-6 } }, agent: { behaviour: { actorLayers: [64], warmup: 300 } } });
+    expect(e.methods[2]).toEqual({ name: 'asym-sac', method: 'asym-sac' });
+    expect(e.methods[3].config).toEqual(shared);
+    // the shared object itself is not changed by the merge
+    expect(shared.world.opt).toEqual({ lr: 6e-4 });
   });
 
   it('refuses YAML and unreadable files, with the file named', () => {
@@ -62,6 +80,19 @@ describe('experiment files: validation names key, expected and actual', () => {
     const e = loadExperiment(join(__dirname, '../../../experiments/cartpole-smoke.json'));
     expect(e.preset).toBe('debug');
     expect(e.methods.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the committed Table I experiments are valid: all six methods; the quick ones share the learned teacher settings', () => {
+    const six = ['oracle', 'twist', 'dreamer', 'dreamer-dr', 'dreamer-state-recon', 'asym-sac'];
+    const quick = loadExperiment(join(__dirname, '../../../experiments/table1-quick.json'));
+    expect(quick.methods.map((m) => m.method).sort()).toEqual([...six].sort());
+    expect(quick.methods.find((m) => m.method === 'twist')!.config).toEqual(quick.config);
+    expect(quick.methods.find((m) => m.method === 'asym-sac')!.config).toBeUndefined();
+    const paper = loadExperiment(join(__dirname, '../../../experiments/table1-paper.json'));
+    expect(paper).toMatchObject({ preset: 'paper', steps: 500_000, seeds: [0, 1, 2], eval: { domain: 'heldout', episodes: 100 } });
+    expect(paper.tasks).toHaveLength(6);
+    const abl = loadExperiment(join(__dirname, '../../../experiments/twist-eq4-ablation-quick.json'));
+    expect(abl.methods.find((m) => m.name === 'twist-no-eq4')!.ablations).toEqual({ noImagined: true });
   });
 });
 
@@ -118,6 +149,13 @@ describe('the plan: what each run folder still needs', () => {
       ],
     ]);
   });
+
+  it("a twist run's config is its teacher's: passed as --teacher-config", () => {
+    const cfg = { agent: { behaviour: { returnNorm: true } } };
+    const e = fresh({ methods: [{ method: 'twist', config: cfg }], seeds: [0] });
+    const [pipeline] = planExperiment(e, 'cpu')[0].commands;
+    expect(pipeline.slice(pipeline.indexOf('--teacher-config'), pipeline.indexOf('--teacher-config') + 2)).toEqual(['--teacher-config', JSON.stringify(cfg)]);
+  });
 });
 
 describe('time estimates: measured rates first, then the preset default, saying which', () => {
@@ -128,7 +166,14 @@ describe('time estimates: measured rates first, then the preset default, saying 
     const est = estimateRuns(plan, e.preset, e.steps);
     expect(est[0]).toMatchObject({ source: 'this run', stepsPerSecond: 10, seconds: 50 });
     expect(est[2]).toMatchObject({ source: 'other runs of the method', stepsPerSecond: 10, seconds: 100 }); // oracle seed 1
-    expect(est[1]).toMatchObject({ source: 'preset default', stepsPerSecond: DEFAULT_STEPS_PER_SECOND.debug }); // dreamer
+    expect(est[1]).toMatchObject({ source: 'preset default', stepsPerSecond: DEFAULT_STEPS_PER_SECOND.debug.image }); // dreamer
+  });
+
+  it('the preset default depends on what the method sees: state (oracle, the twist teacher) or images', () => {
+    expect(defaultStepsPerSecond('quick', 'oracle')).toBe(DEFAULT_STEPS_PER_SECOND.quick.state);
+    expect(defaultStepsPerSecond('quick', 'twist')).toBe(DEFAULT_STEPS_PER_SECOND.quick.state);
+    for (const m of ['dreamer', 'dreamer-dr', 'dreamer-state-recon', 'asym-sac']) expect(defaultStepsPerSecond('quick', m)).toBe(DEFAULT_STEPS_PER_SECOND.quick.image);
+    expect(DEFAULT_STEPS_PER_SECOND.quick.image).toBeLessThan(DEFAULT_STEPS_PER_SECOND.quick.state);
   });
 });
 

@@ -11,11 +11,26 @@ import type { PlannedRun } from './plan.js';
 import { TWIST_METHOD } from './spec.js';
 
 /**
- * Env frames per second of training when nothing is measured, on the 2-core lavapipe machine. debug: 20-35
- * (experiments/cartpole-smoke, oracle and dreamer, two runs at once); quick: the Oracle's first quick run ran at
- * 2.2-5 (results/oracle-cartpole-balance-quick), image methods are slower; paper: a guess, not measured.
+ * Env frames per second of training when nothing is measured, on the 2-core lavapipe machine, by preset and by
+ * what the agent's world model (or actor) sees. debug: 20-35 (experiments/cartpole-smoke, oracle and dreamer, two
+ * runs at once). quick state: the Oracle teacher of results/oracle-cartpole-balance-quick-actionembed ran 9-12
+ * frames/s alone and averaged 6.2 over its 90k frames (with pauses and other jobs); 8 is taken. quick image and
+ * paper: not measured in a run; from the per-update costs of benchmarks/README.md (an update per 10 frames:
+ * quick image ~5 s = world-model step 4.7 s + actor-critic; paper state ~24 s and paper image ~47 s, the
+ * paper actor-critic update alone 22 s). asym-sac counts as image (its actor's encoder; not measured).
  */
-export const DEFAULT_STEPS_PER_SECOND: Record<string, number> = { debug: 25, quick: 3, paper: 0.5 };
+export const DEFAULT_STEPS_PER_SECOND: Record<string, { state: number; image: number }> = {
+  debug: { state: 25, image: 25 },
+  quick: { state: 8, image: 2 },
+  paper: { state: 0.4, image: 0.2 },
+};
+
+/** The default rate of a method at a preset: TWIST's teacher and the Oracle see state, the others images. */
+export function defaultStepsPerSecond(preset: string, method: string): number {
+  const d = DEFAULT_STEPS_PER_SECOND[preset];
+  if (!d) return 1;
+  return method === 'oracle' || method === TWIST_METHOD ? d.state : d.image;
+}
 /** Distillation seconds per update when nothing is measured (packages/distil/README.md: debug ~0.17 s on CPU, quick ~2.5-3 s on lavapipe). */
 export const DEFAULT_DISTIL_SECONDS_PER_UPDATE: Record<string, number> = { debug: 0.2, quick: 3, paper: 10 };
 /** Distillation updates of a TWIST run when its run.json does not exist yet (@twist/distil's DISTIL_PRESETS). */
@@ -45,7 +60,7 @@ export function estimateRuns(runs: PlannedRun[], preset: string, steps: number):
       const others = same.map(f).filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
       return others.length ? { v: mean(others), source: 'other runs of the method' as const } : { v: dflt, source: 'preset default' as const };
     };
-    const sps = pick(rateOf(r), rateOf, DEFAULT_STEPS_PER_SECOND[preset] ?? 1);
+    const sps = pick(rateOf(r), rateOf, defaultStepsPerSecond(preset, r.method.method));
     if (r.state === 'done') return { seconds: 0, stepsPerSecond: sps.v, source: sps.source };
     let seconds = Math.max(0, steps - r.envFrames) / sps.v;
     const est: RunEstimate = { seconds, stepsPerSecond: sps.v, source: sps.source };

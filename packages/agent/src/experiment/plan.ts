@@ -5,7 +5,7 @@
  *
  *   train method: `train --method .. --out DIR` (new) or `train --resume DIR --steps N` (interrupted), then
  *                 `eval --run DIR --domain D --episodes E --seed S --out DIR/eval/experiment-....json`
- *   twist:        `twist --task .. --out DIR --teacher-steps N --episodes E --eval-seed S` (continues each stage)
+ *   twist:        `twist --task .. --out DIR --teacher-steps N --episodes E --eval-seed S [--teacher-config JSON]` (continues each stage)
  *                 and, for a domain other than heldout/train/none, `eval --run DIR ...` as above
  *
  * A run is done when its training reached the budget and its final evaluation file is newer than its last
@@ -161,6 +161,7 @@ export function commandsFor(exp: Experiment, r: RunInfo, backend = 'auto'): stri
       'twist', '--task', r.task, '--preset', exp.preset, '--seed', String(r.seed), '--out', r.dir,
       '--teacher-steps', String(exp.steps), '--episodes', String(exp.eval.episodes), '--eval-seed', String(exp.eval.seed),
       ...(m.distilSteps !== undefined ? ['--distil-steps', String(m.distilSteps)] : []),
+      ...(m.config ? ['--teacher-config', JSON.stringify(m.config)] : []),
       ...(a.noImagined ? ['--no-imagined'] : []), ...(a.noH ? ['--no-h'] : []), ...(a.noPost ? ['--no-post'] : []),
       ...len, ...be,
     ];

@@ -13,13 +13,17 @@
  *     "eval": { "domain": "heldout", "episodes": 10, "seed": 2000000 },
  *     "episodeLength": 1000,                             optional: control steps per episode, training and evaluation
  *     "root": "runs/experiments/NAME",                   optional: where the run directories go
+ *     "config": { "world": {...}, "agent": {...} },      optional: overrides shared by every Dreamer method and TWIST's teacher
  *     "report": { "reps": 50000, "seed": 0, "threshold": 0.8 }   optional
  *   }
  *
  * A method entry is a method name or an object { name, method, config?, distilSteps?, ablations? }: `name` is its
  * label (report rows, run folder), `method` one of METHODS or 'twist' (teacher + distillation + evaluation, the
- * `twist twist` pipeline), `config` the `twist train --config` overrides ({ world, agent }; not for 'twist',
- * whose pipeline takes none), `distilSteps` and `ablations` only for 'twist'.
+ * `twist twist` pipeline), `config` the `twist train --config` overrides ({ world, agent }; for 'twist' those of
+ * its Oracle teacher, `twist twist --teacher-config`), `distilSteps` and `ablations` only for 'twist'.
+ * The top-level `config` is merged under each Dreamer method's and TWIST's own `config` (key by key, objects
+ * merged, arrays and values replaced), so an experiment states a preset's deviations once; it does not apply
+ * to asym-sac, whose overrides are of another shape (SAC's own `config` still does).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
@@ -55,6 +59,8 @@ export interface Experiment {
   episodeLength?: number;
   root: string;
   report: { reps: number; seed: number; threshold: number };
+  /** The shared overrides as written (already merged into the methods' configs), for the report. */
+  config?: RunOverrides;
 }
 
 /** A mistake in an experiment file: a usage error (the CLI exits 2, nothing is run). */
@@ -86,7 +92,7 @@ function checker(file: string) {
   return { bad, obj, int, str };
 }
 
-const TOP_KEYS = ['name', 'description', 'methods', 'tasks', 'seeds', 'preset', 'steps', 'eval', 'episodeLength', 'root', 'report'] as const;
+const TOP_KEYS = ['name', 'description', 'methods', 'tasks', 'seeds', 'preset', 'steps', 'eval', 'episodeLength', 'root', 'report', 'config'] as const;
 
 /** Validates a parsed experiment file and fills in defaults. `file` names it in errors and gives the default name. */
 export function parseExperiment(raw: unknown, file = ''): Experiment {
@@ -101,7 +107,8 @@ export function parseExperiment(raw: unknown, file = ''): Experiment {
   const preset = str('preset', x.preset);
   if (!(preset in AGENT_PRESETS)) bad('preset', `one of ${Object.keys(AGENT_PRESETS).join(', ')}`, preset);
   const valid = experimentMethods();
-  const methods = (x.methods as unknown[]).map((m, i) => methodEntry(m, `methods[${i}]`, valid, preset, file));
+  const shared = x.config === undefined ? undefined : (obj('config', x.config, ['world', 'agent']) as RunOverrides);
+  const methods = (x.methods as unknown[]).map((m, i) => methodEntry(m, `methods[${i}]`, valid, preset, file, shared));
   const seen = new Set<string>();
   for (const m of methods) {
     if (seen.has(m.name)) throw new ExperimentError(`${file || 'experiment'}: methods: '${m.name}' is listed twice; give the second one its own "name"`);
@@ -129,10 +136,20 @@ export function parseExperiment(raw: unknown, file = ''): Experiment {
   const r = obj('report', x.report ?? {}, ['reps', 'seed', 'threshold']);
   const threshold = r.threshold === undefined ? 0.8 : typeof r.threshold === 'number' && r.threshold > 0 && r.threshold <= 1 ? r.threshold : bad('report.threshold', 'a number in (0, 1]', r.threshold);
   const report = { reps: r.reps === undefined ? 50_000 : int('report.reps', r.reps, 1), seed: r.seed === undefined ? 0 : int('report.seed', r.seed, 0), threshold };
-  return { name, file, description, methods, tasks, seeds, preset, steps, eval: evalSpec, ...(episodeLength !== undefined ? { episodeLength } : {}), root, report };
+  return { name, file, description, methods, tasks, seeds, preset, steps, eval: evalSpec, ...(episodeLength !== undefined ? { episodeLength } : {}), root, report, ...(shared ? { config: shared } : {}) };
 }
 
-function methodEntry(m: unknown, key: string, valid: string[], preset: string, file: string): MethodEntry {
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** `over` merged onto `base`: nested objects key by key, everything else (arrays, numbers, ...) replaced. */
+export function mergeOverrides<T>(base: T, over: T): T {
+  if (!isPlainObject(base) || !isPlainObject(over)) return structuredClone(over);
+  const out: Record<string, unknown> = structuredClone(base);
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? mergeOverrides(out[k], v) : structuredClone(v);
+  return out as T;
+}
+
+function methodEntry(m: unknown, key: string, valid: string[], preset: string, file: string, shared?: RunOverrides): MethodEntry {
   const { bad, obj, int, str } = checker(file);
   const known = (name: string, k: string) => {
     if (!valid.includes(name)) {
@@ -140,23 +157,27 @@ function methodEntry(m: unknown, key: string, valid: string[], preset: string, f
     }
     return name;
   };
-  if (typeof m === 'string') return { name: m, method: known(m, key) };
-  const o = obj(key, m, ['name', 'method', 'config', 'distilSteps', 'ablations']);
-  const method = known(str(`${key}.method`, o.method), `${key}.method`);
+  const o: Record<string, unknown> = typeof m === 'string' ? { method: m } : obj(key, m, ['name', 'method', 'config', 'distilSteps', 'ablations']);
+  const mk = typeof m === 'string' ? key : `${key}.method`;
+  const method = known(str(mk, o.method), mk);
   const name = o.name === undefined ? method : str(`${key}.name`, o.name);
   if (!/^[A-Za-z0-9._-]+$/.test(name)) bad(`${key}.name`, 'letters, digits, . _ - only (it names a folder)', name);
   const twist = method === TWIST_METHOD;
   const out: MethodEntry = { name, method };
-  if (o.config !== undefined) {
-    if (twist) throw new ExperimentError(`${file || 'experiment'}: ${key}.config: the 'twist' pipeline (twist twist) takes no config overrides for its teacher; use distilSteps / ablations, or remove config`);
-    const c = obj(`${key}.config`, o.config, ['world', 'agent']);
+  const own = o.config === undefined ? undefined : (obj(`${key}.config`, o.config, ['world', 'agent']) as RunOverrides);
+  // The shared overrides apply to the Dreamer methods and to TWIST's (Oracle) teacher, not to asym-sac.
+  const sharedHere = shared && method !== 'asym-sac' ? shared : undefined;
+  const c = sharedHere && own ? mergeOverrides(sharedHere, own) : (own ?? sharedHere);
+  if (c !== undefined) {
+    const where = own ? `${key}.config` : 'config';
     try {
-      // The same checks as `twist train --config` (unknown keys, bad values), on a stand-in task shape.
-      makeRunConfig(method, { name: 'check', stateSize: 4, actionSize: 1 }, preset, 0, 1, c as RunOverrides);
+      // The same checks as `twist train --config` (unknown keys, bad values), on a stand-in task shape; TWIST's
+      // overrides are its teacher's, an Oracle run's.
+      makeRunConfig(twist ? 'oracle' : method, { name: 'check', stateSize: 4, actionSize: 1 }, preset, 0, 1, c);
     } catch (err) {
-      throw new ExperimentError(`${file || 'experiment'}: ${key}.config: ${(err as Error).message}`);
+      throw new ExperimentError(`${file || 'experiment'}: ${where}${own && sharedHere ? ' (merged over the shared config)' : ''}: ${(err as Error).message}`);
     }
-    out.config = c as RunOverrides;
+    out.config = c;
   }
   for (const k of ['distilSteps', 'ablations'] as const) {
     if (o[k] !== undefined && !twist) throw new ExperimentError(`${file || 'experiment'}: ${key}.${k} applies only to method 'twist', not '${method}'`);
