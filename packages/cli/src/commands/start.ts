@@ -17,8 +17,17 @@ export interface StartOptions {
   teacher: string;
   /** Episodes of matched collection (teacher acting from the state, train DR re-drawn every step). */
   episodes: number;
-  /** Distillation updates, and the sequences of each batch (B x L, imagination starts). */
-  distilSteps: number;
+  /**
+   * Distillation updates: a fixed number, or null for as many as fit `budgetSeconds` (from the pipeline's
+   * start to the end of its evaluation): the first probeSteps updates measure the rate, then the run is
+   * resumed (bit for bit as uninterrupted) up to the number that leaves room for the evaluations.
+   */
+  distilSteps: number | null;
+  budgetSeconds?: number;
+  probeSteps?: number;
+  /** At most this many updates when budgeted. */
+  maxSteps?: number;
+  /** The sequences of each batch (B x L) and the imagination starts. */
   batch: number;
   length: number;
   imagStarts: number;
@@ -38,6 +47,18 @@ export interface StartResult {
   seconds: Record<string, number>;
 }
 
+/** The distillation's sizes; the deployed student is evaluated once, at the end (evalEvery beyond the run). */
+const overridesFor = (o: StartOptions, checkpointEvery: number, evalEvery: number) => ({
+  batch: o.batch,
+  length: o.length,
+  imagStarts: o.imagStarts,
+  evalEvery,
+  evalEpisodes: o.evalEpisodes,
+  checkpointEvery,
+  logEvery: 10,
+  ...(o.lr !== undefined ? { opt: { lr: o.lr } } : {}),
+});
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
@@ -49,6 +70,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
  */
 export async function startPipeline(o: StartOptions): Promise<StartResult> {
   const log = o.log ?? console.log;
+  const start = performance.now();
   const seconds: Record<string, number> = {};
   let t = performance.now();
   const lap = (name: string) => {
@@ -68,46 +90,55 @@ export async function startPipeline(o: StartOptions): Promise<StartResult> {
   try {
     lap('copy');
     log(`== 1/3 collection: the teacher (oracle, ${tc.preset} preset, trained ${tc.source?.envFrames ?? '?'} env steps) acts from the state on ${tc.task}; every step rendered with train-distribution DR, re-drawn per step: ${o.episodes} episodes -> ${dataDir}`);
-    const cShow = collectProgressPrinter();
+    const cShow = collectProgressPrinter(process.stderr, log);
     const c = await collectTeacherData({ teacher: teacherDir, dir: dataDir, device, episodes: o.episodes, envs: o.episodes, episodeLength: o.episodeLength, log: (s) => cShow.line(s), progress: (p) => cShow.progress(p) });
     cShow.done();
     lap('collect');
 
-    log(`== 2/3 distillation (Eq. 3 + Eq. 4): ${o.distilSteps} updates of ${o.batch} x ${o.length} steps, ${o.imagStarts} imagination starts -> ${distilDir}`);
-    const dShow = distilProgressPrinter();
+    const budgeted = o.distilSteps === null;
+    const probe = o.probeSteps ?? 40;
+    log(
+      `== 2/3 distillation (Eq. 3 + Eq. 4) of ${o.batch} x ${o.length} steps, ${o.imagStarts} imagination starts -> ${distilDir}: ` +
+        (budgeted ? `as many updates as fit ${Math.round(o.budgetSeconds!)} s from the start (rate measured over the first ${probe})` : `${o.distilSteps} updates`),
+    );
+    const dShow = distilProgressPrinter(process.stderr, log);
     // phase times from the progress reports: the teacher's evaluation, the updates, the student's, the latent check
     const phase: Record<string, number> = {};
     let current: DistilProgress['phase'] | null = null;
     let since = performance.now();
-    const d = await distil({
-      dir: distilDir,
-      device,
-      teacher: dataDir,
-      preset: tc.preset,
-      steps: o.distilSteps,
-      overrides: {
-        batch: o.batch,
-        length: o.length,
-        imagStarts: o.imagStarts,
-        evalEvery: o.distilSteps, // the deployed student is evaluated once, at the end
-        evalEpisodes: o.evalEpisodes,
-        checkpointEvery: o.distilSteps,
-        logEvery: Math.max(1, Math.min(10, Math.floor(o.distilSteps / 10))),
-        ...(o.lr !== undefined ? { opt: { lr: o.lr } } : {}),
-      },
-      latentEpisodes: o.latentEpisodes,
-      command: 'npm start',
-      log: (s) => dShow.line(s),
-      progress: (p) => {
-        if (p.phase !== current) {
-          const now = performance.now();
-          if (current) phase[current] = (phase[current] ?? 0) + (now - since) / 1000;
-          current = p.phase;
-          since = now;
-        }
-        dShow.progress(p);
-      },
-    });
+    const progress = (p: DistilProgress) => {
+      if (p.phase !== current) {
+        const now = performance.now();
+        if (current) phase[current] = (phase[current] ?? 0) + (now - since) / 1000;
+        current = p.phase;
+        since = now;
+      }
+      dShow.progress(p);
+    };
+    const closePhase = () => {
+      if (current) phase[current] = (phase[current] ?? 0) + (performance.now() - since) / 1000;
+      current = null;
+    };
+    const common = { dir: distilDir, device, latentEpisodes: o.latentEpisodes, command: 'npm start', log: (s: string) => dShow.line(s), progress };
+    let total = o.distilSteps ?? 0;
+    let d;
+    if (!budgeted) {
+      d = await distil({ ...common, teacher: dataDir, preset: tc.preset, steps: total, overrides: overridesFor(o, total, total) });
+    } else {
+      // the probe: stops after its first checkpoint (as if killed there), before any evaluation of the student
+      const t0 = performance.now();
+      const p = await distil({ ...common, teacher: dataDir, preset: tc.preset, steps: Math.max(o.maxSteps ?? 3000, probe + 1), overrides: overridesFor(o, probe, 1_000_000_000), stopAfterCheckpoints: 1 });
+      closePhase();
+      const rate = p.updates / (phase.distil + (phase.checkpoint ?? 0));
+      // what is left after the updates: the student's evaluation and the latent check, priced from the teacher's
+      // evaluation (the same episodes with the references: about 2.5x for the student, 1x for the latent check)
+      const reserve = 3.5 * (phase['teacher-eval'] ?? 0) + 10;
+      const left = o.budgetSeconds! - (performance.now() - start) / 1000 - reserve;
+      total = Math.min(o.maxSteps ?? 3000, Math.max(p.updates + 1, p.updates + Math.floor(left * rate)));
+      log(`probe: ${p.updates} updates at ${rate.toFixed(2)} updates/s (${((performance.now() - t0) / 1000).toFixed(1)} s with the teacher's evaluation); ${Math.round(left)} s left for updates -> ${total} updates in all`);
+      d = await distil({ ...common, resume: true, steps: total });
+    }
+    closePhase();
     dShow.done();
     lap('distil');
     const dist = {
@@ -131,7 +162,7 @@ export async function startPipeline(o: StartOptions): Promise<StartResult> {
       what: 'npm start: distillation of a committed quick Oracle teacher for a few hundred updates (not the full 3000-update quick run); held-out return of the deployed student beside the teacher on the state and the zero-action and random policies, same seeds',
       teacher: { run: tc.source?.run ?? null, envSteps: tc.source?.envFrames ?? null, updates: tc.source?.updates ?? null, preset: tc.preset },
       collected: { episodes: c.episodes, policySteps: c.policySteps, envFrames: c.envFrames, meanReturn: mean(c.returns), renderSeconds: c.renderSeconds },
-      distil: { updates: d.updates, batch: o.batch, length: o.length, imagStarts: o.imagStarts, horizon: d.config.distil.horizon, lr: d.config.distil.opt.lr, preset: d.config.preset, updatesPerSecond },
+      distil: { updates: d.updates, budgetSeconds: budgeted ? o.budgetSeconds : null, batch: o.batch, length: o.length, imagStarts: o.imagStarts, horizon: d.config.distil.horizon, lr: d.config.distil.opt.lr, preset: d.config.preset, updatesPerSecond },
       evalDomain: 'heldout',
       evalSeeds: ev.seeds,
       deployedHeldout: { mean: ev.mean, std: ev.std, returns: ev.returns },
@@ -164,13 +195,13 @@ export async function startPipeline(o: StartOptions): Promise<StartResult> {
       '# npm start: TWIST on cartpole-balance from the committed quick teacher',
       '',
       `Teacher: \`${o.teacher}\` (weights only; exported from ${tc.source?.run ?? '?'} at ${tc.source?.envFrames ?? '?'} env steps). ` +
-        `Collected ${c.episodes} episodes (${c.policySteps} steps) with it; distilled for ${d.updates} updates (the quick evidence run uses 3000 of 16 x 32).`,
+        `Collected ${c.episodes} episodes (${c.policySteps} steps) with it; distilled for ${d.updates} updates` + (budgeted ? ` (as many as fit ${Math.round(o.budgetSeconds!)} s from the start, at the rate of the first ${probe}).` : '.'),
       '',
       ...table,
       '',
       ...notes,
       '',
-      `A few hundred updates are a fraction of a real distillation: this shows the pipeline end to end (collection, Eq. 3 + 4, deployment from images, held-out evaluation on the same seeds), not a trained student.`,
+      `${d.updates} updates of ${o.batch} x ${o.length} are a small fraction of a real distillation (the quick preset's is 3000 of 16 x 32): this shows the pipeline end to end on real data (collection, Eq. 3 + 4, deployment from images, held-out evaluation on the same seeds), not a trained student.`,
       '',
     ].join('\n');
     writeFileAtomic(join(o.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
