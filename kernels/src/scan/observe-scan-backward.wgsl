@@ -1,4 +1,5 @@
-// Backward of observe-scan-forward.wgsl (BPTT): one workgroup per batch row b runs the steps in reverse, from
+// Backward of observe-scan-forward.wgsl (BPTT): a workgroup runs RB batch rows (from b0) through the steps in
+// reverse, their products together (matvec.ts), from
 // DH = dL/dh_t and DZ = dL/dz_t [B, T, ...] (the gradients of the scan's outputs from outside) and what the
 // forward saved (SV: its output buffer). The carries dhC, dzC (the gradients of h_t and z_t from step t + 1)
 // live in the output buffer GO at gH and gZ; after the loop they hold dL/dH0 and dL/dZ0. Per step t:
@@ -11,7 +12,10 @@
 //   dhC = keep (dh (1 - u) + dpre Wh^T);  dzC = keep (dain Wz^T)       (no dzC term at t = 0 without a start)
 // Saved for the weight gradients (matmuls over all B T rows outside): dain (gAin), daobs (gAobs), dlogits (gLog),
 // dpre (gPre); per row b the sums over t of dp n (gG) and dp (gB), for dgamma and dbeta.
-// Template marker (in double braces): ACTG (act's derivative of x, dy and p0; unaryGradWgsl). Needs webgpu/ieee.wgsl and
+// Template markers (in double braces): ACTG (act's derivative of x, dy and p0; unaryGradWgsl), VT and WT (f32,
+// or vec4<f32> in the vec4 form: SV's and GO's, and the weights' element types), ACCESS (lds, lds4 for SV; ldg,
+// stg, ldg4 for GO), RB (rows per workgroup) and MV_* (the products; matvec.ts). gS: per row, the two LayerNorm
+// backward sums of the current step. Needs webgpu/ieee.wgsl and
 // binary/unary-grad-helpers.wgsl (sigm) prepended.
 
 struct Params {
@@ -38,159 +42,172 @@ struct Params {
   gB: u32,
   gH: u32,
   gZ: u32,
-  _pad: u32,
+  gS: u32,
 }
 
 @group(0) @binding(0) var<storage, read> DH: array<f32>;
 @group(0) @binding(1) var<storage, read> DZ: array<f32>;
-@group(0) @binding(2) var<storage, read> SV: array<f32>;
+@group(0) @binding(2) var<storage, read> SV: array<{{VT}}>;
 @group(0) @binding(3) var<storage, read> FIRST: array<f32>;
-@group(0) @binding(4) var<storage, read> WZ: array<f32>;
-@group(0) @binding(5) var<storage, read> WX: array<f32>;
-@group(0) @binding(6) var<storage, read> WH: array<f32>;
+@group(0) @binding(4) var<storage, read> WZ: array<{{WT}}>;
+@group(0) @binding(5) var<storage, read> WX: array<{{WT}}>;
+@group(0) @binding(6) var<storage, read> WH: array<{{WT}}>;
 @group(0) @binding(7) var<storage, read> G: array<f32>;
 @group(0) @binding(8) var<storage, read> BT: array<f32>;
-@group(0) @binding(9) var<storage, read> WO: array<f32>;
-@group(0) @binding(10) var<storage, read> WP: array<f32>;
-@group(0) @binding(11) var<storage, read_write> GO: array<f32>;
+@group(0) @binding(9) var<storage, read> WO: array<{{WT}}>;
+@group(0) @binding(10) var<storage, read> WP: array<{{WT}}>;
+@group(0) @binding(11) var<storage, read_write> GO: array<{{VT}}>;
 @group(0) @binding(12) var<uniform> u: Params;
 
-override WG: u32 = 64;
-
-var<workgroup> red: array<vec2<f32>, WG>;
+override WG: u32 = 32;
+const RB: u32 = {{RB}}u;
 
 fn actGrad(x: f32, dy: f32) -> f32 {
   let p0 = 1.0;
   return {{ACTG}};
 }
 
-fn wgSum2(lid: u32, v: vec2<f32>) -> vec2<f32> {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
-  let s = red[0];
-  workgroupBarrier();
-  return s;
-}
+{{ACCESS}}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let lid = lid3.x;
-  let b = wid.x;
+  let b0 = wid.x * RB;
   let D = u.D;
   let H = u.H;
   let C = u.C;
   let Z = u.S * C;
   let G3 = 3u * D;
-  for (var c = lid; c < G3; c += WG) {
-    GO[u.gG + b * G3 + c] = 0.0;
-    GO[u.gB + b * G3 + c] = 0.0;
+  let nb = min(RB, u.B - b0); // valid rows of this workgroup
+  for (var i = lid; i < nb * G3; i += WG) {
+    stg(u.gG + b0 * G3 + i, 0.0);
+    stg(u.gB + b0 * G3 + i, 0.0);
   }
-  for (var i = lid; i < D; i += WG) { GO[u.gH + b * D + i] = 0.0; }
-  for (var k = lid; k < Z; k += WG) { GO[u.gZ + b * Z + k] = 0.0; }
+  for (var i = lid; i < nb * D; i += WG) { stg(u.gH + b0 * D + i, 0.0); }
+  for (var i = lid; i < nb * Z; i += WG) { stg(u.gZ + b0 * Z + i, 0.0); }
   storageBarrier();
   let fl = u.unimix / f32(C);
   for (var tt = 0u; tt < u.T; tt++) {
     let t = u.T - 1u - tt;
-    let bt = b * u.T + t;
     let zeroStart = t == 0u && u.hasStart == 0u;
-    let keep = 1.0 - FIRST[bt];
-    // straight-through sample (categorical-sample-grad.wgsl's row)
-    for (var sv = lid; sv < u.S; sv += WG) {
+    // straight-through sample (categorical-sample-grad.wgsl's row), per (row, group)
+    for (var i = lid; i < nb * u.S; i += WG) {
+      let r = i / u.S;
+      let sv = i - r * u.S;
+      let b = b0 + r;
+      let bt = b * u.T + t;
       let pb = u.oProbs + bt * Z + sv * C;
       let db = bt * Z + sv * C;
       let cb = u.gZ + b * Z + sv * C;
-      var dot = 0.0;
-      for (var c = 0u; c < C; c++) { dot += max(SV[pb + c] - fl, 0.0) * (DZ[db + c] + GO[cb + c]); }
-      dot = dot / (1.0 - u.unimix);
-      for (var c = 0u; c < C; c++) { GO[u.gLog + db + c] = max(SV[pb + c] - fl, 0.0) * ((DZ[db + c] + GO[cb + c]) - dot); }
+      var sd = 0.0;
+      for (var c = 0u; c < C; c++) { sd += max(lds(pb + c) - fl, 0.0) * (DZ[db + c] + ldg(cb + c)); }
+      sd = sd / (1.0 - u.unimix);
+      for (var c = 0u; c < C; c++) { stg(u.gLog + db + c, max(lds(pb + c) - fl, 0.0) * ((DZ[db + c] + ldg(cb + c)) - sd)); }
     }
     storageBarrier();
-    // the posterior head and obs_out
-    for (var j = lid; j < H; j += WG) {
-      var v = 0.0;
-      for (var c = 0u; c < Z; c++) { v += GO[u.gLog + bt * Z + c] * WP[j * Z + c]; }
-      GO[u.gAobs + bt * H + j] = actGrad(SV[u.oAobs + bt * H + j], v);
+    // the posterior head and obs_out: daobs = act'(aobs) (dlogits Wp^T)
+    {{MV_POST}}
+    storageBarrier();
+    for (var i = lid; i < nb * H; i += WG) {
+      let r = i / H;
+      let j = i - r * H;
+      let bt = (b0 + r) * u.T + t;
+      stg(u.gAobs + bt * H + j, actGrad(lds(u.oAobs + bt * H + j), ldg(u.gAobs + bt * H + j)));
     }
     storageBarrier();
-    // dh = DH + dhC + daobs Wo^T (in the carry's place)
-    for (var i = lid; i < D; i += WG) {
-      var v = 0.0;
-      for (var j = 0u; j < H; j++) { v += GO[u.gAobs + bt * H + j] * WO[i * H + j]; }
-      GO[u.gH + b * D + i] = (DH[bt * D + i] + GO[u.gH + b * D + i]) + v;
-    }
+    // dh = (dhC + daobs Wo^T) + DH, the first sum in the carry's place (DH is added where it is read)
+    {{MV_OBS}}
     storageBarrier();
-    // the GRU gates and LayerNorm (gru-backward.wgsl); dp goes to gPre first, the direct term dh (1 - u) to gH
-    let pr = u.oPre + bt * G3;
-    let gp = u.gPre + bt * G3;
-    let mean = SV[u.oStats + 2u * bt];
-    let rstd = SV[u.oStats + 2u * bt + 1u];
-    var acc = vec2(0.0);
-    for (var j = lid; j < D; j += WG) {
-      let nr = (SV[pr + j] - mean) * rstd;
-      let nc = (SV[pr + D + j] - mean) * rstd;
-      let nu = (SV[pr + 2u * D + j] - mean) * rstd;
-      let gr = G[j];
-      let gc = G[j + D];
-      let gu = G[j + 2u * D];
-      let pc = nc * gc + BT[j + D];
-      let r = sigm(nr * gr + BT[j]);
-      let cand = tanhN(r * pc);
-      let upd = sigm(nu * gu + BT[j + 2u * D] + u.ub);
-      let d = GO[u.gH + b * D + j];
-      let dc = d * upd;
-      let du = d * (cand - SV[u.oHprev + bt * D + j]);
-      let dz = dc * (1.0 - cand * cand);
-      let dpr = dz * pc * r * (1.0 - r);
-      let dpc = dz * r;
-      let dpu = du * upd * (1.0 - upd);
-      GO[gp + j] = dpr;
-      GO[gp + D + j] = dpc;
-      GO[gp + 2u * D + j] = dpu;
+    // the GRU gates (gru-backward.wgsl), per (row, unit): dp goes to gPre, the direct term dh (1 - u) to gH
+    for (var i = lid; i < nb * D; i += WG) {
+      let r = i / D;
+      let j = i - r * D;
+      let b = b0 + r;
+      let bt = b * u.T + t;
+      let pr = u.oPre + bt * G3;
+      let gp = u.gPre + bt * G3;
+      let mean = lds(u.oStats + 2u * bt);
+      let rstd = lds(u.oStats + 2u * bt + 1u);
+      let nr = (lds(pr + j) - mean) * rstd;
+      let nc = (lds(pr + D + j) - mean) * rstd;
+      let nu = (lds(pr + 2u * D + j) - mean) * rstd;
+      let pc = nc * G[j + D] + BT[j + D];
+      let rg = sigm(nr * G[j] + BT[j]);
+      let cand = tanhN(rg * pc);
+      let upd = sigm(nu * G[j + 2u * D] + BT[j + 2u * D] + u.ub);
+      let d = ldg(u.gH + b * D + j) + DH[bt * D + j];
+      let dz = d * upd * (1.0 - cand * cand);
+      let dpr = dz * pc * rg * (1.0 - rg);
+      let dpc = dz * rg;
+      let dpu = d * (cand - lds(u.oHprev + bt * D + j)) * upd * (1.0 - upd);
+      stg(gp + j, dpr);
+      stg(gp + D + j, dpc);
+      stg(gp + 2u * D + j, dpu);
       let gb = b * G3 + j;
-      GO[u.gG + gb] += dpr * nr;
-      GO[u.gG + gb + D] += dpc * nc;
-      GO[u.gG + gb + 2u * D] += dpu * nu;
-      GO[u.gB + gb] += dpr;
-      GO[u.gB + gb + D] += dpc;
-      GO[u.gB + gb + 2u * D] += dpu;
-      GO[u.gH + b * D + j] = d * (1.0 - upd);
-      let dnr = dpr * gr;
-      let dnc = dpc * gc;
-      let dnu = dpu * gu;
-      acc += vec2(dnr + dnc + dnu, dnr * nr + dnc * nc + dnu * nu);
-    }
-    let sm = wgSum2(lid, acc) / f32(G3);
-    for (var j = lid; j < D; j += WG) {
-      for (var k = 0u; k < 3u; k++) {
-        let c = j + k * D;
-        let n = (SV[pr + c] - mean) * rstd;
-        let dn = GO[gp + c] * G[c];
-        GO[gp + c] = rstd * (dn - sm.x - n * sm.y);
-      }
+      stg(u.gG + gb, ldg(u.gG + gb) + dpr * nr);
+      stg(u.gG + gb + D, ldg(u.gG + gb + D) + dpc * nc);
+      stg(u.gG + gb + 2u * D, ldg(u.gG + gb + 2u * D) + dpu * nu);
+      stg(u.gB + gb, ldg(u.gB + gb) + dpr);
+      stg(u.gB + gb + D, ldg(u.gB + gb + D) + dpc);
+      stg(u.gB + gb + 2u * D, ldg(u.gB + gb + 2u * D) + dpu);
+      stg(u.gH + b * D + j, d * (1.0 - upd));
     }
     storageBarrier();
-    // img_in's input and the state carry
-    for (var j = lid; j < H; j += WG) {
-      var v = 0.0;
-      for (var c = 0u; c < G3; c++) { v += GO[gp + c] * WX[j * G3 + c]; }
-      GO[u.gAin + bt * H + j] = actGrad(SV[u.oAin + bt * H + j], v);
-    }
-    for (var i = lid; i < D; i += WG) {
-      var v = 0.0;
-      for (var c = 0u; c < G3; c++) { v += GO[gp + c] * WH[i * G3 + c]; }
-      GO[u.gH + b * D + i] = (GO[u.gH + b * D + i] + v) * keep;
+    // the LayerNorm backward's sums mean(dn) and mean(dn n), dn = dp gamma, a lane per row
+    if (lid < nb) {
+      let bt = (b0 + lid) * u.T + t;
+      let pr = u.oPre + bt * G3;
+      let gp = u.gPre + bt * G3;
+      let mean = lds(u.oStats + 2u * bt);
+      let rstd = lds(u.oStats + 2u * bt + 1u);
+      var s1 = 0.0;
+      var s2 = 0.0;
+      for (var c = 0u; c < G3; c++) {
+        let dn = ldg(gp + c) * G[c];
+        s1 += dn;
+        s2 += dn * ((lds(pr + c) - mean) * rstd);
+      }
+      stg(u.gS + 2u * (b0 + lid), s1 / f32(G3));
+      stg(u.gS + 2u * (b0 + lid) + 1u, s2 / f32(G3));
     }
     storageBarrier();
-    for (var k = lid; k < Z; k += WG) {
-      var v = 0.0;
-      if (!zeroStart) {
-        for (var j = 0u; j < H; j++) { v += GO[u.gAin + bt * H + j] * WZ[k * H + j]; }
-      }
-      GO[u.gZ + b * Z + k] = v * keep;
+    // dpre = rstd (dn - mean(dn) - n mean(dn n)), per (row, column)
+    for (var i = lid; i < nb * G3; i += WG) {
+      let r = i / G3;
+      let c = i - r * G3;
+      let b = b0 + r;
+      let bt = b * u.T + t;
+      let mean = lds(u.oStats + 2u * bt);
+      let rstd = lds(u.oStats + 2u * bt + 1u);
+      let n = (lds(u.oPre + bt * G3 + c) - mean) * rstd;
+      let gi = u.gPre + bt * G3 + c;
+      let dn = ldg(gi) * G[c];
+      stg(gi, rstd * (dn - ldg(u.gS + 2u * b) - n * ldg(u.gS + 2u * b + 1u)));
+    }
+    storageBarrier();
+    // img_in's input dain = act'(ain) (dpre Wx^T), and the state carry dhC = keep (dh (1 - u) + dpre Wh^T)
+    {{MV_IN}}
+    {{MV_HP}}
+    storageBarrier();
+    for (var i = lid; i < nb * H; i += WG) {
+      let r = i / H;
+      let j = i - r * H;
+      let bt = (b0 + r) * u.T + t;
+      stg(u.gAin + bt * H + j, actGrad(lds(u.oAin + bt * H + j), ldg(u.gAin + bt * H + j)));
+    }
+    for (var i = lid; i < nb * D; i += WG) {
+      let r = i / D;
+      let bt = (b0 + r) * u.T + t;
+      stg(u.gH + b0 * D + i, ldg(u.gH + b0 * D + i) * (1.0 - FIRST[bt]));
+    }
+    storageBarrier();
+    // dzC = keep (dain Wz^T)
+    {{MV_Z}}
+    storageBarrier();
+    for (var i = lid; i < nb * Z; i += WG) {
+      let r = i / Z;
+      let bt = (b0 + r) * u.T + t;
+      stg(u.gZ + b0 * Z + i, select(ldg(u.gZ + b0 * Z + i), 0.0, zeroStart) * (1.0 - FIRST[bt]));
     }
     storageBarrier();
   }

@@ -1,5 +1,5 @@
-// The RSSM posterior scan (RSSM.observe's recurrence), forward: one workgroup per batch row b loops over the
-// T time steps itself; the time-independent parts (actions into img_in, embeds into obs_out, with the biases)
+// The RSSM posterior scan (RSSM.observe's recurrence), forward: a workgroup runs RB batch rows b (from b0) through
+// the T time steps itself, the rows' products together so they share the weight loads (matvec.ts); the time-independent parts (actions into img_in, embeds into obs_out, with the biases)
 // come precomputed as ACT and EMB [B, T, H]. Per step t, with keep = 1 - isFirst[b, t]:
 //   hp = keep h_{t-1},  zp = keep z_{t-1}                 (h_{-1}, z_{-1} = H0, Z0, or zero without a start)
 //   ain = zp Wz + ACT[t],  xin = act(ain)                  (without a start, zp Wz is left out at t = 0)
@@ -12,7 +12,9 @@
 // backward reads); vectors a step needs again are read back from there after a storageBarrier. Matmul sums run
 // over k in order, then the addend or bias is added, as the matmul kernels' epilogue does.
 // Template markers (in double braces): ACT (act's expression of x and p0; unaryWgsl), PHILOX and EXP2_TABLES
-// (withSampler). Needs webgpu/ieee.wgsl and binary/unary-grad-helpers.wgsl (sigm) prepended.
+// (withSampler), VT and WT (f32, or vec4<f32> in the vec4 form: OUT's and the weights' element types), ACCESS
+// (OUT's accessors ldo, sto, ldo4), RB (rows per workgroup) and MV_* (the products; matvec.ts). Needs webgpu/ieee.wgsl and
+// binary/unary-grad-helpers.wgsl (sigm) prepended.
 
 struct Params {
   B: u32,
@@ -52,148 +54,172 @@ struct Params {
 @group(0) @binding(0) var<storage, read> ACT: array<f32>;
 @group(0) @binding(1) var<storage, read> EMB: array<f32>;
 @group(0) @binding(2) var<storage, read> FIRST: array<f32>;
-@group(0) @binding(3) var<storage, read> WZ: array<f32>;
-@group(0) @binding(4) var<storage, read> WX: array<f32>;
-@group(0) @binding(5) var<storage, read> WH: array<f32>;
+@group(0) @binding(3) var<storage, read> WZ: array<{{WT}}>;
+@group(0) @binding(4) var<storage, read> WX: array<{{WT}}>;
+@group(0) @binding(5) var<storage, read> WH: array<{{WT}}>;
 @group(0) @binding(6) var<storage, read> G: array<f32>;
 @group(0) @binding(7) var<storage, read> BT: array<f32>;
-@group(0) @binding(8) var<storage, read> WO: array<f32>;
-@group(0) @binding(9) var<storage, read> WP: array<f32>;
+@group(0) @binding(8) var<storage, read> WO: array<{{WT}}>;
+@group(0) @binding(9) var<storage, read> WP: array<{{WT}}>;
 @group(0) @binding(10) var<storage, read> BP: array<f32>;
 @group(0) @binding(11) var<storage, read> H0: array<f32>;
 @group(0) @binding(12) var<storage, read> Z0: array<f32>;
-@group(0) @binding(13) var<storage, read_write> OUT: array<f32>;
+@group(0) @binding(13) var<storage, read_write> OUT: array<{{VT}}>;
 @group(0) @binding(14) var<uniform> u: Params;
 
-override WG: u32 = 64;
-
-var<workgroup> red: array<f32, WG>;
+override WG: u32 = 32;
+const RB: u32 = {{RB}}u;
 
 fn act(x: f32) -> f32 {
   let p0 = 1.0;
   return {{ACT}};
 }
 
-// the sum of v over the workgroup (every thread gets it)
-fn wgSum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
-  let s = red[0];
-  workgroupBarrier();
-  return s;
+{{ACCESS}}
+
+// img_in's output j of step row bt from y = (zp Wz)_j (left out at the zero start), in place of y
+fn imgIn(j: u32, y: f32, bt: u32, zeroStart: bool) {
+  let a = select(y + ACT[bt * u.H + j], ACT[bt * u.H + j], zeroStart);
+  sto(u.oAin + bt * u.H + j, a);
+  sto(u.oXin + bt * u.H + j, act(a));
+}
+
+// obs_out's output j of step row bt from y = (h Wo)_j, in place of y
+fn obsOut(j: u32, y: f32, bt: u32) {
+  let a = y + EMB[bt * u.H + j];
+  sto(u.oAobs + bt * u.H + j, a);
+  sto(u.oXobs + bt * u.H + j, act(a));
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let lid = lid3.x;
-  let b = wid.x;
+  let b0 = wid.x * RB;
   let D = u.D;
   let H = u.H;
   let Z = u.S * u.C;
   let G3 = 3u * D;
   let C = u.C;
   for (var t = 0u; t < u.T; t++) {
-    let bt = b * u.T + t;
     let zeroStart = t == 0u && u.hasStart == 0u;
-    let keep = 1.0 - FIRST[bt];
-    // the masked previous state
-    for (var i = lid; i < D; i += WG) {
-      var hp = 0.0;
-      if (!zeroStart) { hp = select(OUT[u.oDeter + (bt - 1u) * D + i], H0[b * D + i], t == 0u) * keep; }
-      OUT[u.oHprev + bt * D + i] = hp;
+    // the masked previous state, per (row, element)
+    for (var i = lid; i < RB * D; i += WG) {
+      let r = i / D;
+      let j = i - r * D;
+      let b = b0 + r;
+      if (b < u.B) {
+        let bt = b * u.T + t;
+        var hp = 0.0;
+        if (!zeroStart) { hp = select(ldo(u.oDeter + (bt - 1u) * D + j), H0[b * D + j], t == 0u) * (1.0 - FIRST[bt]); }
+        sto(u.oHprev + bt * D + j, hp);
+      }
     }
-    for (var k = lid; k < Z; k += WG) {
-      var zp = 0.0;
-      if (!zeroStart) { zp = select(OUT[u.oStoch + (bt - 1u) * Z + k], Z0[b * Z + k], t == 0u) * keep; }
-      OUT[u.oZprev + bt * Z + k] = zp;
+    for (var i = lid; i < RB * Z; i += WG) {
+      let r = i / Z;
+      let k = i - r * Z;
+      let b = b0 + r;
+      if (b < u.B) {
+        let bt = b * u.T + t;
+        var zp = 0.0;
+        if (!zeroStart) { zp = select(ldo(u.oStoch + (bt - 1u) * Z + k), Z0[b * Z + k], t == 0u) * (1.0 - FIRST[bt]); }
+        sto(u.oZprev + bt * Z + k, zp);
+      }
     }
     storageBarrier();
     // img_in: ain = zp Wz + ACT
-    for (var j = lid; j < H; j += WG) {
-      var a = ACT[bt * H + j];
-      if (!zeroStart) {
-        var v = 0.0;
-        for (var k = 0u; k < Z; k++) { v += OUT[u.oZprev + bt * Z + k] * WZ[k * H + j]; }
-        a = v + a;
+    {{MV_IN}}
+    storageBarrier();
+    for (var i = lid; i < RB * H; i += WG) {
+      let r = i / H;
+      let j = i - r * H;
+      let b = b0 + r;
+      if (b < u.B) {
+        let bt = b * u.T + t;
+        imgIn(j, ldo(u.oAin + bt * H + j), bt, zeroStart);
       }
-      OUT[u.oAin + bt * H + j] = a;
-      OUT[u.oXin + bt * H + j] = act(a);
     }
     storageBarrier();
-    // the GRU's pre-LayerNorm sum
-    for (var c = lid; c < G3; c += WG) {
-      var xw = 0.0;
-      for (var k = 0u; k < H; k++) { xw += OUT[u.oXin + bt * H + k] * WX[k * G3 + c]; }
-      var hw = 0.0;
-      for (var i = 0u; i < D; i++) { hw += OUT[u.oHprev + bt * D + i] * WH[i * G3 + c]; }
-      OUT[u.oPre + bt * G3 + c] = xw + hw;
+    // the GRU's pre-LayerNorm sum, x Wx + h Wh
+    {{MV_PRE_X}}
+    {{MV_PRE_H}}
+    storageBarrier();
+    // LayerNorm statistics, a lane per row: the mean of pre - pre[0] (shifted), the variance in a second, centred pass
+    if (lid < RB && b0 + lid < u.B) {
+      let bt = (b0 + lid) * u.T + t;
+      let pb = u.oPre + bt * G3;
+      let shift = ldo(pb);
+      var s = 0.0;
+      for (var c = 0u; c < G3; c++) { s += ldo(pb + c) - shift; }
+      let mean = shift + s / f32(G3);
+      var vs = 0.0;
+      for (var c = 0u; c < G3; c++) {
+        let d = ldo(pb + c) - mean;
+        vs += d * d;
+      }
+      sto(u.oStats + 2u * bt, mean);
+      sto(u.oStats + 2u * bt + 1u, inverseSqrt(vs / f32(G3) + u.eps));
     }
     storageBarrier();
-    // LayerNorm statistics: the mean of pre - pre[0] (shifted), the variance in a second, centred pass
-    let pb = u.oPre + bt * G3;
-    let shift = OUT[pb];
-    var s = 0.0;
-    for (var c = lid; c < G3; c += WG) { s += OUT[pb + c] - shift; }
-    let mean = shift + wgSum(lid, s) / f32(G3);
-    var vs = 0.0;
-    for (var c = lid; c < G3; c += WG) {
-      let d = OUT[pb + c] - mean;
-      vs += d * d;
-    }
-    let rstd = inverseSqrt(wgSum(lid, vs) / f32(G3) + u.eps);
-    if (lid == 0u) {
-      OUT[u.oStats + 2u * bt] = mean;
-      OUT[u.oStats + 2u * bt + 1u] = rstd;
-    }
-    // gates and the new state
-    for (var j = lid; j < D; j += WG) {
-      let r = sigm((OUT[pb + j] - mean) * rstd * G[j] + BT[j]);
-      let cand = tanhN(r * ((OUT[pb + D + j] - mean) * rstd * G[j + D] + BT[j + D]));
-      let upd = sigm((OUT[pb + 2u * D + j] - mean) * rstd * G[j + 2u * D] + BT[j + 2u * D] + u.ub);
-      OUT[u.oDeter + bt * D + j] = upd * cand + (1.0 - upd) * OUT[u.oHprev + bt * D + j];
+    // gates and the new state, per (row, unit)
+    for (var i = lid; i < RB * D; i += WG) {
+      let r = i / D;
+      let j = i - r * D;
+      let b = b0 + r;
+      if (b < u.B) {
+        let bt = b * u.T + t;
+        let pb = u.oPre + bt * G3;
+        let mean = ldo(u.oStats + 2u * bt);
+        let rstd = ldo(u.oStats + 2u * bt + 1u);
+        let rg = sigm((ldo(pb + j) - mean) * rstd * G[j] + BT[j]);
+        let cand = tanhN(rg * ((ldo(pb + D + j) - mean) * rstd * G[j + D] + BT[j + D]));
+        let upd = sigm((ldo(pb + 2u * D + j) - mean) * rstd * G[j + 2u * D] + BT[j + 2u * D] + u.ub);
+        sto(u.oDeter + bt * D + j, upd * cand + (1.0 - upd) * ldo(u.oHprev + bt * D + j));
+      }
     }
     storageBarrier();
     // obs_out: aobs = h Wo + EMB
-    for (var j = lid; j < H; j += WG) {
-      var v = 0.0;
-      for (var i = 0u; i < D; i++) { v += OUT[u.oDeter + bt * D + i] * WO[i * H + j]; }
-      let a = v + EMB[bt * H + j];
-      OUT[u.oAobs + bt * H + j] = a;
-      OUT[u.oXobs + bt * H + j] = act(a);
+    {{MV_OBS}}
+    storageBarrier();
+    for (var i = lid; i < RB * H; i += WG) {
+      let r = i / H;
+      let j = i - r * H;
+      let b = b0 + r;
+      if (b < u.B) {
+        let bt = b * u.T + t;
+        obsOut(j, ldo(u.oAobs + bt * H + j), bt);
+      }
     }
     storageBarrier();
-    // the posterior logits, into the probs region (the sampler turns them into probs in place)
-    for (var c = lid; c < Z; c += WG) {
-      var v = 0.0;
-      for (var j = 0u; j < H; j++) { v += OUT[u.oXobs + bt * H + j] * WP[j * Z + c]; }
-      OUT[u.oProbs + bt * Z + c] = v + BP[c];
-    }
+    // the posterior logits x Wp, into the probs region (the sampler adds bp, then turns them into probs in place)
+    {{MV_POST}}
     storageBarrier();
-    // the straight-through sample of each group of C (categorical-sample.wgsl's row, line for line)
+    // the straight-through sample of each group of C (categorical-sample.wgsl's row, line for line), per (row, group)
     let lo = u.o0 + t * u.ostep;
     let o1 = u.o1 + select(0u, 1u, lo < u.o0);
-    for (var sv = lid; sv < u.S; sv += WG) {
+    for (var i = lid; i < RB * u.S; i += WG) {
+      let r = i / u.S;
+      let sv = i - r * u.S;
+      let b = b0 + r;
+      if (b >= u.B) { continue; }
+      let bt = b * u.T + t;
       let base = u.oProbs + bt * Z + sv * C;
       let sb = u.oStoch + bt * Z + sv * C;
       let row = b * u.S + sv;
-      var m = OUT[base];
-      for (var c = 1u; c < C; c++) { m = maxN(m, OUT[base + c]); }
+      for (var c = 0u; c < C; c++) { sto(base + c, ldo(base + c) + BP[sv * C + c]); }
+      var m = ldo(base);
+      for (var c = 1u; c < C; c++) { m = maxN(m, ldo(base + c)); }
       if (isNanF(m) || isInfF(m)) {
         let nan = bitcast<f32>(NAN_BITS);
         for (var c = 0u; c < C; c++) {
-          OUT[base + c] = nan;
-          OUT[sb + c] = nan;
+          sto(base + c, nan);
+          sto(sb + c, nan);
         }
         continue;
       }
       var sum = 0.0;
       var sw = vec2<u32>(0u, 0u);
       for (var c = 0u; c < C; c++) {
-        let x = OUT[base + c];
+        let x = ldo(base + c);
         sum += exp(x - m);
         let w = fixed_weight(x, m, u.q);
         let l = sw.x + w;
@@ -211,12 +237,12 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
       var R = vec3<u32>(0u, 0u, 0u);
       var found = false;
       for (var c = 0u; c < C; c++) {
-        let x = OUT[base + c];
-        OUT[base + c] = exp(x - m) * scale + floor_p;
+        let x = ldo(base + c);
+        sto(base + c, exp(x - m) * scale + floor_p);
         R = add96(add96(R, mul64x32(k1, fixed_weight(x, m, u.q))), K2);
         let hit = !found && (lt96(L, R) || c == C - 1u);
         found = found || hit;
-        OUT[sb + c] = select(0.0, 1.0, hit);
+        sto(sb + c, select(0.0, 1.0, hit));
       }
     }
     storageBarrier();

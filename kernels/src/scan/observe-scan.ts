@@ -219,7 +219,7 @@ export function observeScanBackward(
   if (dStoch) check(op, 'dStoch', dStoch, [B, T, S, C], dev);
   const dh = dDeter ?? zeros(dev, [B, T, D]);
   const dz = dStoch ?? zeros(dev, [B, T, S, C]);
-  const G: ScanBackwardLayout = regions({ ain: BT * H, aobs: BT * H, logits: BT * Z, pre: BT * 3 * D, gamma: B * 3 * D, beta: B * 3 * D, h0: B * D, z0: B * Z });
+  const G: ScanBackwardLayout = regions({ ain: BT * H, aobs: BT * H, logits: BT * Z, pre: BT * 3 * D, gamma: B * 3 * D, beta: B * 3 * D, h0: B * D, z0: B * Z, sums: B * 2 });
   const go = empty(dev, [G.total], 'f32');
   const bp: ScanBackwardParams = { ...z, act: p.act, hasStart: p.hasStart, unimix: p.unimix, updateBias: p.updateBias, L: p.L, G };
   dev.run('observe_scan_backward', [dh, dz, saved.all, x.isFirst, x.wz, x.wx, x.wh, x.gamma, x.beta, x.wo, x.wp], [go], bp);

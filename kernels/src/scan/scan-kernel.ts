@@ -6,12 +6,23 @@ import { registerKernel } from '../core/registry.js';
 import { unaryCpu, unaryWgsl } from '../elementwise/unary-defs.js';
 import type { MatmulAct } from '../matmul/matmul-kernel.js';
 import { philoxInto } from '../rng/philox.js';
+import { accessors, matvec, type MatVec } from './matvec.js';
 import ieeeSource from '../webgpu/ieee.wgsl';
 import bwdSource from './observe-scan-backward.wgsl';
 import fwdSource from './observe-scan-forward.wgsl';
 
-/** Threads per workgroup (one workgroup per batch row). */
-const WG = 64;
+/** The vec4 form of the kernels' matrix-vector loops (matvec.ts) needs every size a multiple of 4. */
+const vec4Of = (p: ScanSizes) => p.D % 4 === 0 && p.H % 4 === 0 && (p.S * p.C) % 4 === 0;
+/** Threads per workgroup (>= RB). */
+const WG = 32;
+/**
+ * Batch rows per workgroup: their products share the weight loads (matvec.ts). 4 (measured on llvmpipe, B 16,
+ * the quick preset's sizes): the forward scan took 175 / 140 / 121 ms at 2 / 4 / 8 rows, and compiling it 8 /
+ * 12 / 63 s (each lane keeps RB x 4 accumulators; at 8 they no longer fit in registers). One value for every B
+ * (a smaller batch computes clamped copies of its last row), so there is one pipeline per form.
+ */
+const RB = 4;
+const rbOf = (_p: ScanSizes) => RB;
 
 /** An activation of the scan's two input layers (the fused linear's, without 'none'). */
 export type ScanAct = Exclude<MatmulAct, 'none'>;
@@ -42,6 +53,7 @@ export interface ScanBackwardLayout {
   beta: number;
   h0: number;
   z0: number;
+  sums: number;
   total: number;
 }
 
@@ -177,8 +189,26 @@ registerKernel({
 registerKernel({
   name: 'observe_scan',
   backend: 'webgpu',
-  source: (p: ScanForwardParams) => ieeeSource + unaryGradHelpers + withSampler(fwdSource).replace('{{ACT}}', unaryWgsl(p.act)),
-  variant: (p: ScanForwardParams) => p.act,
+  source: (p: ScanForwardParams) => {
+    const v4 = vec4Of(p);
+    const mv = (m: Pick<MatVec, 'v' | 'rows' | 'cols' | 'w' | 'dst' | 'init'>) => matvec({ ...m, kind: 'cols', load: 'ldo', store: 'sto', dload: 'ldo' }, v4);
+    return (
+      ieeeSource +
+      unaryGradHelpers +
+      withSampler(fwdSource)
+        .replace('{{ACT}}', unaryWgsl(p.act))
+        .replace('{{RB}}', String(rbOf(p)))
+        .replace('{{VT}}', v4 ? 'vec4<f32>' : 'f32')
+        .replaceAll('{{WT}}', v4 ? 'vec4<f32>' : 'f32')
+        .replace('{{ACCESS}}', accessors('OUT', 'ldo', 'sto', v4))
+        .replace('{{MV_IN}}', mv({ v: 'u.oZprev + $bt * Z', rows: 'Z', cols: 'H', w: 'WZ', dst: 'u.oAin + $bt * H' }))
+        .replace('{{MV_PRE_X}}', mv({ v: 'u.oXin + $bt * H', rows: 'H', cols: 'G3', w: 'WX', dst: 'u.oPre + $bt * G3' }))
+        .replace('{{MV_PRE_H}}', mv({ v: 'u.oHprev + $bt * D', rows: 'D', cols: 'G3', w: 'WH', dst: 'u.oPre + $bt * G3', init: true }))
+        .replace('{{MV_OBS}}', mv({ v: 'u.oDeter + $bt * D', rows: 'D', cols: 'H', w: 'WO', dst: 'u.oAobs + $bt * H' }))
+        .replace('{{MV_POST}}', mv({ v: 'u.oXobs + $bt * H', rows: 'H', cols: 'Z', w: 'WP', dst: 'u.oProbs + $bt * Z' }))
+    );
+  },
+  variant: (p: ScanForwardParams) => `${p.act}:${vec4Of(p) ? 'v4' : 's'}:${rbOf(p)}`,
   constants: () => ({ WG }),
   uniforms: (p: ScanForwardParams) => [
     ['u32', p.B],
@@ -210,7 +240,7 @@ registerKernel({
     ['u32', p.L.xobs],
     ['u32', p.L.probs],
   ],
-  dispatch: (p: ScanForwardParams) => [p.B],
+  dispatch: (p: ScanForwardParams) => [Math.ceil(p.B / rbOf(p))],
 });
 
 // Inputs [dDeter, dStoch, SV (the forward's OUT), isFirst, Wz, Wx, Wh, gamma, beta, Wo, Wp], output [GO];
@@ -307,8 +337,27 @@ registerKernel({
 registerKernel({
   name: 'observe_scan_backward',
   backend: 'webgpu',
-  source: (p: ScanBackwardParams) => ieeeSource + unaryGradHelpers + bwdSource.replace('{{ACTG}}', unaryGradWgsl(p.act)),
-  variant: (p: ScanBackwardParams) => p.act,
+  source: (p: ScanBackwardParams) => {
+    const v4 = vec4Of(p);
+    const mv = (m: Pick<MatVec, 'v' | 'rows' | 'cols' | 'w' | 'dst' | 'init'>) => matvec({ ...m, kind: 'rows', load: 'ldg', store: 'stg', dload: 'ldg' }, v4);
+    return (
+      ieeeSource +
+      unaryGradHelpers +
+      bwdSource
+        .replace('{{ACTG}}', unaryGradWgsl(p.act))
+        .replace('{{RB}}', String(rbOf(p)))
+        .replace('{{VT}}', v4 ? 'vec4<f32>' : 'f32')
+        .replace('{{VT}}', v4 ? 'vec4<f32>' : 'f32')
+        .replaceAll('{{WT}}', v4 ? 'vec4<f32>' : 'f32')
+        .replace('{{ACCESS}}', accessors('SV', 'lds', null, v4) + '\n' + accessors('GO', 'ldg', 'stg', v4))
+        .replace('{{MV_POST}}', mv({ v: 'u.gLog + $bt * Z', rows: 'H', cols: 'Z', w: 'WP', dst: 'u.gAobs + $bt * H' }))
+        .replace('{{MV_OBS}}', mv({ v: 'u.gAobs + $bt * H', rows: 'D', cols: 'H', w: 'WO', dst: 'u.gH + $b * D', init: true }))
+        .replace('{{MV_IN}}', mv({ v: 'u.gPre + $bt * G3', rows: 'H', cols: 'G3', w: 'WX', dst: 'u.gAin + $bt * H' }))
+        .replace('{{MV_HP}}', mv({ v: 'u.gPre + $bt * G3', rows: 'D', cols: 'G3', w: 'WH', dst: 'u.gH + $b * D', init: true }))
+        .replace('{{MV_Z}}', mv({ v: 'u.gAin + $bt * H', rows: 'Z', cols: 'H', w: 'WZ', dst: 'u.gZ + $b * Z' }))
+    );
+  },
+  variant: (p: ScanBackwardParams) => `${p.act}:${vec4Of(p) ? 'v4' : 's'}:${rbOf(p)}`,
   constants: () => ({ WG }),
   uniforms: (p: ScanBackwardParams) => [
     ['u32', p.B],
@@ -334,7 +383,7 @@ registerKernel({
     ['u32', p.G.beta],
     ['u32', p.G.h0],
     ['u32', p.G.z0],
-    ['u32', 0],
+    ['u32', p.G.sums],
   ],
-  dispatch: (p: ScanBackwardParams) => [p.B],
+  dispatch: (p: ScanBackwardParams) => [Math.ceil(p.B / rbOf(p))],
 });
