@@ -19,9 +19,10 @@ const env = (name, def) => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${v}'`);
   return n;
 };
-// npm start must finish within 15 minutes on the 2-core machine: bootstrap and build on a fresh clone took 2.4 min
-// there (contended), the self-check takes seconds; the pipeline (collection, distillation, evaluation) gets 10.
-const BUDGET_S = 600;
+// npm start must finish within 15 minutes on the 2-core machine. Measured there (contended by other runs): bootstrap
+// and build of a fresh clone 1.6-2.4 min with pnpm's store warm, the self-check seconds, the pipeline within its
+// budget (575 s of 600). The pipeline gets 9 minutes, leaving room for a first install (downloads, the Vulkan driver).
+const BUDGET_S = 540;
 const out = process.argv[2] ?? 'out';
 const t0 = performance.now();
 const opts = {
