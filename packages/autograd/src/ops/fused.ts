@@ -1,7 +1,7 @@
 import * as K from '@twist/kernels';
 import type { Conv2dOptions, GruSaved, RngKey, Tensor } from '@twist/kernels';
-import { defineOp } from '../op.js';
-import { constant, type Var } from '../var.js';
+import { defineMultiOp, defineOp } from '../op.js';
+import { stopGradient, type Var } from '../var.js';
 
 // LayerNorm over the last axis: y = (x - mean) * rstd * gamma + beta. The forward keeps mean and rstd.
 const layerNormOp = defineOp<{ eps: number; affine: boolean }, { mean: Tensor; rstd: Tensor }>('layerNorm', {
@@ -112,17 +112,18 @@ export interface KLBalanceOptions {
  *   loss = (1 - a) * max(mean KL(post || sg(prior)), free) + a * max(mean KL(sg(post) || prior), free)
  * Both terms have the same value, so the forward is max(mean KL, free); the backward sends a share a of the
  * gradient to the prior logits and 1 - a to the posterior logits, and nothing when the mean KL is below free.
- * Returns the loss (scalar) and the mean KL (for logging, no gradient).
+ * Returns the loss (scalar) and the mean KL (for logging, no gradient): the rule's two outputs.
  */
-const klBalancedOp = defineOp<Required<KLBalanceOptions>, { kl: Tensor; meanKL: Tensor }>('klBalanced', {
+const klBalancedOp = defineMultiOp<Required<KLBalanceOptions>, { kl: Tensor; meanKL: Tensor }>('klBalanced', {
   forward: ([post, prior], p) => {
     const kl = K.categoricalKL(post, prior, p.unimix);
     const meanKL = K.mean(kl);
-    lastMeanKL = meanKL;
     const y = K.scope(() => K.maximum(meanKL, K.full(meanKL.device, [], p.free)));
-    return { y, saved: { kl, meanKL } };
+    return { ys: [y, meanKL.reshape([])], saved: { kl, meanKL } };
   },
-  backward: (dy, { inputs: [post, prior], saved: { kl, meanKL }, params: p, needs }) => {
+  // the mean KL output is for logging: a gradient reaching it (dys[1]) is not passed on
+  backward: ([dy], { inputs: [post, prior], saved: { kl, meanKL }, params: p, needs }) => {
+    if (!dy) return [null, null];
     const dkl = K.scope(() => {
       const gate = K.binary(meanKL, K.full(meanKL.device, [], p.free), 'greater');
       const g = K.affine(K.mul(gate, dy.reshape([])), 1 / Math.max(1, kl.size));
@@ -134,17 +135,12 @@ const klBalancedOp = defineOp<Required<KLBalanceOptions>, { kl: Tensor; meanKL: 
   },
 });
 
-/** Set by klBalancedOp's forward (synchronously) so klBalanced can return the mean KL without recomputing it. */
-let lastMeanKL: Tensor | null = null;
-
 export function klBalanced(post: Var, prior: Var, opts: KLBalanceOptions = {}): { loss: Var; meanKL: Var } {
   const p = { balance: opts.balance ?? 0.8, free: opts.free ?? 1.0, unimix: opts.unimix ?? 0 };
   if (!(p.balance >= 0 && p.balance <= 1)) throw new Error(`klBalanced: balance must be in [0, 1], got ${p.balance}`);
   if (!(p.free >= 0)) throw new Error(`klBalanced: free nats must be >= 0, got ${p.free}`);
-  const loss = klBalancedOp([post, prior], p);
-  const meanKL = constant(lastMeanKL!.reshape([]));
-  lastMeanKL = null;
-  return { loss, meanKL };
+  const [loss, meanKL] = klBalancedOp([post, prior], p);
+  return { loss, meanKL: stopGradient(meanKL) };
 }
 
 // Convolutions, NHWC.
