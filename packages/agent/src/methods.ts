@@ -77,7 +77,7 @@ export interface RunConfig {
    * collectTeacherData): it loads for acting, evaluation and as a TWIST teacher, not to resume training.
    */
   weightsOnly?: true;
-  /** Where a weights-only run came from: the run it was exported from, and a collection's settings. */
+  /** Where a weights-only run came from: the run it was exported from (as given to export), how far it had trained, and a collection's settings. */
   source?: { run: string; envFrames: number | null; updates: number | null; collected?: { episodes: number; seed: number; envs: number; domain: 'train' } };
 }
 

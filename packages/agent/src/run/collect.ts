@@ -77,7 +77,7 @@ export async function exportWeightsOnly(opts: { run: string; out: string; device
       ...rest,
       weightsOnly: true,
       // an export of an export keeps the original source
-      source: prior ?? { run: src, envFrames: loop.envFrames ?? null, updates: loop.updates ?? null },
+      source: prior ?? { run: opts.run, envFrames: loop.envFrames ?? null, updates: loop.updates ?? null },
     };
     createRunDir(opts.out, config);
     await saveWeightsOnlyCheckpoint(opts.out, agent, config, info, {});
@@ -176,7 +176,7 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
     collect: { images: true, imageSize, domain: 'train', perStep: true },
     weightsOnly: true,
     source: {
-      run: tc.source?.run ?? src,
+      run: tc.source?.run ?? opts.teacher,
       envFrames: tc.source?.envFrames ?? loop.envFrames ?? null,
       updates: tc.source?.updates ?? loop.updates ?? null,
       collected: { episodes: opts.episodes, seed, envs, domain: 'train' },
