@@ -1,2 +1,3 @@
 import { packageConfig } from '../../tsup.shared.ts';
-export default packageConfig();
+// The package entry (browser-safe) and the Node entry (@twist/distil/node).
+export default packageConfig({ entry: ['src/index.ts', 'src/node.ts'] });

@@ -1,6 +1,8 @@
 /**
  * @twist/distil: TWIST teacher-student world-model distillation (paper Sec. IV, Eq. 3, Eq. 4, Algorithm 1)
  * and the deployed agent (student encoder + student RSSM posterior + teacher actor) acting from images.
+ * Nothing here imports a Node module (a browser loads a deployed agent with DeployedAgent.fromFiles); the
+ * distillation run, the agent's checkpoint directory and the latent check are in src/node.ts (@twist/distil/node).
  */
 export { DISTIL_PRESETS, makeDistilConfig, validateDistilConfig, type DistilConfig, type DistilWeights, type DistilOverrides, type DistilPresetName, type Ablations } from './config.js';
 export { distilLoss, imaginedLoss, squaredL2, reduceSteps, studentTeacherKL, type FilteredLatents, type RolloutLatents, type LossOptions } from './losses.js';
@@ -11,13 +13,10 @@ export {
   PosteriorFilter,
   actorAction,
   actorSpecOf,
-  latentCheck,
   teacherStateActor,
   DEPLOYED_FORMAT,
   type ActorSpec,
+  type DeployedAgentClass,
   type DeployedConfig,
-  type LatentCheckOptions,
-  type LatentCheckReport,
-} from './deployed.js';
-export { distil, distilPaths, isDistilRun, loadTeacher, type DistilOptions, type DistilProgress, type DistilResult, type DistilRunConfig } from './run.js';
-export { writeDistilCurve } from './curve.js';
+  type DeployedFiles,
+} from './deployed-agent.js';

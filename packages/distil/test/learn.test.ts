@@ -13,7 +13,8 @@
 import { describe, expect, it } from 'vitest';
 import { Replay, runPaths, type ReplayState } from '@twist/agent/node';
 import { readMetrics, WorldModel } from '@twist/rssm';
-import { actorSpecOf, DeployedAgent, Distiller, latentCheck, loadTeacher, makeDistilConfig, makeStudentConfig } from '../src/index.js';
+import { actorSpecOf, Distiller, makeDistilConfig, makeStudentConfig } from '../src/index.js';
+import { DeployedAgent, latentCheck, loadTeacher } from '../src/node.js';
 import { cpu, tmp, trainTinyTeacher } from './harness.js';
 
 const UPDATES = 100;

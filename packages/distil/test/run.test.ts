@@ -7,19 +7,8 @@ import { readMetricsLog, readRunConfig, Replay, runPaths, type ReplayState } fro
 import { tensor, type Device } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { WorldModel } from '@twist/rssm';
-import {
-  actorSpecOf,
-  DeployedAgent,
-  distil,
-  distilPaths,
-  Distiller,
-  loadTeacher,
-  makeDistilConfig,
-  makeStudentConfig,
-  studentTrainables,
-  type DistilOptions,
-  type DistilRunConfig,
-} from '../src/index.js';
+import { actorSpecOf, Distiller, makeDistilConfig, makeStudentConfig, studentTrainables } from '../src/index.js';
+import { DeployedAgent, distil, distilPaths, loadTeacher, type DistilOptions, type DistilRunConfig } from '../src/node.js';
 import { cpu, gpu, hasGpu, tmp, trainTinyTeacher } from './harness.js';
 
 let teacherDir = '';
