@@ -1,4 +1,5 @@
-import { DISTIL_PRESETS, distil, type Ablations, type DistilOverrides, type DistilProgress } from '@twist/distil';
+import { DISTIL_PRESETS, type Ablations, type DistilOverrides } from '@twist/distil';
+import { distil, type DistilProgress } from '@twist/distil/node';
 import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { fmtTime, linePrinter } from './progress.js';
 import { openDevice } from './device.js';

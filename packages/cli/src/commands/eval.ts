@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { domainName, evaluate, loadRunActor, parseDomain, readRunConfig, runPaths, type EvalActor } from '@twist/agent/node';
-import { DeployedAgent, distilPaths, isDistilRun, type DistilRunConfig } from '@twist/distil';
+import { DeployedAgent, distilPaths, isDistilRun, type DistilRunConfig } from '@twist/distil/node';
 import { writeFileAtomic } from '@twist/autograd/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { RunConfig } from '@twist/agent';
 import { collectTeacherData, readMetricsLog, readRunConfig, runPaths } from '@twist/agent/node';
 import { writeFileAtomic } from '@twist/autograd/node';
-import { distil, distilPaths, type DistilProgress } from '@twist/distil';
+import { distil, distilPaths, type DistilProgress } from '@twist/distil/node';
 import { openDevice } from './device.js';
 import { collectProgressPrinter } from './collect.js';
 import { distilProgressPrinter } from './distil.js';
