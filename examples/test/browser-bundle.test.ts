@@ -1,7 +1,9 @@
 /**
- * The main entries of kernels, autograd, rssm and agent bundle for a browser: esbuild with platform 'browser'
- * fails on any Node built-in (node:fs, worker_threads, ...) reachable from them, and on Dawn's `webgpu`
- * package unless the kernels' `browser` field keeps it out. (packed.test.ts bundles the packed builds too.)
+ * The main entries of kernels, autograd, rssm, agent, envs and distil bundle for a browser, with no extra
+ * bundler options: esbuild with platform 'browser' fails on any Node built-in (node:fs, worker_threads, ...)
+ * reachable from them, on Dawn's `webgpu` package unless the kernels' `browser` field keeps it out, and on
+ * mujoco-js's `import('module')` unless the envs' `browser` field keeps mujoco-js out (a page loads it by URL:
+ * loadPhysics({ moduleUrl })). (packed.test.ts bundles the packed builds too.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ const wgsl: Plugin = {
   },
 };
 
-const BROWSER_ENTRIES = ['@twist/kernels', '@twist/autograd', '@twist/rssm', '@twist/agent'];
+const BROWSER_ENTRIES = ['@twist/kernels', '@twist/autograd', '@twist/rssm', '@twist/agent', '@twist/envs', '@twist/distil'];
 
 describe('browser bundles of the main entries (from source)', () => {
   for (const pkg of BROWSER_ENTRIES) {
@@ -36,6 +38,7 @@ describe('browser bundles of the main entries (from source)', () => {
       const js = r.outputFiles[0].text;
       expect(js).not.toMatch(/from\s*["']node:|require\(["']node:|import\(["']node:/);
       expect(js).not.toMatch(/dawn\.node/);
+      expect(js).not.toMatch(/ENVIRONMENT_IS_NODE/); // mujoco-js's Emscripten glue stays out
     });
   }
 });

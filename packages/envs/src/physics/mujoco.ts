@@ -6,9 +6,25 @@
  * every view detaches when the wasm memory grows (creating another model or data may grow it). `Sim` caches
  * the views and rebuilds them whenever they have been detached.
  */
-import loadMujoco, { type MainModule, type MjData, type MjModel } from 'mujoco-js';
+import * as mujocoJs from 'mujoco-js';
+import type { MainModule, MjData, MjModel } from 'mujoco-js';
 
 export type Mujoco = MainModule;
+/** mujoco-js's default export: the Emscripten factory that instantiates the wasm module. */
+export type MujocoFactory = (moduleArg?: Record<string, unknown>) => Promise<Mujoco>;
+
+/**
+ * Where loadPhysics gets mujoco-js from. In Node, and in a bundle that includes mujoco-js, nothing is needed.
+ * Browser bundles leave mujoco-js out (package.json's `browser` field: its Emscripten glue has an
+ * `import('module')` in its Node-only branch, which esbuild cannot resolve for a browser, and it is 11 MB with
+ * the wasm inlined), so a page passes either `moduleUrl`, the URL of mujoco-js's dist/mujoco_wasm.js as served
+ * (an ES module the browser imports by itself; that Node branch never runs there), or `factory`, mujoco-js's
+ * default export where the page's bundler handles it (Vite does).
+ */
+export interface PhysicsSource {
+  moduleUrl?: string | URL;
+  factory?: MujocoFactory;
+}
 
 let loading: Promise<Mujoco> | null = null;
 let loaded: Mujoco | null = null;
@@ -25,13 +41,31 @@ export function lastMujocoMessage(): string | undefined {
   return recentMessages[recentMessages.length - 1];
 }
 
+async function mujocoFactory(src: PhysicsSource): Promise<MujocoFactory> {
+  if (src.factory) return src.factory;
+  if (src.moduleUrl !== undefined) {
+    const url = String(src.moduleUrl);
+    const m = (await import(/* @vite-ignore */ /* webpackIgnore: true */ url)) as { default?: unknown };
+    if (typeof m.default !== 'function') throw new Error(`loadPhysics: ${url} has no default export function (expected mujoco-js's dist/mujoco_wasm.js)`);
+    return m.default as MujocoFactory;
+  }
+  const bundled = (mujocoJs as { default?: unknown }).default;
+  if (typeof bundled === 'function') return bundled as MujocoFactory;
+  throw new Error(
+    'loadPhysics: mujoco-js is not in this bundle (browser builds of @twist/envs leave it out): call ' +
+      "`await loadPhysics({ moduleUrl })` first with the URL of mujoco-js's dist/mujoco_wasm.js as served, or pass `{ factory }` (mujoco-js's default export)",
+  );
+}
+
 /**
  * Load the MuJoCo wasm module (once per thread, ~0.2-0.6 s the first time) and mount a scratch file system.
  * MuJoCo's own printing (warnings) is captured instead of written to the console; see lastMujocoMessage().
+ * `source` says where mujoco-js comes from (see PhysicsSource; needed in browsers); the first call loads, later
+ * calls (makeEnv's included) return the same module.
  */
-export function loadPhysics(): Promise<Mujoco> {
+export function loadPhysics(source: PhysicsSource = {}): Promise<Mujoco> {
   if (!loading) {
-    loading = loadMujoco({
+    loading = mujocoFactory(source).then((loadMujoco) => loadMujoco({
       print: (s: string) => remember(String(s)),
       printErr: (s: string) => remember(String(s)),
     }).then((mj) => {
@@ -44,7 +78,8 @@ export function loadPhysics(): Promise<Mujoco> {
       fs.mount((mj as any).MEMFS, { root: '.' }, '/twist');
       loaded = mj;
       return mj;
-    });
+    }));
+    loading.catch(() => (loading = null)); // a failed load (a wrong URL) can be retried
   }
   return loading;
 }

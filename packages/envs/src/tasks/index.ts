@@ -28,4 +28,4 @@ export { walkerReward, STAND_HEIGHT, WALK_SPEED } from './walker.js';
 export { hopperStandReward, HOPPER_STAND_HEIGHT } from './hopper.js';
 export { fingerTurnReward, EASY_TARGET_RADIUS } from './finger.js';
 export { blockPushReward, SUCCESS_RADIUS, MAX_DELTA, type BlockPushRewardParts } from './block-push.js';
-export { loadPhysics, lastMujocoMessage } from '../physics/mujoco.js';
+export { loadPhysics, lastMujocoMessage, type PhysicsSource, type MujocoFactory } from '../physics/mujoco.js';
