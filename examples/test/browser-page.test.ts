@@ -3,72 +3,43 @@
  * DevTools protocol; no browser download): bundled by its build.mjs, served from 127.0.0.1, it trains a world
  * model a few steps and shows the loss, on WebGPU where the browser has an adapter (SwiftShader here), and on
  * the CPU backend, saying so on the page, where it has none. Skipped, saying why, where no Chromium is installed
- * (scripts/bootstrap.mjs installs it as root on Debian/Ubuntu); in CI (CI=true) a missing Chromium fails.
+ * (chromium.ts; scripts/bootstrap.mjs installs it as root on Debian/Ubuntu); in CI (CI=true) a missing Chromium fails.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, runPage, serve, WEBGPU_OFF, WEBGPU_ON } from './chromium.js';
 import { ROOT } from './run.js';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? process.env.CHROMIUM_PATH;
-if (!CHROMIUM) {
-  if (process.env.CI === 'true') throw new Error('CI=true but no Chromium (/usr/bin/chromium): the browser example would not be tested. apt-get install chromium');
-  console.warn('browser-page.test.ts: skipped: no Chromium at /usr/bin/chromium (apt-get install chromium, or set CHROMIUM_PATH)');
-}
 const PAGE_DIR = join(ROOT, 'examples', 'browser');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };
+let server: { base: string; close: () => void } | null = null;
 
-let server: Server;
-let base = '';
-let browser: Browser | null = null;
-
-async function open(args: string[], steps: number) {
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', ...args] });
-  const page = await browser.newPage();
-  const console: string[] = [];
-  page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
-  await page.goto(`${base}/index.html?steps=${steps}`);
-  await page.waitForSelector('#result:not([data-status="running"])', { timeout: 150_000 });
-  const read = await page.evaluate(() => {
-    const r = document.getElementById('result')!;
-    return {
-      status: r.dataset.status,
-      backend: r.dataset.backend,
-      losses: JSON.parse(r.dataset.losses ?? '[]') as number[],
-      text: r.textContent,
-      shownBackend: document.getElementById('backend')!.textContent,
-      notice: document.getElementById('notice')!.hidden ? null : document.getElementById('notice')!.textContent,
-      log: document.getElementById('log')!.textContent,
-    };
-  });
-  await browser.close();
-  browser = null;
-  return { ...read, console };
+function open(args: string[], steps: number) {
+  return runPage(`${server!.base}/index.html?steps=${steps}`, args, (page) =>
+    page.evaluate(() => {
+      const r = document.getElementById('result')!;
+      return {
+        status: r.dataset.status,
+        backend: r.dataset.backend,
+        losses: JSON.parse(r.dataset.losses ?? '[]') as number[],
+        text: r.textContent,
+        shownBackend: document.getElementById('backend')!.textContent,
+        notice: document.getElementById('notice')!.hidden ? null : document.getElementById('notice')!.textContent,
+        log: document.getElementById('log')!.textContent,
+      };
+    }),
+  );
 }
 
-describe.skipIf(!CHROMIUM)('examples/browser in headless Chromium', () => {
+describe.skipIf(!haveChromium('browser-page.test.ts'))('examples/browser in headless Chromium', () => {
   beforeAll(async () => {
     const { bundle } = await import(join(PAGE_DIR, 'build.mjs'));
     await bundle();
-    server = createServer((req, res) => {
-      const path = normalize(join(PAGE_DIR, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
-      if (!path.startsWith(PAGE_DIR) || !existsSync(path)) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(readFileSync(path));
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serve(PAGE_DIR);
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    server?.close();
-  });
+  afterAll(() => server?.close());
 
   it('trains on navigator.gpu where Chromium has a WebGPU adapter, and shows the loss', async () => {
-    const r = await open(['--enable-unsafe-webgpu'], 20);
+    const r = await open(WEBGPU_ON, 20);
     expect(r.status, `page: ${r.text}\n${r.log}\n${r.console.join('\n')}`).toBe('done');
     if (r.backend !== 'webgpu') {
       // Chromium offered no adapter (it gives SwiftShader's on the project's machines): the page must say so.
@@ -87,7 +58,7 @@ describe.skipIf(!CHROMIUM)('examples/browser in headless Chromium', () => {
   }, 180_000);
 
   it('without WebGPU it trains on the CPU backend and says so on the page', async () => {
-    const r = await open(['--disable-features=WebGPU', '--disable-gpu'], 5);
+    const r = await open(WEBGPU_OFF, 5);
     expect(r.status, `page: ${r.text}\n${r.log}\n${r.console.join('\n')}`).toBe('done');
     expect(r.backend).toBe('cpu');
     expect(r.shownBackend).toMatch(/^CPU/);
