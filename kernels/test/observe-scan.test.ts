@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { observeScan, observeScanBackward, tensor, type Device, type ObserveScanGrads, type ObserveScanInputs, type ScanAct } from '../src/index.js';
+import { CpuDevice, observeScan, observeScanBackward, observeScanSupported, tensor, type Device, type ObserveScanGrads, type ObserveScanInputs, type ScanAct } from '../src/index.js';
 import { cpu, expectClose, gpu, hasGpu, randomArray, read } from './harness.js';
 
 /**
@@ -82,6 +82,19 @@ describe('observeScan: WGSL against the CPU reference', () => {
     const f = observeScan(x, { stoch: 2, classes: 3, act: 'elu', key: { seed: 1 }, offsetStep: 12 });
     expect(d.stats().dispatches - before).toBe(1);
     f.saved.dispose();
+  });
+
+  it('names the storage-buffer limit it needs on a device that allows fewer', () => {
+    class Narrow extends CpuDevice {
+      override limits() {
+        return { ...super.limits(), maxStorageBuffersPerKernel: 8 };
+      }
+    }
+    const d = new Narrow();
+    expect(observeScanSupported(d)).toBe(false);
+    expect(observeScanSupported(cpu)).toBe(true);
+    const x = inputs(d, { B: 1, T: 1, D: 1, H: 1, S: 1, C: 1 }, 1, false, []);
+    expect(() => observeScan(x, { stoch: 1, classes: 1, act: 'elu', key: { seed: 1 }, offsetStep: 2 })).toThrow(/needs 14 storage buffers per kernel, .* allows 8/);
   });
 
   test.prop([sizes, fc.constantFrom<ScanAct>('elu', 'silu'), fc.constantFrom(0, 0.01), fc.boolean(), fc.array(fc.nat(200), { maxLength: 4 }), fc.integer({ min: 0, max: 1000 })], { numRuns: 20 })(

@@ -114,4 +114,6 @@ export interface DeviceLimits {
   maxWorkgroupsPerDimension: number;
   maxWorkgroupStorageBytes: number;
   maxInvocationsPerWorkgroup: number;
+  /** Storage buffers one kernel may bind (WebGPU's maxStorageBuffersPerShaderStage; 8 unless the adapter offers more). */
+  maxStorageBuffersPerKernel: number;
 }

@@ -90,6 +90,7 @@ export class CpuDevice implements Device {
       maxWorkgroupsPerDimension: Infinity,
       maxWorkgroupStorageBytes: Infinity,
       maxInvocationsPerWorkgroup: Infinity,
+      maxStorageBuffersPerKernel: Infinity,
     };
   }
 

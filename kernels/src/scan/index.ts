@@ -2,6 +2,7 @@
 export {
   observeScan,
   observeScanBackward,
+  observeScanSupported,
   type ObserveScanGrads,
   type ObserveScanInputs,
   type ObserveScanOptions,

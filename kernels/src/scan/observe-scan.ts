@@ -64,6 +64,16 @@ export interface ObserveScanSaved {
 }
 
 const OP = 'observeScan';
+/** Storage buffers the scan's kernels bind: 13 inputs and 1 output forward, 11 and 1 backward. */
+const SCAN_BUFFERS = 14;
+
+/**
+ * Whether a device can run the scan: its kernels bind 14 storage buffers, above WebGPU's default limit of 8
+ * (lavapipe offers 16). Callers with an unfused path (RSSM.observe) fall back to it where this is false.
+ */
+export function observeScanSupported(device: Tensor['device']): boolean {
+  return device.limits().maxStorageBuffersPerKernel >= SCAN_BUFFERS;
+}
 const ALIGN = VIEW_ALIGN_BYTES / 4;
 
 /** Offsets of consecutive regions of the given sizes, each rounded up to whole view alignments. */
@@ -125,6 +135,8 @@ export function observeScan(x: ObserveScanInputs, opts: ObserveScanOptions): { d
   if (opts === null || typeof opts !== 'object') throw new Error(`${OP}: opts must be an object, got ${String(opts)}`);
   const z = sizesOf(OP, x, { stoch: opts.stoch, classes: opts.classes });
   const { B, T, D, H, S, C } = z;
+  const lim = x.actIn.device.limits().maxStorageBuffersPerKernel;
+  if (lim < SCAN_BUFFERS) throw new Error(`${OP}: needs ${SCAN_BUFFERS} storage buffers per kernel, ${x.actIn.device.label} allows ${lim} (see observeScanSupported)`);
   const act = opts.act;
   if (!MATMUL_ACTS.includes(act) || act === ('none' as string)) throw new Error(`${OP}: act must be one of ${MATMUL_ACTS.filter((a) => a !== 'none').join(', ')}, got '${String(act)}'`);
   const unimix = opts.unimix ?? 0;

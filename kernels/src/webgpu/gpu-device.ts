@@ -292,6 +292,7 @@ export class GpuDevice implements Device {
       maxWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
       maxWorkgroupStorageBytes: l.maxComputeWorkgroupStorageSize,
       maxInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxStorageBuffersPerKernel: l.maxStorageBuffersPerShaderStage,
     };
   }
 

@@ -1,6 +1,6 @@
 import * as A from '@twist/autograd';
 import type { Var } from '@twist/autograd';
-import { zeros, type Device, type Tensor } from '@twist/kernels';
+import { observeScanSupported, zeros, type Device, type Tensor } from '@twist/kernels';
 import type { RSSMConfig } from './config.js';
 
 /** A latent state: deterministic h [N, deter] and stochastic one-hot z [N, stoch, classes] (with their logits). */
@@ -223,7 +223,8 @@ export class RSSM extends A.Module {
     const stepIn = (y: Var, w: Var, x: Var, t: number) => A.linear(y, w, { addend: { x, begin: [0, t, 0] }, act });
     const path = opts.path ?? this.observePath;
     if (path !== 'fused' && path !== 'unfused') throw new Error(`RSSM.observe: path must be 'fused' or 'unfused', got ${String(path)}`);
-    if (path === 'fused') {
+    // (the fused kernels bind 14 storage buffers; an adapter allowing fewer runs the per-step ops)
+    if (path === 'fused' && observeScanSupported(embeds.device)) {
       // The whole loop as one op: the same masks, layers and samples (step t's posterior rows at the offset
       // obsStep would use: after the prior's B * S rows of that step, which are skipped).
       const scan = A.observeScan(

@@ -3,7 +3,7 @@
 // and the fused scan (the default path) against the unfused per-step ops (within float rounding, same samples).
 import { describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
-import { scope, tensor, type Device, type Tensor } from '@twist/kernels';
+import { CpuDevice, scope, tensor, type Device, type Tensor } from '@twist/kernels';
 import { makeConfig, RSSM, WorldModel, type Batch, type SequenceLatents } from '../src/index.js';
 import { cpu, expectClose, gpuOrNull, randomArray } from './harness.js';
 
@@ -187,6 +187,21 @@ describe.each(devices.map((d) => [d.backend, d] as const))('RSSM.observe (%s)', 
     expect(() => wm.loss({ ...batch, isFirstHost: new Float32Array(3) })).toThrow(/batch.isFirstHost must have B \* T = 18 entries/);
     Object.values(batch).forEach((t) => t.dispose());
     wm.dispose();
+  });
+
+  it('falls back to the per-step ops on a device that allows fewer storage buffers than the fused scan binds', async () => {
+    if (dev.backend !== 'cpu') return;
+    class Narrow extends CpuDevice {
+      override limits() {
+        return { ...super.limits(), maxStorageBuffersPerKernel: 8 };
+      }
+    }
+    const narrow = new Narrow();
+    const c = CASES[1];
+    const fused = await run(narrow, c, (r, e, a, f, h, s) => r.observe(e, a, f, s, { isFirstHost: h, path: 'fused' }));
+    const unfused = await run(narrow, c, (r, e, a, f, h, s) => r.observe(e, a, f, s, { isFirstHost: h, path: 'unfused' }));
+    expect(fused.latents).toEqual(unfused.latents);
+    expect(fused.dispatches).toBe(unfused.dispatches);
   });
 
   it('rejects an isFirstHost of the wrong length', () => {
