@@ -2,7 +2,6 @@ import * as A from '@twist/autograd';
 import * as K from '@twist/kernels';
 import { keep, scope, tensor, type Device, type Tensor } from '@twist/kernels';
 import { Actor, type BehaviourConfig } from '@twist/agent';
-import type { EvalActor } from '@twist/agent/node';
 import { checkIsFirstValues, WorldModel, type WorldModelConfig } from '@twist/rssm';
 import { loadCheckpointBytes, parseManifest, toBytes, type DeployedFiles } from './checkpoint-bytes.js';
 import type { Teacher } from './distiller.js';
@@ -13,6 +12,17 @@ export type { DeployedFiles } from './checkpoint-bytes.js';
  * The deployed agent, browser-safe: nothing here imports a Node module. Saving to and loading from a
  * directory are in deployed.ts (@twist/distil/node), loading from fetched bytes is DeployedAgent.fromFiles.
  */
+
+/**
+ * @twist/agent/node's evaluation Actor, by shape (declared here so that this file's types need nothing from a
+ * Node entry): the deployed agent and teacherStateActor are such actors.
+ */
+interface EvalActor {
+  readonly observes: 'state' | 'image';
+  readonly imageSize?: number;
+  act(obs: Tensor, isFirst: ArrayLike<number>, mode: 'sample' | 'mode'): Promise<Float32Array>;
+  resetPolicy(): void;
+}
 
 /** DeployedAgent or a subclass, as its static loaders construct it. */
 export type DeployedAgentClass<T extends DeployedAgent> = (new (...args: ConstructorParameters<typeof DeployedAgent>) => T) & typeof DeployedAgent;
