@@ -14,6 +14,7 @@ const SIZES: Record<string, [number, number]> = {
   'hopper-stand': [15, 4],
   'finger-turn-easy': [12, 2],
   'block-push': [23, 3],
+  'point-mass-reach': [2, 1],
 };
 
 /** A fixed pseudo-random action sequence (no Math.random: runs must be comparable). */
@@ -51,7 +52,7 @@ describe('all tasks', () => {
       expect(env.stateSize).toBe(S);
       expect(env.actionSize).toBe(A);
       expect(env.stateLabels.length).toBe(S);
-      expect(env.episodeLength).toBe(name === 'block-push' ? 150 : 1000);
+      expect(env.episodeLength).toBe(({ 'block-push': 150, 'point-mass-reach': 200 } as Record<string, number>)[name] ?? 1000);
       const o0 = env.reset(7);
       expect(o0.state.length).toBe(S);
       expect(o0.reward).toBe(0);
@@ -267,7 +268,7 @@ describe('bad input', () => {
 
   test('unknown tasks and invalid options name the valid ones', async () => {
     await expect(makeEnv('cheetah-walk')).rejects.toThrow(
-      "makeEnv: unknown task 'cheetah-walk'; valid tasks: cartpole-balance, cartpole-swingup, ball-in-cup-catch, cheetah-run, walker-walk, hopper-stand, finger-turn-easy, block-push",
+      "makeEnv: unknown task 'cheetah-walk'; valid tasks: cartpole-balance, cartpole-swingup, ball-in-cup-catch, cheetah-run, walker-walk, hopper-stand, finger-turn-easy, block-push, point-mass-reach",
     );
     await expect(makeEnv('cartpole-balance', { actionrepeat: 2 } as never)).rejects.toThrow(
       "makeEnv: unknown option 'actionrepeat'; valid options: actionRepeat, episodeLength, physicsDR, render, seed",

@@ -27,5 +27,6 @@ export { cheetahReward, RUN_SPEED } from './cheetah.js';
 export { walkerReward, STAND_HEIGHT, WALK_SPEED } from './walker.js';
 export { hopperStandReward, HOPPER_STAND_HEIGHT } from './hopper.js';
 export { fingerTurnReward, EASY_TARGET_RADIUS } from './finger.js';
+export { pointMassReachReward, POINT_MASS_TARGET_RADIUS, POINT_MASS_MARGIN } from './point-mass.js';
 export { blockPushReward, SUCCESS_RADIUS, MAX_DELTA, type BlockPushRewardParts } from './block-push.js';
 export { loadPhysics, lastMujocoMessage, type PhysicsSource, type MujocoFactory } from '../physics/mujoco.js';

@@ -5,6 +5,7 @@ import { cartpoleBalance, cartpoleSwingup } from './cartpole.js';
 import { cheetahRun } from './cheetah.js';
 import { fingerTurnEasy } from './finger.js';
 import { hopperStand } from './hopper.js';
+import { pointMassReach } from './point-mass.js';
 import type { TaskSpec } from './task.js';
 import { walkerWalk } from './walker.js';
 
@@ -17,6 +18,7 @@ export const TASKS = {
   'hopper-stand': hopperStand,
   'finger-turn-easy': fingerTurnEasy,
   'block-push': blockPush,
+  'point-mass-reach': pointMassReach,
 } as const satisfies Record<string, TaskSpec>;
 
 export type TaskName = keyof typeof TASKS;
