@@ -4,7 +4,7 @@
  * system temp folder, outside the workspace (dependencies from the npm registry). There an example runs on the
  * installed builds (also without an adapter, where the notice must give library advice), strict TypeScript
  * consumers and the README programs type-check (tsc --strict, no skipLibCheck), and the main entries bundle
- * for a browser. Skipped, saying why, only where pnpm is missing (nothing can be packed).
+ * for a browser (a deployed agent loaded from fetched files included). Skipped, saying why, only where pnpm is missing (nothing can be packed).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -139,7 +139,7 @@ describe.skipIf(!hasPnpm)('packed packages installed outside the workspace', () 
     ok('tsc -p tsconfig.browser.json', await sh(process.execPath, [tsc, '-p', 'tsconfig.browser.json'], { cwd: app }));
   }, 300_000);
 
-  it('the installed main entries of kernels, autograd, rssm and agent bundle for a browser', async () => {
+  it('the installed main entries of kernels, autograd, rssm, agent, envs and distil bundle for a browser (no bundler options)', async () => {
     const { build } = await import('esbuild');
     const r = await build({
       entryPoints: [join(app, 'src', 'browser-consumer.ts')],
@@ -151,6 +151,8 @@ describe.skipIf(!hasPnpm)('packed packages installed outside the workspace', () 
     });
     const js = r.outputFiles[0].text;
     expect(js).toMatch(/WorldModelTrainer|trainStep/);
+    expect(js).toMatch(/fromFiles/);
     expect(js).not.toMatch(/from\s*["']node:|dawn\.node/);
+    expect(js).not.toMatch(/ENVIRONMENT_IS_NODE/); // mujoco-js stays out: the page gives loadPhysics its URL
   });
 });
