@@ -1,34 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { cliHarness } from './cli-harness.js';
 
-const root = mkdtempSync(join(tmpdir(), 'twist-cli-distil-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let errors: string[] = [];
-let logs: string[] = [];
-beforeEach(() => {
-  errors = [];
-  logs = [];
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logs.push(a.join(' ')));
-});
-afterEach(() => vi.restoreAllMocks());
-
-async function twist(...argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  const code = await main(argv);
-  return { code, err: errors.join('\n'), out: logs.join('\n') };
-}
-
-/** A fake run directory with just a run.json (enough for the checks that come before any training). */
-function fakeRun(name: string, config: Record<string, unknown>): string {
-  const d = join(root, name);
-  mkdirSync(d, { recursive: true });
-  writeFileSync(join(d, 'run.json'), JSON.stringify(config));
-  return d;
-}
+const { root, twist, fakeRun } = cliHarness('twist-cli-distil-');
 
 describe('twist distil / twist twist: usage errors exit 2 and change nothing', () => {
   it('missing, inapplicable and malformed options', async () => {
