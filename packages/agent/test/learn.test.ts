@@ -20,7 +20,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
  * With the options of the quick run that learns furthest (results/oracle-cartpole-balance-quick-actionembed:
  * world.rssm.actionEmbed 16, behaviour.returnNorm, actorEntropy 3e-4, warmup 100) this run passed on seed 1
  * (134.8 against a threshold of 130.6; 48 / 76 / 127 / 135 at 2k-8k env steps) and failed on seed 2 (110.1 against
- * 125.0): not yet a test that passes reliably, so it stays opt-in.
+ * 125.0): not yet a test that passes reliably, so it stays opt-in. The learning test that runs in CI is
+ * learn-reach.test.ts (point-mass-reach).
  */
 describe('learning', () => {
   it.skipIf(!process.env.TWIST_LEARN)('an Oracle at the debug preset beats the random policy on cartpole-balance by a clear margin', async () => {
