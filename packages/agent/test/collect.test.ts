@@ -5,30 +5,13 @@ import { loadSafetensors } from '@twist/autograd/node';
 import { VecEnv } from '@twist/envs/node';
 import { collectTeacherData, exportWeightsOnly, loadRunAgent, readMetricsLog, Replay, runPaths, train, VisualDR, type TrainOptions } from '../src/node.js';
 import { cpu } from './harness.js';
-import { checkpointJson, tempRuns } from './run-fixture.js';
+import { checkpointJson, tempRuns, tinyOracle } from './run-fixture.js';
 
 const tmp = tempRuns('twist-collect-');
 
-/** A tiny oracle teacher with matched collection (CPU backend): 40-control-step episodes (20 policy steps), two envs. */
-const tiny = (dir: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-  dir,
-  device: cpu,
-  method: 'oracle',
-  task: 'cartpole-balance',
-  preset: 'debug',
-  seed: 5,
-  steps,
-  episodeLength: 40,
-  collectImages: true,
-  collectImageSize: 32,
-  overrides: {
-    agent: {
-      behaviour: { horizon: 4 },
-      loop: { envs: 2, batch: 3, length: 8, prefill: 40, pretrain: 3, trainEvery: 5, evalEvery: 1000, evalEpisodes: 1, checkpointEvery: 1000, logEvery: 1 },
-    },
-  },
-  ...extra,
-});
+/** A tiny oracle teacher with matched collection (CPU backend): run-fixture's tiny run, 32 x 32 images, no evaluations. */
+const tiny = (dir: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions =>
+  tinyOracle(dir, steps, { collectImages: true, collectImageSize: 32, ...extra }, { evalEvery: 1000, evalEpisodes: 1, checkpointEvery: 1000 });
 
 const P = 32 * 32 * 3;
 const replayOf = (dir: string) => Replay.open(runPaths(dir).replay, { stateSize: 5, actionSize: 1, capacity: 1e6, numEnvs: 2, imageShape: [32, 32, 3] });

@@ -1,33 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { makeEnv } from '@twist/envs';
-import { loadRunAgent, readMetricsLog, Replay, runPaths, train, type TrainOptions } from '../src/node.js';
+import { loadRunAgent, readMetricsLog, Replay, runPaths, train } from '../src/node.js';
 import { cpu } from './harness.js';
-import { expectSameRun, tempRuns } from './run-fixture.js';
+import { expectSameRun, tempRuns, tinyOracle } from './run-fixture.js';
 
 const tmp = tempRuns('twist-run-');
 
-/**
- * A tiny oracle run on the CPU backend: 40-control-step episodes (20 policy steps at action repeat 2), two
- * envs, prefill 40 policy steps, pretrain 3, one update every 5 policy steps, sequences of 8.
- */
-const tiny = (dir: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-  dir,
-  device: cpu,
-  method: 'oracle',
-  task: 'cartpole-balance',
-  preset: 'debug',
-  seed: 5,
-  steps,
-  episodeLength: 40,
-  overrides: {
-    agent: {
-      behaviour: { horizon: 4 },
-      loop: { envs: 2, batch: 3, length: 8, prefill: 40, pretrain: 3, trainEvery: 5, evalEvery: 80, evalEpisodes: 2, checkpointEvery: 80, logEvery: 1 },
-    },
-  },
-  ...extra,
-});
+const tiny = tinyOracle;
 
 describe('training loop', () => {
   it('meets its train ratio exactly and pairs each stored action with the observation it led to', async () => {

@@ -1,10 +1,12 @@
-// Shared by the loop tests: temporary run folders, and the check that two runs ended bit for bit the same.
+// Shared by the loop tests: temporary run folders, the tiny oracle run they train, and the check that two runs
+// ended bit for bit the same.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { loadSafetensors } from '@twist/autograd/node';
-import { readMetricsLog, runPaths } from '../src/node.js';
+import { readMetricsLog, runPaths, type TrainOptions } from '../src/node.js';
+import { cpu } from './harness.js';
 
 /** A `tmp()` that returns a fresh run path per call; all are removed after the file's tests. */
 export function tempRuns(prefix: string): () => string {
@@ -16,6 +18,34 @@ export function tempRuns(prefix: string): () => string {
     return join(d, 'run');
   };
 }
+
+/**
+ * A tiny oracle run on the CPU backend: 40-control-step episodes (20 policy steps at action repeat 2), two
+ * envs, prefill 40 policy steps, pretrain 3, one update every 5 policy steps, sequences of 8; `loop` changes
+ * the evaluation and checkpoint intervals (default every 80 frames, 2 evaluation episodes).
+ */
+export const tinyOracle = (
+  dir: string,
+  steps: number,
+  extra: Partial<TrainOptions> = {},
+  loop: { evalEvery?: number; evalEpisodes?: number; checkpointEvery?: number } = {},
+): TrainOptions => ({
+  dir,
+  device: cpu,
+  method: 'oracle',
+  task: 'cartpole-balance',
+  preset: 'debug',
+  seed: 5,
+  steps,
+  episodeLength: 40,
+  overrides: {
+    agent: {
+      behaviour: { horizon: 4 },
+      loop: { envs: 2, batch: 3, length: 8, prefill: 40, pretrain: 3, trainEvery: 5, evalEvery: 80, evalEpisodes: 2, checkpointEvery: 80, logEvery: 1, ...loop },
+    },
+  },
+  ...extra,
+});
 
 /** The checkpoint.json of a run. */
 export const checkpointJson = (dir: string) => JSON.parse(readFileSync(join(runPaths(dir).ckpt, 'checkpoint.json'), 'utf8'));
