@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyVisualDomain, createRng, demoScene, renderScenesCpu, sampleVisualDomain, TEXTURE_FAMILIES, VISUAL_DISTRIBUTIONS, type Scene, type VisualSplit } from '../src/index.js';
 import { loadBackgroundFolder, writePng } from '../src/node.js';
+import { FLOOR_TEXTURE } from '../src/physics/scene-builder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twist-dr-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +43,6 @@ describe('visual distributions', () => {
     for (const split of ['train', 'heldout'] as const) {
       for (const d of draw(3, split, 300)) {
         seen[split].add(d.background.family);
-        seen[split].add(d.floor.family);
         expect(d.split).toBe(split);
       }
     }
@@ -57,14 +57,19 @@ describe('visual distributions', () => {
       for (const d of draw(9, split, 200)) {
         expect(d.background.scale).toBeGreaterThanOrEqual(dist.backgroundScale[0]);
         expect(d.background.scale).toBeLessThan(dist.backgroundScale[1]);
-        expect(d.floor.scale).toBeGreaterThanOrEqual(dist.floorScale[0]);
-        expect(d.floor.scale).toBeLessThan(dist.floorScale[1]);
+        // the floor: the tasks' own checker, only its colour drawn (the same ranges in both splits)
+        expect({ ...d.floor, colorA: null, colorB: null }).toEqual({ ...FLOOR_TEXTURE, colorA: null, colorB: null });
+        for (let c = 0; c < 3; c++) {
+          expect(d.floor.colorA[c]).toBeGreaterThanOrEqual(dist.floorColor[0]);
+          expect(d.floor.colorA[c]).toBeLessThan(dist.floorColor[1]);
+          expect(d.floor.colorB[c]).toBeCloseTo(Math.min(d.floor.colorA[c] + dist.floorContrast, 1), 12);
+        }
         const a = dist.familyA[d.background.family as keyof typeof dist.familyA];
         if (a) expect(d.background.params[3]).toBeGreaterThanOrEqual(a[0]);
-        expect(d.light.ambient).toBeGreaterThanOrEqual(dist.ambient[0]);
-        expect(d.light.diffuse).toBeLessThan(dist.diffuse[1]);
-        expect(d.light.dir[2]).toBeLessThan(0); // from above
-        expect(Math.hypot(...d.light.dir)).toBeCloseTo(1, 10);
+        // light and camera are the task's (the paper's simulated DR draws only backgrounds and colours)
+        expect([dist.ambient, dist.diffuse, dist.lightElevation]).toEqual([null, null, null]);
+        expect(d.light).toEqual({});
+        expect([...d.camera.posJitter, ...d.camera.targetJitter, d.camera.fovyJitter].every((v) => v === 0)).toBe(true);
         expect(Math.max(...d.camera.posJitter.map(Math.abs))).toBeLessThanOrEqual(dist.cameraPosJitter);
         expect(Math.abs(d.camera.fovyJitter)).toBeLessThanOrEqual(dist.fovyJitter);
       }
@@ -72,11 +77,34 @@ describe('visual distributions', () => {
     expect(() => sampleVisualDomain(createRng(1), 'test' as VisualSplit)).toThrow(/split must be 'train' or 'heldout', got 'test'/);
   });
 
+  it('overrides turn on light and camera draws within their ranges, and name an unknown key', () => {
+    const overrides = { ambient: [0.2, 0.45], diffuse: [0.4, 0.8], lightElevation: [35, 85], cameraPosJitter: 0.04, cameraTargetJitter: 0.02, fovyJitter: 3 } as const;
+    const rng = createRng(17);
+    for (let i = 0; i < 200; i++) {
+      const d = sampleVisualDomain(rng, i % 2 ? 'train' : 'heldout', { overrides });
+      expect(d.light.ambient).toBeGreaterThanOrEqual(0.2);
+      expect(d.light.ambient).toBeLessThan(0.45);
+      expect(d.light.diffuse).toBeGreaterThanOrEqual(0.4);
+      expect(d.light.diffuse).toBeLessThan(0.8);
+      const dir = d.light.dir!;
+      expect(Math.hypot(...dir)).toBeCloseTo(1, 10);
+      const el = (Math.asin(-dir[2]) * 180) / Math.PI; // below the horizon
+      expect(el).toBeGreaterThanOrEqual(35 - 1e-9);
+      expect(el).toBeLessThanOrEqual(85 + 1e-9);
+      expect(Math.max(...d.camera.posJitter.map(Math.abs))).toBeLessThanOrEqual(0.04);
+      expect(Math.max(...d.camera.posJitter.map(Math.abs))).toBeGreaterThan(0);
+      expect(Math.abs(d.camera.fovyJitter)).toBeLessThanOrEqual(3);
+    }
+    expect(() => sampleVisualDomain(createRng(1), 'train', { overrides: { brightness: [0, 1] } as never })).toThrow(/unknown distribution key 'brightness'/);
+  });
+
   it('is seeded: the same seed gives the same domains and identical images; another seed does not', () => {
     expect(draw(11, 'train', 5)).toEqual(draw(11, 'train', 5));
     expect(draw(11, 'train', 5)).not.toEqual(draw(12, 'train', 5));
     const render = (seed: number, split: VisualSplit) =>
-      renderScenesCpu(draw(seed, split, 3).map((d) => applyVisualDomain(demoScene(0), d)), { width: 48, height: 48 });
+      renderScenesCpu(draw(seed, split, 3).map((d) => applyVisualDomain(horizon, d)), { width: 48, height: 48 });
+    // the demo scene seen level, so the background (the only thing the splits differ in) fills the top half
+    const horizon: Scene = { ...demoScene(0), camera: { pos: [0, -1.6, 0.3], target: [0, 0, 0.3], up: [0, 0, 1], fovy: 45 } };
     const a = render(21, 'heldout');
     expect(a).toEqual(render(21, 'heldout'));
     expect(a).not.toEqual(render(22, 'heldout'));
@@ -95,7 +123,8 @@ describe('applyVisualDomain', () => {
   it('rewrites floor, object colours, light, camera and background without touching the input', () => {
     const src = scene();
     const before = JSON.stringify(src);
-    const d = sampleVisualDomain(createRng(4), 'train');
+    const d = sampleVisualDomain(createRng(4), 'train', { overrides: { cameraPosJitter: 0.04, cameraTargetJitter: 0.02, fovyJitter: 3 } });
+    expect(Math.abs(d.camera.posJitter[0])).toBeGreaterThan(0);
     const out = applyVisualDomain(src, d);
     expect(JSON.stringify(src)).toBe(before);
     // the floor (a plane) gets the domain's floor texture, appended after the scene's own
@@ -117,8 +146,13 @@ describe('applyVisualDomain', () => {
       expect(b[3]).toBe(a[3]);
     }
     expect(out.background).toEqual(d.background);
-    expect(out.light.dir).toEqual(d.light.dir);
+    expect(out.light.dir).toEqual(src.light.dir); // the domain draws no direction: the scene's is kept (a copy)
+    expect(out.light.dir).not.toBe(src.light.dir);
+    expect([out.light.ambient, out.light.diffuse]).toEqual([src.light.ambient, src.light.diffuse]);
     expect(out.light.shadows).toBe(false); // the scene's shadow switch survives
+    // a domain with a direction (a distribution with lightElevation) sets it
+    const lit = applyVisualDomain(src, { ...d, light: { dir: [0, 0.6, -0.8], ambient: 0.25, diffuse: 0.5 } });
+    expect(lit.light).toEqual({ dir: [0, 0.6, -0.8], ambient: 0.25, diffuse: 0.5, shadows: false });
     const dist = Math.hypot(...src.camera.target.map((t, i) => t - src.camera.pos[i]));
     out.camera.pos.forEach((p, i) => expect(p).toBeCloseTo(src.camera.pos[i] + d.camera.posJitter[i] * dist, 12));
     expect(out.camera.fovy).toBeCloseTo(src.camera.fovy + d.camera.fovyJitter, 12);

@@ -178,10 +178,41 @@ describe('renderScenesCpu: textures', () => {
       light: { dir: [0, 0, -1], ambient: 1, diffuse: 0 },
       textures: [{ family: 'checker', colorA: [1, 1, 1], colorB: [0.2, 0.2, 0.2], scale: 2, params: [] }],
     });
-    const img = render1(sc);
+    const img = render1(sc, { ...size, samples: 1 });
     const seen = new Set<string>();
     for (let i = 0; i < img.length; i += 3) seen.add(`${img[i]},${img[i + 1]},${img[i + 2]}`);
     expect([...seen].sort()).toEqual(['255,128,255', '51,26,51']);
+    // 4 rays per pixel (the default): pixels across a square's edge mix the two colours in quarters, in linear colour
+    const aa = render1(sc);
+    const byte = (v: number) => Math.floor(Math.min(Math.max(v, 0), 1) * 255 + 0.5);
+    const mixes = new Set([0, 1, 2, 3, 4].map((k) => [1, 0.5, 1].map((c) => byte((k * c + (4 - k) * 0.2 * c) / 4)).join(',')));
+    const seenAA = new Set<string>();
+    for (let i = 0; i < aa.length; i += 3) seenAA.add(`${aa[i]},${aa[i + 1]},${aa[i + 2]}`);
+    for (const c of seenAA) expect(mixes.has(c), `colour ${c} is not a quarter mix`).toBe(true);
+    expect(seenAA.size).toBeGreaterThan(2);
+    expect(() => render1(sc, { ...size, samples: 2 as never })).toThrow(/samples must be 1 or 4 rays per pixel, got 2/);
+  });
+
+  it('4 rays per pixel put a sub-pixel edge into the pixel it crosses: coverage in quarters', () => {
+    // a white box filling the image left of world x = e, seen straight down with ambient light only
+    const S2 = 32;
+    const at = (e: number) => {
+      const sc = baseScene([geom('box', [e - 5, 0, 0], [5, 5, 0.1], [1, 1, 1])], {
+        camera: { pos: [0, 0, 3], target: [0, 0, 0], up: [0, 1, 0], fovy: 40 },
+        light: { dir: [0, 0, -1], ambient: 1, diffuse: 0 },
+      });
+      sc.background = { family: 'solid', colorA: [0, 0, 0], colorB: [0, 0, 0], scale: 1, params: [] };
+      return renderScenesCpu([sc], { width: S2, height: S2 })[0];
+    };
+    // one pixel spans 2 * 2.9 * tan(20 deg) / 32 = 0.066 world units at the box top (2.9 below the camera)
+    const w = (2 * 2.9 * Math.tan((20 * Math.PI) / 180)) / S2;
+    const row = 5;
+    // pixel 16 spans world x in [0, w]; its rays sit at x = w/8, 3w/8, 5w/8, 7w/8: an edge at k w / 4 covers k of them
+    const values = [0, 1, 2, 3].map((k) => at((k * w) / 4)[(row * S2 + 16) * 3]);
+    expect(values).toEqual([0, 64, 128, 191]);
+    // one ray per pixel sees only the centre: nothing until the edge passes w / 2
+    const centre = (e: number) => renderScenesCpu([{ ...baseScene([geom('box', [e - 5, 0, 0], [5, 5, 0.1], [1, 1, 1])], { camera: { pos: [0, 0, 3], target: [0, 0, 0], up: [0, 1, 0], fovy: 40 }, light: { dir: [0, 0, -1], ambient: 1, diffuse: 0 } }) }], { width: S2, height: S2, samples: 1 })[0][(row * S2 + 16) * 3];
+    expect([centre(0.25 * w), centre(0.45 * w), centre(0.55 * w)]).toEqual([0, 0, 255]);
   });
 });
 

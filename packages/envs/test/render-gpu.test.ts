@@ -47,16 +47,16 @@ describe.runIf(hasGpu)('renderScenes on WebGPU equals the CPU reference', () => 
     for (let s = 0; s < 2; s++) expect(agreement(got[s], want[s], TOL).frac).toBeGreaterThanOrEqual(MIN_AGREE);
   });
 
-  test.prop([fc.integer({ min: 1, max: 6 }), fc.integer({ min: 32, max: 128 }), fc.integer({ min: 32, max: 128 }), fc.integer({ min: 0, max: 1e6 })], {
+  test.prop([fc.integer({ min: 1, max: 6 }), fc.integer({ min: 32, max: 128 }), fc.integer({ min: 32, max: 128 }), fc.integer({ min: 0, max: 1e6 }), fc.constantFrom(1 as const, 4 as const)], {
     numRuns: 12,
-  })('random scenes, random sizes (batch of 1..6)', async (n, width, height, seed) => {
+  })('random scenes, random sizes, 1 or 4 rays per pixel (batch of 1..6)', async (n, width, height, seed, samples) => {
     const g = await gpu();
     const scenes = Array.from({ length: n }, (_, i) => randomScene(seed + i));
-    const t = renderScenes(g, scenes, { width, height });
+    const t = renderScenes(g, scenes, { width, height, samples });
     expect(t.shape).toEqual([n, height, width, 3]);
     const all = (await t.toArray()) as Uint8Array;
     t.dispose();
-    const want = renderScenesCpu(scenes, { width, height });
+    const want = renderScenesCpu(scenes, { width, height, samples });
     const per = width * height * 3;
     want.forEach((w, s) => {
       const a = agreement(all.subarray(s * per, (s + 1) * per), w, TOL);

@@ -189,14 +189,14 @@ export class CpuRenderer {
     out[2] = F[o + 2] + (F[o + 5] - F[o + 2]) * t;
   }
 
-  /** Shades pixel (x, y) of scene s into out[0..2] (linear colour, unclamped). */
-  shade(s: number, x: number, y: number, out: number[]): void {
+  /** Shades scene s seen through image point (px, py) (pixel units; a pixel's centre is x + 0.5) into out[0..2] (linear colour, unclamped). */
+  shade(s: number, px: number, py: number, out: number[]): void {
     const F = this.F;
     const I = this.I;
     const { width: W, height: H, geomF, geomI } = this.prm;
     const c = s * SCENE_F;
-    const sx = (2 * (x + 0.5)) / W - 1;
-    const sy = 1 - (2 * (y + 0.5)) / H;
+    const sx = (2 * px) / W - 1;
+    const sy = 1 - (2 * py) / H;
     let dx = F[c + 9] + sx * F[c + 3] + sy * F[c + 6];
     let dy = F[c + 10] + sx * F[c + 4] + sy * F[c + 7];
     let dz = F[c + 11] + sx * F[c + 5] + sy * F[c + 8];
@@ -235,8 +235,8 @@ export class CpuRenderer {
       }
     }
     let ti = I[si + 2];
-    let u = (x + 0.5) / H;
-    let v = (y + 0.5) / H;
+    let u = px / H;
+    let v = py / H;
     out[0] = 1;
     out[1] = 1;
     out[2] = 1;
@@ -320,18 +320,35 @@ export class CpuRenderer {
 
 const toByte = (v: number) => Math.floor(Math.min(Math.max(v, 0), 1) * 255 + 0.5);
 
-/** Renders every pixel of every scene into out (u8 [n, H, W, 3]). */
+/** Sample offsets within a pixel: the centre, or MSAA 4x's rotated grid (x, y) = (3, 1), (7, 3), (1, 5), (5, 7) / 8. */
+const OFFSETS: Readonly<Record<number, readonly (readonly [number, number])[]>> = {
+  1: [[0.5, 0.5]],
+  4: [[0.375, 0.125], [0.875, 0.375], [0.125, 0.625], [0.625, 0.875]],
+};
+
+/** Renders every pixel of every scene into out (u8 [n, H, W, 3]), averaging p.samples rays per pixel in linear colour. */
 export function renderCpu(F: Float32Array, I: Int32Array, IMG: Uint8Array, out: Uint8Array, p: RenderParams): void {
   const r = new CpuRenderer(F, I, IMG, p);
+  const offsets = OFFSETS[p.samples];
+  if (!offsets) throw new Error(`renderCpu: samples must be 1 or 4, got ${String(p.samples)}`);
   const col = [0, 0, 0];
+  const sum = [0, 0, 0];
+  const inv = 1 / offsets.length;
   let k = 0;
   for (let s = 0; s < p.n; s++) {
     for (let y = 0; y < p.height; y++) {
       for (let x = 0; x < p.width; x++) {
-        r.shade(s, x, y, col);
-        out[k++] = toByte(col[0]);
-        out[k++] = toByte(col[1]);
-        out[k++] = toByte(col[2]);
+        sum[0] = sum[1] = sum[2] = 0;
+        for (const [ox, oy] of offsets) {
+          r.shade(s, x + ox, y + oy, col);
+          sum[0] += col[0];
+          sum[1] += col[1];
+          sum[2] += col[2];
+        }
+        // the WGSL kernel multiplies its 4-sample sum by 0.25 (exact either way for a power of two)
+        out[k++] = toByte(sum[0] * inv);
+        out[k++] = toByte(sum[1] * inv);
+        out[k++] = toByte(sum[2] * inv);
       }
     }
   }

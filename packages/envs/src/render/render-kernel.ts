@@ -32,7 +32,7 @@ registerKernel({
     ['u32', p.texF],
     ['u32', p.geomI],
     ['u32', p.texI],
-    ['u32', 0],
+    ['u32', p.samples],
   ],
   dispatch: (p: RenderParams) => grid1d(p.n * p.width * p.height, WG),
 });

@@ -16,8 +16,9 @@ export type { RenderSize } from './pack.js';
  */
 export function renderScenes(device: Device, scenes: readonly Scene[], size: RenderSize = { width: 64, height: 64 }): Tensor {
   const op = 'renderScenes';
-  const { width, height } = checkSize(op, size);
-  const packed = packScenes(op, scenes, { width, height });
+  const sz = checkSize(op, size);
+  const { width, height } = sz;
+  const packed = packScenes(op, scenes, sz);
   const f = tensor(device, packed.f);
   const i = tensor(device, packed.i);
   const img = tensor(device, packed.img);
@@ -32,8 +33,9 @@ export function renderScenes(device: Device, scenes: readonly Scene[], size: Ren
 /** The CPU reference renderer without a device: one H*W*3 RGB Uint8Array per scene. */
 export function renderScenesCpu(scenes: readonly Scene[], size: RenderSize = { width: 64, height: 64 }): Uint8Array[] {
   const op = 'renderScenesCpu';
-  const { width, height } = checkSize(op, size);
-  const packed = packScenes(op, scenes, { width, height });
+  const sz = checkSize(op, size);
+  const { width, height } = sz;
+  const packed = packScenes(op, scenes, sz);
   const per = width * height * 3;
   const out = new Uint8Array(scenes.length * per);
   renderCpu(packed.f, packed.i, packed.img, out, packed.params);

@@ -19,7 +19,7 @@ struct Params {
   texF: u32,
   geomI: u32,
   texI: u32,
-  _pad0: u32,
+  samples: u32, // rays per pixel: 1 (the centre) or 4 (rotated grid)
 }
 
 @group(0) @binding(0) var<storage, read> F: array<f32>;
@@ -240,11 +240,12 @@ fn tex_color(ti: i32, uv: vec2<f32>) -> vec3<f32> {
   return ca + (cb - ca) * t;
 }
 
-// Linear colour of pixel (x, y) of scene s.
-fn shade(s: u32, x: u32, y: u32) -> vec3<f32> {
+// Linear colour of scene s seen through image point (px, py) (pixel units from the top-left corner; a pixel's
+// centre is x + 0.5).
+fn shade(s: u32, px: f32, py: f32) -> vec3<f32> {
   let c = s * SCENE_F;
-  let sx = (2.0 * (f32(x) + 0.5)) / f32(u.width) - 1.0;
-  let sy = 1.0 - (2.0 * (f32(y) + 0.5)) / f32(u.height);
+  let sx = (2.0 * px) / f32(u.width) - 1.0;
+  let sy = 1.0 - (2.0 * py) / f32(u.height);
   let d = normalize(gvec(c + 9u) + sx * gvec(c + 3u) + sy * gvec(c + 6u));
   let o = gvec(c);
   let si = s * SCENE_I;
@@ -320,7 +321,7 @@ fn shade(s: u32, x: u32, y: u32) -> vec3<f32> {
   // local axes across the dominant axis of the local normal)
   let hh = f32(u.height);
   var ti = I[si + 2u];
-  var uv = vec2<f32>((f32(x) + 0.5) / hh, (f32(y) + 0.5) / hh);
+  var uv = vec2<f32>(px / hh, py / hh);
   var col = vec3<f32>(1.0);
   var light = 1.0;
   if (best_g >= 0) {
@@ -354,7 +355,19 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let s = pix / per;
     let r = pix - s * per;
     let y = r / u.width;
-    let col = shade(s, r - y * u.width, y);
+    let x = r - y * u.width;
+    // 4 samples: the rotated grid (x, y) = (3, 1), (7, 3), (1, 5), (5, 7) / 8 of MSAA 4x, averaged in linear colour
+    var ox = array<f32, 4>(0.375, 0.875, 0.125, 0.625);
+    var oy = array<f32, 4>(0.125, 0.375, 0.625, 0.875);
+    var col = vec3<f32>(0.0);
+    if (u.samples == 4u) {
+      for (var j = 0u; j < 4u; j++) {
+        col += shade(s, f32(x) + ox[j], f32(y) + oy[j]);
+      }
+      col = col * 0.25;
+    } else {
+      col = shade(s, f32(x) + 0.5, f32(y) + 0.5);
+    }
     rgb = to_byte(col.x) | (to_byte(col.y) << 8u) | (to_byte(col.z) << 16u);
   }
   tile[li] = rgb;
