@@ -19,9 +19,10 @@ const lr = Number(process.env.LR ?? 3e-4);
 const zoom = Number(process.env.ZOOM ?? 1);
 const dr = process.env.DR ?? 'train';
 const N = Number(process.env.BATCH ?? 128);
-// FLOOR: the floor under DR - 'texture' (the domain's random texture, as collected), 'solid' (a random colour),
-// 'plain' (the scene's own floor). JITTER=0: no light or camera jitter (the paper's simulated DR names only the
-// background texture and the object colours).
+// FLOOR: the floor under DR - 'texture' (the domain's floor: since 5dc38f5 the task's checker in a random
+// colour; before, a random texture), 'solid' (a random plain colour), 'plain' (the scene's own floor).
+// JITTER=0: the task's own light and camera even where the distribution draws them (since 5dc38f5 it does not).
+// SAMPLES=1: one ray per pixel (the renderer's default is 4, anti-aliased, since 5dc38f5).
 const floorMode = process.env.FLOOR ?? 'texture';
 const jitter = process.env.JITTER !== '0';
 if (!['texture', 'solid', 'plain'].includes(floorMode)) throw new Error(`FLOOR must be texture, solid or plain, got ${floorMode}`);
@@ -30,7 +31,8 @@ if (!(zoom >= 1)) throw new Error(`ZOOM must be >= 1, got ${zoom}`);
 
 const device = await createDevice({ backend: 'webgpu' });
 const env = await makeEnv('cartpole-balance');
-const render = createRenderer(device, { width: 64, height: 64 });
+const samples = Number(process.env.SAMPLES ?? 4);
+const render = createRenderer(device, { width: 64, height: 64, samples });
 const cfg = makeConfig('quick', { modality: 'image', stateSize: 5, actionSize: 1, imageSize: 64, ...(process.env.CNN_DEPTH ? { cnnDepth: Number(process.env.CNN_DEPTH) } : {}) });
 const wm = new WorldModel(device, cfg);
 const K = 3; // x, cos, sin
@@ -96,7 +98,7 @@ async function evaluate() {
   return { r2, angleRmsDeg: (Math.sqrt(e2 / c) * 180) / Math.PI };
 }
 
-console.log(`probe pose-from-renders: DR ${dr} (floor ${floorMode}, light/camera jitter ${jitter ? 'on' : 'off'}), zoom ${zoom}, cnnDepth ${cfg.cnnDepth}, lr ${lr}, ${N} frames/update, ${updates} updates`);
+console.log(`probe pose-from-renders: DR ${dr} (floor ${floorMode}, light/camera jitter ${jitter ? 'on' : 'off'}), zoom ${zoom}, ${samples} rays/pixel, cnnDepth ${cfg.cnnDepth}, lr ${lr}, ${N} frames/update, ${updates} updates`);
 const b0 = await evaluate();
 console.log(`update 0: eval R^2 x ${b0.r2[0].toFixed(2)} cos ${b0.r2[1].toFixed(2)} sin ${b0.r2[2].toFixed(2)}; upright angle RMS ${b0.angleRmsDeg.toFixed(1)} deg (predicting 0: ${((0.35 * 180) / Math.PI).toFixed(1)})`);
 const rng = createRng(7);
