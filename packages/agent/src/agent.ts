@@ -122,6 +122,19 @@ export class DreamerAgent {
     return (await this.#policy.action.toArray()) as Float32Array;
   }
 
+  /**
+   * The environments executed these actions [N x A] instead of the ones act() returned (e.g. collection with
+   * exploration noise): the next filter step conditions on them, as the replay and the world model's training do.
+   */
+  executed(actions: Float32Array): void {
+    const p = this.#policy;
+    if (!p) throw new Error('DreamerAgent.executed: call act() first (there is no filter state to correct)');
+    const [N, Aa] = p.action.shape;
+    if (actions.length !== N * Aa) throw new Error(`DreamerAgent.executed: actions must have length ${N} x ${Aa} = ${N * Aa}, got ${actions.length}`);
+    p.action.dispose();
+    p.action = keep(tensor(this.device, Float32Array.from(actions), [N, Aa]));
+  }
+
   /** Modules and optimisers by name, for one checkpoint of the whole agent. */
   parts(): A.CheckpointParts {
     const b = this.behaviour.parts();

@@ -112,4 +112,30 @@ describe('weights-only export and the teacher data collection', () => {
     const a = collected.episode(cIds[0])!.action;
     expect(a.every((v) => v >= -1 && v <= 1)).toBe(true);
   });
+
+  it('action noise: episode k gets level k % n, executed actions are stored (the convention holds) and a level of 0 leaves an episode as it was', async () => {
+    const teacher = tmp();
+    await train(tiny(teacher, 160));
+    const plain = tmp();
+    await collectTeacherData({ teacher, dir: plain, device: cpu, episodes: 2, envs: 2 });
+    const noisy = tmp();
+    await collectTeacherData({ teacher, dir: noisy, device: cpu, episodes: 2, envs: 2, actionNoise: [0, 3] });
+    const cfg = JSON.parse(readFileSync(runPaths(noisy).config, 'utf8'));
+    expect(cfg.source.collected.actionNoise).toEqual([0, 3]);
+    const p = replayOf(plain);
+    const n = replayOf(noisy);
+    const [p0, p1] = p.episodeIds().map((id) => p.episode(id)!);
+    const [n0, n1] = n.episodeIds().map((id) => n.episode(id)!);
+    // level 0 (episode 0): the same actions, states and images as without noise (its filter never saw noise)
+    expect(Array.from(n0.action)).toEqual(Array.from(p0.action));
+    expect(Array.from(n0.state)).toEqual(Array.from(p0.state));
+    // level 3 (episode 1): clipped, mostly saturated, and different from the teacher's own
+    const sat = (a: Float32Array) => Array.from(a.subarray(1)).filter((v) => Math.abs(v) === 1).length / (a.length - 1);
+    expect(Array.from(n1.action).every((v) => v >= -1 && v <= 1)).toBe(true);
+    expect(sat(n1.action)).toBeGreaterThan(0.5);
+    expect(sat(n1.action)).toBeGreaterThan(sat(p1.action) + 0.3);
+    // the stored (executed) actions reproduce the stored states and images
+    await expectMatchedConvention(n, [n.episodeIds()[0], n.episodeIds()[1]], 5, 0);
+    await expect(collectTeacherData({ teacher, dir: tmp(), device: cpu, episodes: 1, actionNoise: [0.3, -1] })).rejects.toThrow(/actionNoise must be a non-empty list of finite stds >= 0, got \[0.3,-1\]/);
+  });
 });

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as AN from '@twist/autograd/node';
-import { getTask } from '@twist/envs';
+import { createRng, getTask } from '@twist/envs';
 import { VecEnv } from '@twist/envs/node';
 import { tensor, type Device } from '@twist/kernels';
 import type { DreamerAgent } from '../agent.js';
@@ -123,6 +123,14 @@ export interface CollectOptions {
   episodeLength?: number;
   /** Env worker threads (default 0: in-process). */
   workers?: number;
+  /**
+   * Exploration noise: episode k adds N(0, actionNoise[k % length]^2) to every action the teacher samples,
+   * clipped to the action range (default [0]: the teacher's own samples). A trained teacher's episodes stay
+   * near its optimal states; the paper collects during the teacher's training, whose replay also holds its
+   * early, poor episodes. Noise levels widen the states the data covers, so a student that errs still meets
+   * states it was distilled on (DART-style). The executed (noisy) actions are stored and drive the filter.
+   */
+  actionNoise?: readonly number[];
   log?: (line: string) => void;
   progress?: (p: CollectProgress) => void;
 }
@@ -160,6 +168,10 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
   if (imageSize !== 32 && imageSize !== 64) throw new UsageError(`collect: the image size must be 32 or 64 (the sizes the image world model takes), got ${imageSize}`);
   const seed = opts.seed ?? tc.seed;
   if (!Number.isSafeInteger(seed)) throw new UsageError(`collect: seed must be an integer, got ${seed}`);
+  const noise = opts.actionNoise ?? [0];
+  if (!Array.isArray(noise) || noise.length === 0 || noise.some((v) => !(typeof v === 'number' && Number.isFinite(v) && v >= 0))) {
+    throw new UsageError(`collect: actionNoise must be a non-empty list of finite stds >= 0, got ${JSON.stringify(noise)}`);
+  }
   checkNewDir(opts.dir, 'collect');
   const episodeLength = opts.episodeLength ?? tc.episodeLength;
   const task = getTask(tc.task, 'collect');
@@ -179,7 +191,7 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
       run: tc.source?.run ?? opts.teacher,
       envFrames: tc.source?.envFrames ?? loop.envFrames ?? null,
       updates: tc.source?.updates ?? loop.updates ?? null,
-      collected: { episodes: opts.episodes, seed, envs, domain: 'train' },
+      collected: { episodes: opts.episodes, seed, envs, domain: 'train', ...(noise.some((v) => v > 0) ? { actionNoise: [...noise] } : {}) },
     },
   };
   const paths = runPaths(opts.dir);
@@ -226,6 +238,9 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
       const first = returns.length;
       const seeds = Array.from({ length: n }, (_, i) => seed * 100_003 + first + i);
       agent.resetPolicy();
+      const sigma = Array.from({ length: n }, (_, i) => noise[(first + i) % noise.length]);
+      const noiseRng = createRng(seed * 7_919 + first + 1);
+      const gauss = () => Math.sqrt(-2 * Math.log(1 - noiseRng.next())) * Math.cos(2 * Math.PI * noiseRng.next());
       const act = async (o: { state: Float32Array }, isFirst: number[]) => {
         const x = tensor(device, o.state, [n, S]);
         let action: Float32Array;
@@ -236,17 +251,26 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
         }
         const at = action.findIndex((v) => !Number.isFinite(v));
         if (at >= 0) throw new Error(`collect: the teacher's action ${Math.floor(at / Aa)}[${at % Aa}] is ${action[at]} (its weights or latent state are not finite)`);
+        if (sigma.some((v) => v > 0)) {
+          // a = clip(a_teacher + N(0, sigma_i^2), -1, 1); the teacher's filter then sees what was executed
+          for (let k = 0; k < action.length; k++) {
+            const s = sigma[Math.floor(k / Aa)];
+            if (s > 0) action[k] = Math.min(1, Math.max(-1, action[k] + s * gauss()));
+          }
+          agent.executed(action);
+        }
         return action;
       };
       const r = await runEpisodeRound({ vec, dr, replay, N: n, S, Aa, actionRepeat }, seeds, first, counters, act, async () => report());
       returns.push(...r);
-      log(`episodes ${returns.length}/${opts.episodes}: teacher return ${r.map((x) => x.toFixed(1)).join(', ')} (${counters.policySteps} policy steps)`);
+      const tag = noise.some((v) => v > 0) ? ` (action noise ${sigma.join(', ')})` : '';
+      log(`episodes ${returns.length}/${opts.episodes}: teacher return ${r.map((x) => x.toFixed(1)).join(', ')}${tag} (${counters.policySteps} policy steps)`);
     }
     if (dr) renderSeconds += dr.renderSeconds;
     const wallSeconds = (performance.now() - t0) / 1000;
     await saveWeightsOnlyCheckpoint(opts.dir, agent, config, info, {
       replay: replay.checkpointState(),
-      collected: { episodes: opts.episodes, seed, envs, imageSize, policySteps: counters.policySteps, envFrames: counters.envFrames, returns, wallSeconds, renderSeconds },
+      collected: { episodes: opts.episodes, seed, envs, imageSize, actionNoise: [...noise], policySteps: counters.policySteps, envFrames: counters.envFrames, returns, wallSeconds, renderSeconds },
     });
     return { config, episodes: returns.length, ...counters, returns, wallSeconds, renderSeconds };
   } finally {

@@ -13,8 +13,22 @@ export const collectOptions: Record<string, OptionSpec> = {
   'image-size': { type: 'integer', help: "side of the rendered images, 32 or 64 (default: the teacher's collection size, else its world model's)" },
   'episode-length': { type: 'integer', min: 2, help: "control steps per episode (default: the teacher's)" },
   workers: { type: 'integer', default: 0, min: 0, help: 'env worker threads (0 = in-process)' },
+  'action-noise': {
+    type: 'string',
+    default: '0',
+    help: "std of Gaussian noise added to the teacher's sampled actions, clipped to [-1, 1]; a comma list gives episode k the level k % n (e.g. 0,0.3,0.6,1: a quarter each), so the data also covers states the teacher alone never visits",
+  },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
+
+/** '0,0.3,1' -> [0, 0.3, 1], naming a bad entry. */
+export function parseNoise(text: string): number[] {
+  const parts = text.split(',').map((x) => x.trim());
+  const out = parts.map(Number);
+  const bad = parts.findIndex((x, i) => x === '' || !Number.isFinite(out[i]) || out[i] < 0);
+  if (bad >= 0) throw new UsageError(`twist collect: --action-noise must be stds >= 0 separated by commas (e.g. 0,0.3,0.6,1), got '${parts[bad]}' in '${text}'`);
+  return out;
+}
 
 /** Progress of a collection (the shared line printer of progress.ts). */
 export function collectProgressPrinter(stream: NodeJS.WriteStream = process.stderr, out: (s: string) => void = console.log) {
@@ -46,6 +60,7 @@ export async function collectCommand(a: Parsed, _argv: readonly string[], log: (
       imageSize: a['image-size'] === undefined ? undefined : Number(a['image-size']),
       episodeLength: a['episode-length'] as number | undefined,
       workers: Number(a.workers),
+      actionNoise: parseNoise(String(a['action-noise'])),
       log: (s) => show.line(s),
       progress: (p) => show.progress(p),
     });
