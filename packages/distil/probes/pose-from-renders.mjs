@@ -61,7 +61,7 @@ async function frames(rng, n) {
       if (floorMode === 'solid') d.floor = solidTexture([rng.next(), rng.next(), rng.next()]);
       if (!jitter) (d.camera = { posJitter: [0, 0, 0], targetJitter: [0, 0, 0], fovyJitter: 0 }), (d.light = structuredClone(s.light));
       s = applyVisualDomain(s, d);
-      if (floorMode === 'plain') s = { ...s, geoms: s.geoms.map((g, k) => ((g.drRole ?? (g.type === 'plane' ? 'floor' : 'object')) === 'floor' ? base.geoms[k] : g)), textures: s.textures };
+      if (floorMode === 'plain') s = { ...s, geoms: s.geoms.map((g, k) => ((g.drRole ?? (g.type === 'plane' ? 'floor' : 'object')) === 'floor' ? base.geoms[k] : g)) };
     }
     scenes.push(s);
     const v = [x, Math.cos(th), Math.sin(th)];
