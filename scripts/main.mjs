@@ -11,6 +11,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPipeline } from '../packages/cli/dist/index.js';
 import { selfCheck } from '../packages/cli/dist/selfcheck.js';
+import { relaunchFilteringDawnWarnings } from '../packages/cli/dist/launcher.js';
+
+// as the twist bin does: the work runs in a child whose stderr drops Dawn's two native limit notices
+const relaunched = await relaunchFilteringDawnWarnings(fileURLToPath(import.meta.url), process.argv.slice(2));
+if (relaunched !== null) process.exit(relaunched);
 
 const env = (name, def) => {
   const v = process.env[name];

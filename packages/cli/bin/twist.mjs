@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { main } from '../dist/main.js';
+// The twist command. It runs itself once more as a child whose stderr drops Dawn's two native limit notices
+// (launcher.ts; TWIST_DAWN_WARNINGS=1 keeps them), unless this is that child.
+import { fileURLToPath } from 'node:url';
+import { relaunchFilteringDawnWarnings } from '../dist/launcher.js';
 
-process.exit(await main(process.argv.slice(2)));
+const argv = process.argv.slice(2);
+const code = await relaunchFilteringDawnWarnings(fileURLToPath(import.meta.url), argv);
+if (code !== null) process.exit(code);
+const { main } = await import('../dist/main.js');
+process.exit(await main(argv));

@@ -26,7 +26,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, out
 
 /** The shared mechanics: `show(text)` rewrites the progress line (TTY) or prints it at most every 30 s. */
 export function linePrinter(stream: NodeJS.WriteStream = process.stderr, out: (s: string) => void = console.log) {
-  const tty = !!stream.isTTY;
+  // TWIST_STDERR_TTY: stderr is a pipe to the launcher (launcher.ts) that filters Dawn's notices onto a terminal
+  const tty = !!stream.isTTY || (stream === process.stderr && process.env.TWIST_STDERR_TTY === '1');
   let shown = false;
   let lastPlain = 0;
   const clear = () => {
