@@ -29,5 +29,5 @@ export {
 export { renderLinePlot, renderIntervalPlot, renderPanels, writePlot, type PanelSpec } from './plot/index.js';
 export * from './experiment/index.js';
 export { diagnoseWorldModel, branchReturn, pearson, type DiagnoseOptions, type WorldModelDiagnosis, type ActionEffectPair } from './diagnose.js';
-export { collectTeacherData, exportWeightsOnly, type CollectOptions, type CollectProgress, type CollectResult, type ExportResult } from './run/collect.js';
+export { collectTeacherData, exportWeightsOnly, type CollectDriver, type CollectOptions, type CollectProgress, type CollectResult, type ExportResult } from './run/collect.js';
 export { runEpisodeRound, type RoundEnvs, type RoundCounters } from './run/rollout.js';

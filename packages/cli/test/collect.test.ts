@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Replay } from '@twist/agent/node';
+import { loadSafetensors } from '@twist/autograd/node';
 import { cliHarness } from './cli-harness.js';
 
 const { root, twist, fakeRun } = cliHarness('twist-cli-collect-');
@@ -78,5 +80,69 @@ describe('a debug teacher -> export --weights-only -> collect -> distil -> eval'
     r = await twist('eval', '--run', dist, '--domain', 'heldout', '--episodes', '1', '--episode-length', '40', '--backend', 'cpu');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/twist on cartpole-balance, domain heldout/);
+
+    // a second, DAgger-style round: the student drives, the first round's episodes are included, and the next
+    // student starts from the first one's weights
+    for (const [argv, re] of [
+      [['collect', '--teacher', slim, '--out', join(root, 'never'), '--episodes', '1', '--driver-policy', 'mode'], /--driver-policy applies with --driver only/],
+      [['collect', '--teacher', slim, '--out', join(root, 'never'), '--episodes', '1', '--driver', data, '--backend', 'cpu'], /is neither a distil run nor a deployed agent's directory/],
+      [['collect', '--teacher', slim, '--out', join(root, 'never'), '--episodes', '1', '--include', slim, '--backend', 'cpu'], /--include .* holds no collected images/],
+      [['distil', '--teacher', data, '--out', join(root, 'never'), '--init', data, '--backend', 'cpu'], /--init .* is not a deployed (TWIST )?agent/],
+      [['distil', '--teacher', data, '--out', join(root, 'never'), '--init', dist, '--preset', 'quick', '--backend', 'cpu'], /--init .* holds a student of another config \(differs in \w+/],
+    ] as [string[], RegExp][]) {
+      const e = await twist(...argv);
+      expect(e.code, argv.join(' ')).toBe(2);
+      expect(e.err, argv.join(' ')).toMatch(re);
+    }
+    const data2 = join(root, 'data2');
+    r = await twist('collect', '--teacher', slim, '--include', data, '--driver', dist, '--out', data2, '--episodes', '2', '--envs', '2', '--seed', '7', '--action-noise', '0,0.5', '--backend', 'cpu');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/included 3 episodes \(153 steps\) of /);
+    expect(r.out).toMatch(/episodes 2\/2: driver return .* \(action noise 0, 0.5\)/);
+    const cfg2 = JSON.parse(readFileSync(join(data2, 'run.json'), 'utf8'));
+    expect(cfg2.source.collected).toMatchObject({ episodes: 2, seed: 7, firstEpisode: 3, included: { episodes: 3 }, driver: { kind: 'deployed', updates: 2, mode: 'sample' } });
+    const open = (d: string) => {
+      const st = JSON.parse(readFileSync(join(d, 'ckpt', 'checkpoint.json'), 'utf8')).info.replay;
+      return Replay.open(join(d, 'replay'), { ...st.config, obs: 'image' }, st);
+    };
+    const [one, two] = [open(data), open(data2)];
+    const [ids1, ids2] = [one.episodeIds(), two.episodeIds()];
+    expect(ids2.length).toBe(5);
+    ids1.forEach((id, k) => {
+      const [a, b] = [one.episode(id)!, two.episode(ids2[k])!];
+      expect([b.length, Buffer.from(b.state.buffer, b.state.byteOffset, b.state.byteLength).equals(Buffer.from(a.state.buffer, a.state.byteOffset, a.state.byteLength))]).toEqual([a.length, true]);
+      expect(Buffer.from(b.image!).equals(Buffer.from(a.image!))).toBe(true);
+      expect(Array.from(b.flags)).toEqual(Array.from(a.flags));
+    });
+    // the new episodes start from other env seeds than the included ones
+    const firsts = ids2.map((id) => Array.from(two.episode(id)!.state.subarray(0, cfg.world.stateSize)).join());
+    expect(new Set(firsts).size).toBe(5);
+
+    const dist2 = join(root, 'distil2');
+    r = await twist('distil', '--teacher', data2, '--init', dist, '--out', dist2, '--seed', '5', '--steps', '1', '--eval-episodes', '1', '--latent-episodes', '0', '--backend', 'cpu');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/the student starts from .*deployed \(2 distillation updates\)/);
+    expect(JSON.parse(readFileSync(join(dist2, 'run.json'), 'utf8')).init).toEqual({ dir: join(dist, 'deployed'), updates: 2 });
+    // after one Adam step (each weight moves by about lr at most) the student is still the one it started from,
+    // while a fresh student of the same seed (5; the first round's is the teacher's) is far from it
+    const weights = (d: string) => {
+      const m = JSON.parse(readFileSync(join(d, 'deployed', 'checkpoint.json'), 'utf8'));
+      return loadSafetensors(join(d, 'deployed', m.weights.file)).tensors;
+    };
+    const [w1, w2] = [weights(dist), weights(dist2)];
+    const maxDiff = (name: string, a: Map<string, { data: ArrayLike<number> }>, b: Map<string, { data: ArrayLike<number> }>) => {
+      const [x, y] = [a.get(name)!.data, b.get(name)!.data];
+      let m = 0;
+      for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+      return m;
+    };
+    const encNames = [...w1.keys()].filter((n) => n.startsWith('encoder/') || n.startsWith('rssm/'));
+    expect(encNames.length).toBeGreaterThan(4);
+    const lr = JSON.parse(readFileSync(join(dist2, 'run.json'), 'utf8')).distil.opt.lr;
+    for (const n of encNames) expect(maxDiff(n, w1, w2), n).toBeLessThan(3 * lr);
+    const fresh = join(root, 'distil-fresh');
+    r = await twist('distil', '--teacher', data2, '--out', fresh, '--seed', '5', '--steps', '1', '--eval-episodes', '1', '--latent-episodes', '0', '--backend', 'cpu');
+    expect(r.code, r.err).toBe(0);
+    expect(Math.max(...encNames.map((n) => maxDiff(n, w1, weights(fresh))))).toBeGreaterThan(10 * lr);
   });
 });

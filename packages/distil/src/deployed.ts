@@ -1,6 +1,6 @@
 import * as AN from '@twist/autograd/node';
 import { tensor, type Device } from '@twist/kernels';
-import { concatImages, VisualDR, domainName, type DomainSpec } from '@twist/agent/node';
+import { concatImages, VisualDR, domainName, type CollectDriver, type DomainSpec } from '@twist/agent/node';
 import { VecEnv } from '@twist/envs/node';
 import { readCheckpointConfig } from '@twist/rssm/node';
 import { actorAction, DeployedAgent as DeployedAgentBase, PosteriorFilter } from './deployed-agent.js';
@@ -28,6 +28,31 @@ export class DeployedAgent extends DeployedAgentBase {
   static load(device: Device, dir: string): DeployedAgent {
     return this.assemble(device, readCheckpointConfig(dir), dir, (parts) => AN.loadCheckpoint(dir, parts).info);
   }
+}
+
+/**
+ * A deployed student as the driver of a collection (twist collect --driver): it acts from the rendered images
+ * (its filter, the teacher's actor; a sample, as the teacher collects, or the mode), so the collected data hold
+ * the states its own errors lead to (DAgger-style rounds; an extension, not in the paper). Owns the agent.
+ */
+export function deployedDriver(agent: DeployedAgent, dir: string, mode: 'sample' | 'mode' = 'sample'): CollectDriver & { dispose(): void } {
+  const size = agent.imageSize;
+  return {
+    describe: { kind: 'deployed', dir, updates: (agent.meta.source?.updates as number | undefined) ?? null, mode },
+    task: agent.meta.task,
+    imageSize: size,
+    reset: () => agent.resetPolicy(),
+    async act(obs, isFirst) {
+      if (!obs.image) throw new Error('deployedDriver: the collection renders no images for the student to act on');
+      const img = tensor(agent.device, concatImages(obs.image), [isFirst.length, size, size, 3], 'u8');
+      try {
+        return await agent.act(img, isFirst, mode);
+      } finally {
+        img.dispose();
+      }
+    },
+    dispose: () => agent.dispose(),
+  };
 }
 
 export interface LatentCheckOptions {

@@ -4,6 +4,6 @@
  * latent check over VecEnv and the curve plot. Everything else, the deployed agent loading from fetched files
  * included (DeployedAgent.fromFiles), is in the browser-safe main entry (src/index.ts).
  */
-export { DeployedAgent, latentCheck, type LatentCheckOptions, type LatentCheckReport } from './deployed.js';
+export { DeployedAgent, deployedDriver, latentCheck, type LatentCheckOptions, type LatentCheckReport } from './deployed.js';
 export { distil, distilPaths, isDistilRun, loadTeacher, type DistilOptions, type DistilProgress, type DistilResult, type DistilRunConfig } from './run.js';
 export { writeDistilCurve } from './curve.js';

@@ -3,12 +3,13 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as AN from '@twist/autograd/node';
 import type { Device, Tensor } from '@twist/kernels';
-import { MAX_CONSECUTIVE_SKIPS, Xoshiro128, type RunConfig } from '@twist/agent';
+import { Actor, MAX_CONSECUTIVE_SKIPS, Xoshiro128, type RunConfig } from '@twist/agent';
 import { asRunError, createRunDir, evaluate, loadRunAgent, LossWatch, MetricsLog, readRunConfig, Replay, RunUsageError as UsageError, runPaths, type EvalReport, type ReplayState } from '@twist/agent/node';
 import { readMetrics, WorldModel, type DeepPartial, type WorldModelConfig } from '@twist/rssm';
+import { readCheckpointConfig } from '@twist/rssm/node';
 import { makeDistilConfig, type Ablations, type DistilConfig, type DistilOverrides } from './config.js';
 import { writeDistilCurve } from './curve.js';
-import { actorSpecOf, DeployedAgent, latentCheck, teacherStateActor, type LatentCheckReport } from './deployed.js';
+import { actorSpecOf, DeployedAgent, DEPLOYED_FORMAT, latentCheck, teacherStateActor, type DeployedConfig, type LatentCheckReport } from './deployed.js';
 import { Distiller, type DistillerCounters, type Teacher } from './distiller.js';
 import { makeStudentConfig } from './student.js';
 
@@ -27,6 +28,8 @@ export interface DistilRunConfig {
   imageSize: number;
   distil: DistilConfig;
   student: WorldModelConfig;
+  /** The student started from these weights (a deployed agent's directory) instead of a fresh initialisation. */
+  init?: { dir: string; updates: number | null };
 }
 
 export interface DistilProgress {
@@ -54,6 +57,12 @@ export interface DistilOptions {
   overrides?: DistilOverrides;
   ablations?: Ablations;
   studentOverrides?: DeepPartial<WorldModelConfig>;
+  /**
+   * A new run's student starts from the encoder and RSSM of this deployed agent (a distil run's deployed/):
+   * e.g. an earlier round's student continued on data it collected itself (twist collect --driver). Its
+   * config must be the student's (the same sizes; the seed may differ); the optimiser starts fresh.
+   */
+  init?: string;
   /** Episodes of the latent check at the end (default 1; 0 skips it). */
   latentEpisodes?: number;
   log?: (line: string) => void;
@@ -100,6 +109,35 @@ export function isDistilRun(dir: string): boolean {
     return readRunConfig<{ kind?: string }>(dir).kind === 'distil';
   } catch {
     return false;
+  }
+}
+
+/** --init's deployed agent: its directory (absolute) and updates, refusing a student config of other sizes. */
+function initSource(dir: string, student: WorldModelConfig): { dir: string; updates: number | null } {
+  let c: DeployedConfig;
+  try {
+    c = readCheckpointConfig(dir) as DeployedConfig;
+  } catch (e) {
+    throw new UsageError(`distil: --init ${dir} is not a deployed agent's directory (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (c?.format !== DEPLOYED_FORMAT) throw new UsageError(`distil: --init ${dir} is not a deployed TWIST agent (config format ${JSON.stringify(c?.format)})`);
+  const strip = (w: WorldModelConfig) => JSON.stringify({ ...w, seed: 0 });
+  if (strip(c.student) !== strip(student)) {
+    const diff = Object.keys({ ...c.student, ...student }).filter((k) => k !== 'seed' && JSON.stringify((c.student as any)[k]) !== JSON.stringify((student as any)[k]));
+    throw new UsageError(`distil: --init ${dir} holds a student of another config (differs in ${diff.join(', ')}) than this run's`);
+  }
+  return { dir: resolve(dir), updates: (c.source?.updates as number | undefined) ?? null };
+}
+
+/** Loads the encoder and RSSM weights of a deployed agent's directory into the student (the actor's are not used). */
+function initStudent(device: Device, dir: string, student: WorldModel): void {
+  const c = readCheckpointConfig(dir) as DeployedConfig;
+  const a = c.actor;
+  const scratch = new Actor({ device, seed: 0 }, a.featureSize, a.actionSize, a.layers, a.act, a.minStd);
+  try {
+    AN.loadCheckpoint(dir, { modules: { encoder: student.encoder, rssm: student.rssm, actor: scratch } });
+  } finally {
+    scratch.dispose();
   }
 }
 
@@ -190,6 +228,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
       imageSize: tc.collect.imageSize,
       distil: dcfg,
       student,
+      ...(opts.init ? { init: initSource(opts.init, student) } : {}),
     };
   }
   const cfg = config.distil;
@@ -225,6 +264,10 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
       if (!tState) throw new UsageError(`${config.teacher}: its checkpoint holds no replay of collected data; collect with it first (twist collect --teacher ${config.teacher} --out DIR)`);
       // The teacher's committed episodes (not its unfinished ones), sampled by the distillation's own RNG.
       replayState = { ...tState, pending: null, rng: new Xoshiro128(config.seed + 4_242_421).state() };
+      if (config.init) {
+        initStudent(device, config.init.dir, student);
+        log(`the student starts from ${config.init.dir} (${config.init.updates ?? '?'} distillation updates)`);
+      }
       st = { updates: 0, nextEvalAt: cfg.evalEvery, nextCkptAt: cfg.checkpointEvery, wallSeconds: 0, evals: [], teacherEval: null, references: null };
     }
     const rc = replayState.config;

@@ -2,11 +2,12 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node
 import { join, resolve } from 'node:path';
 import * as AN from '@twist/autograd/node';
 import { createRng, getTask } from '@twist/envs';
-import { VecEnv } from '@twist/envs/node';
+import { VecEnv, type BatchObs } from '@twist/envs/node';
 import { tensor, type Device } from '@twist/kernels';
 import type { DreamerAgent } from '../agent.js';
 import { isSacRun, type AnyRunConfig, type RunConfig } from '../methods.js';
-import { Replay } from '../replay/index.js';
+import { Replay, type ReplayState } from '../replay/index.js';
+import { FLAG_FIRST, FLAG_LAST, FLAG_TERMINAL } from '../replay/format.js';
 import { VisualDR } from '../visual.js';
 import { loadRunAgent } from './load.js';
 import { runEpisodeRound } from './rollout.js';
@@ -97,6 +98,54 @@ export async function exportWeightsOnly(opts: { run: string; out: string; device
   }
 }
 
+/**
+ * Earlier collected data to include (CollectOptions.include): a collection of the same teacher (source.run),
+ * task and image size, opened at its checkpoint's replay state (its committed episodes only).
+ */
+function includedData(dir: string, tc: RunConfig, teacher: string, imageSize: number): { replay: Replay; episodes: number; steps: number } {
+  const ic = readRunConfig<RunConfig>(dir);
+  const what = `collect: --include ${dir}`;
+  if (!ic.collect?.images) throw new UsageError(`${what} holds no collected images (run.json has no collect.images)`);
+  if (ic.task !== tc.task) throw new UsageError(`${what} is data of task '${ic.task}', the teacher's task is '${tc.task}'`);
+  if (ic.collect.imageSize !== imageSize) throw new UsageError(`${what} has ${ic.collect.imageSize}-pixel images, this collection renders ${imageSize}`);
+  const mine = resolve(tc.source?.run ?? teacher);
+  const theirs = resolve(ic.source?.run ?? dir);
+  if (mine !== theirs) throw new UsageError(`${what} was collected with the teacher ${theirs}, this collection's teacher is ${mine} (a data set holds one teacher's data)`);
+  const state = AN.readCheckpointInfo(runPaths(dir).ckpt).info.replay as ReplayState | undefined;
+  if (!state) throw new UsageError(`${what}: its checkpoint holds no replay state (not a finished collection)`);
+  const rc = state.config;
+  const replay = Replay.open(
+    runPaths(dir).replay,
+    { stateSize: rc.stateSize, actionSize: rc.actionSize, imageShape: rc.imageShape, numEnvs: rc.numEnvs, capacity: rc.capacity, minLength: rc.minLength, sampling: rc.sampling, obs: 'image' },
+    { ...state, pending: null },
+  );
+  const ids = replay.episodeIds();
+  return { replay, episodes: ids.length, steps: ids.reduce((n, id) => n + replay.episode(id)!.length, 0) };
+}
+
+/** Appends every committed episode of `from` to `to` (env 0, in id order), step by step with its flags. */
+function copyEpisodes(from: Replay, to: Replay): void {
+  for (const id of from.episodeIds()) {
+    const e = from.episode(id)!;
+    const S = e.state.length / e.length;
+    const A = e.action.length / e.length;
+    const P = e.image ? e.image.length / e.length : 0;
+    for (let t = 0; t < e.length; t++) {
+      const f = e.flags[t];
+      to.add(0, {
+        state: e.state.subarray(t * S, (t + 1) * S),
+        image: e.image ? e.image.subarray(t * P, (t + 1) * P) : undefined,
+        action: e.action.subarray(t * A, (t + 1) * A),
+        reward: e.reward[t],
+        isFirst: (f & FLAG_FIRST) !== 0,
+        // an episode that ended unfinished (truncated) is closed here, so the next one does not continue it
+        isLast: (f & FLAG_LAST) !== 0 || t === e.length - 1,
+        isTerminal: (f & FLAG_TERMINAL) !== 0,
+      });
+    }
+  }
+}
+
 export interface CollectProgress {
   episodes: number;
   totalEpisodes: number;
@@ -131,8 +180,34 @@ export interface CollectOptions {
    * states it was distilled on (DART-style). The executed (noisy) actions are stored and drive the filter.
    */
   actionNoise?: readonly number[];
+  /**
+   * Another policy drives instead of the teacher (e.g. a distilled student acting from the rendered images:
+   * DAgger-style rounds, so the data holds the states the student's own mistakes lead to); the stored steps
+   * are the same (s_t, o_t, a_t, r_t), the teacher's latents are recomputed from the states at distillation.
+   * actionNoise is added to its actions as to the teacher's. `describe` goes into run.json (source.collected.driver).
+   */
+  driver?: CollectDriver;
+  /**
+   * Earlier collected data (a `collect` directory of the same teacher, task and image size): its committed
+   * episodes are copied first, in order, so the new directory holds them and the new episodes (a data set that
+   * grows round by round). Their returns are not counted in the result.
+   */
+  include?: string;
   log?: (line: string) => void;
   progress?: (p: CollectProgress) => void;
+}
+
+/** A policy that drives a collection (see CollectOptions.driver). */
+export interface CollectDriver {
+  /** What it is, for run.json (e.g. { kind: 'deployed', dir, updates }). */
+  describe: Record<string, unknown>;
+  /** The task it acts in and the side of the images it reads (checked against the collection's). */
+  task: string;
+  imageSize: number;
+  /** Forgets its filter state (called before each round of N episodes). */
+  reset(): void;
+  /** The N actions [N * A] of a step from the observations (images per env rendered with train DR, states). */
+  act(obs: BatchObs, isFirst: number[]): Promise<Float32Array>;
 }
 
 export interface CollectResult {
@@ -173,6 +248,13 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
     throw new UsageError(`collect: actionNoise must be a non-empty list of finite stds >= 0, got ${JSON.stringify(noise)}`);
   }
   checkNewDir(opts.dir, 'collect');
+  const driver = opts.driver ?? null;
+  const who = driver ? 'driver' : 'teacher';
+  if (driver && driver.task !== tc.task) throw new UsageError(`collect: the driver acts in '${driver.task}', the teacher's task is '${tc.task}'`);
+  if (driver && driver.imageSize !== imageSize) throw new UsageError(`collect: the driver reads ${driver.imageSize}-pixel images, this collection renders ${imageSize}`);
+  const included = opts.include ? includedData(opts.include, tc, opts.teacher, imageSize) : null;
+  /** Episode indices (env seeds, DR draws) continue after the included episodes, so no episode repeats one. */
+  const offset = included?.episodes ?? 0;
   const episodeLength = opts.episodeLength ?? tc.episodeLength;
   const task = getTask(tc.task, 'collect');
   const actionRepeat = task.defaultActionRepeat;
@@ -191,7 +273,15 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
       run: tc.source?.run ?? opts.teacher,
       envFrames: tc.source?.envFrames ?? loop.envFrames ?? null,
       updates: tc.source?.updates ?? loop.updates ?? null,
-      collected: { episodes: opts.episodes, seed, envs, domain: 'train', ...(noise.some((v) => v > 0) ? { actionNoise: [...noise] } : {}) },
+      collected: {
+        episodes: opts.episodes,
+        seed,
+        envs,
+        domain: 'train',
+        ...(noise.some((v) => v > 0) ? { actionNoise: [...noise] } : {}),
+        ...(driver ? { driver: driver.describe } : {}),
+        ...(included ? { included: { dir: resolve(opts.include!), episodes: included.episodes }, firstEpisode: offset } : {}),
+      },
     },
   };
   const paths = runPaths(opts.dir);
@@ -205,7 +295,7 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
     createRunDir(opts.dir, config);
     mkdirSync(paths.replay, { recursive: true });
     const replay = new Replay({
-      capacity: Math.max(tc.agent.loop.replayCapacity, opts.episodes * (perEpisode + 1)),
+      capacity: Math.max(tc.agent.loop.replayCapacity, (offset + opts.episodes) * (perEpisode + 1), included?.steps ?? 0),
       stateSize: S,
       actionSize: Aa,
       numEnvs: envs,
@@ -214,6 +304,10 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
       seed: seed + 31337,
       dir: paths.replay,
     });
+    if (included) {
+      copyEpisodes(included.replay, replay);
+      log(`included ${included.episodes} episodes (${included.steps} steps) of ${opts.include}`);
+    }
     let rate = { t: performance.now(), steps: 0 };
     let sps = 0;
     const report = () => {
@@ -236,41 +330,47 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
         vec = await VecEnv.create(tc.task, { num: n, workers: opts.workers ?? 0, seed, ...(episodeLength ? { episodeLength } : {}), renderBatch: dr.render });
       }
       const first = returns.length;
-      const seeds = Array.from({ length: n }, (_, i) => seed * 100_003 + first + i);
+      const seeds = Array.from({ length: n }, (_, i) => seed * 100_003 + offset + first + i);
       agent.resetPolicy();
+      driver?.reset();
       const sigma = Array.from({ length: n }, (_, i) => noise[(first + i) % noise.length]);
       const noiseRng = createRng(seed * 7_919 + first + 1);
       const gauss = () => Math.sqrt(-2 * Math.log(1 - noiseRng.next())) * Math.cos(2 * Math.PI * noiseRng.next());
-      const act = async (o: { state: Float32Array }, isFirst: number[]) => {
-        const x = tensor(device, o.state, [n, S]);
+      const act = async (o: BatchObs, isFirst: number[]) => {
         let action: Float32Array;
-        try {
-          action = await agent.act(x, isFirst, 'sample');
-        } finally {
-          x.dispose();
+        if (driver) {
+          action = await driver.act(o, isFirst);
+          if (action.length !== n * Aa) throw new Error(`collect: the driver gave ${action.length} action values for ${n} envs x ${Aa}`);
+        } else {
+          const x = tensor(device, o.state, [n, S]);
+          try {
+            action = await agent.act(x, isFirst, 'sample');
+          } finally {
+            x.dispose();
+          }
         }
         const at = action.findIndex((v) => !Number.isFinite(v));
-        if (at >= 0) throw new Error(`collect: the teacher's action ${Math.floor(at / Aa)}[${at % Aa}] is ${action[at]} (its weights or latent state are not finite)`);
+        if (at >= 0) throw new Error(`collect: the ${who}'s action ${Math.floor(at / Aa)}[${at % Aa}] is ${action[at]} (its weights or latent state are not finite)`);
         if (sigma.some((v) => v > 0)) {
           // a = clip(a_teacher + N(0, sigma_i^2), -1, 1); the teacher's filter then sees what was executed
           for (let k = 0; k < action.length; k++) {
             const s = sigma[Math.floor(k / Aa)];
             if (s > 0) action[k] = Math.min(1, Math.max(-1, action[k] + s * gauss()));
           }
-          agent.executed(action);
+          if (!driver) agent.executed(action);
         }
         return action;
       };
-      const r = await runEpisodeRound({ vec, dr, replay, N: n, S, Aa, actionRepeat }, seeds, first, counters, act, async () => report());
+      const r = await runEpisodeRound({ vec, dr, replay, N: n, S, Aa, actionRepeat }, seeds, offset + first, counters, act, async () => report());
       returns.push(...r);
       const tag = noise.some((v) => v > 0) ? ` (action noise ${sigma.join(', ')})` : '';
-      log(`episodes ${returns.length}/${opts.episodes}: teacher return ${r.map((x) => x.toFixed(1)).join(', ')}${tag} (${counters.policySteps} policy steps)`);
+      log(`episodes ${returns.length}/${opts.episodes}: ${who} return ${r.map((x) => x.toFixed(1)).join(', ')}${tag} (${counters.policySteps} policy steps)`);
     }
     if (dr) renderSeconds += dr.renderSeconds;
     const wallSeconds = (performance.now() - t0) / 1000;
     await saveWeightsOnlyCheckpoint(opts.dir, agent, config, info, {
       replay: replay.checkpointState(),
-      collected: { episodes: opts.episodes, seed, envs, imageSize, actionNoise: [...noise], policySteps: counters.policySteps, envFrames: counters.envFrames, returns, wallSeconds, renderSeconds },
+      collected: { episodes: opts.episodes, included: offset, seed, envs, imageSize, actionNoise: [...noise], policySteps: counters.policySteps, envFrames: counters.envFrames, returns, wallSeconds, renderSeconds },
     });
     return { config, episodes: returns.length, ...counters, returns, wallSeconds, renderSeconds };
   } finally {

@@ -190,6 +190,15 @@ function readManifest(dir: string): Manifest {
 }
 
 /**
+ * A checkpoint's config and info as its manifest records them, without reading the weights (e.g. the replay
+ * state a collection saved). The manifest is validated as loadCheckpoint validates it; the weights are not.
+ */
+export function readCheckpointInfo(dir: string): { config: unknown; info: Record<string, unknown> } {
+  const meta = readManifest(dir);
+  return { config: meta.config, info: meta.info ?? {} };
+}
+
+/**
  * Loads a checkpoint into existing modules and optimisers (built with the same config). Every expected tensor
  * must be present with the same shape and dtype, pass its CRC-32 and be finite; the weights file must be the one
  * the manifest names (size and CRC-32). Otherwise nothing is loaded and the error names the file and the

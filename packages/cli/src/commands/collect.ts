@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { collectTeacherData, type CollectProgress } from '@twist/agent/node';
+import { DeployedAgent, deployedDriver, isDistilRun } from '@twist/distil/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';
 import { fmtTime, linePrinter } from './progress.js';
@@ -18,8 +21,21 @@ export const collectOptions: Record<string, OptionSpec> = {
     default: '0',
     help: "std of Gaussian noise added to the teacher's sampled actions, clipped to [-1, 1]; a comma list gives episode k the level k % n (e.g. 0,0.3,0.6,1: a quarter each), so the data also covers states the teacher alone never visits",
   },
+  driver: {
+    type: 'string',
+    help: "a distilled student drives instead of the teacher: a distil run (its deployed/) or a deployed agent's directory; it acts from the rendered images (DAgger-style rounds: the data then hold the states its own errors lead to; not in the paper)",
+  },
+  'driver-policy': { type: 'string', default: 'sample', choices: ['sample', 'mode'], help: "the driver's actions: a sample of the actor (as the teacher collects) or its mode" },
+  include: { type: 'string', help: 'an earlier collection of the same teacher: its episodes are copied first, so --out holds both (episode indices, seeds and DR draws continue after them)' },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
+
+/** A deployed agent's directory from --driver: a distil run's deployed/, or the directory itself. */
+export function driverDir(path: string): string {
+  const dir = isDistilRun(path) ? join(path, 'deployed') : path;
+  if (!existsSync(join(dir, 'checkpoint.json'))) throw new UsageError(`twist collect: --driver ${path} is neither a distil run nor a deployed agent's directory (no ${join(dir, 'checkpoint.json')})`);
+  return dir;
+}
 
 /** '0,0.3,1' -> [0, 0.3, 1], naming a bad entry. */
 export function parseNoise(text: string): number[] {
@@ -47,8 +63,11 @@ export async function collectCommand(a: Parsed, _argv: readonly string[], log: (
   for (const k of ['teacher', 'out', 'episodes'] as const) {
     if (a[k] === undefined) throw new UsageError(`twist collect: --${k} is required; e.g. twist collect --teacher runs/oracle-cartpole --out runs/oracle-cartpole-data --episodes 10`);
   }
+  if (a['driver-policy'] !== 'sample' && a.driver === undefined) throw new UsageError('twist collect: --driver-policy applies with --driver only');
+  const dDir = a.driver === undefined ? null : driverDir(String(a.driver));
   const device = await openDevice(String(a.backend));
   const show = collectProgressPrinter();
+  const driver = dDir ? deployedDriver(DeployedAgent.load(device, dDir), dDir, a['driver-policy'] as 'sample' | 'mode') : null;
   try {
     const r = await collectTeacherData({
       teacher: String(a.teacher),
@@ -61,6 +80,8 @@ export async function collectCommand(a: Parsed, _argv: readonly string[], log: (
       episodeLength: a['episode-length'] as number | undefined,
       workers: Number(a.workers),
       actionNoise: parseNoise(String(a['action-noise'])),
+      ...(driver ? { driver } : {}),
+      ...(a.include !== undefined ? { include: String(a.include) } : {}),
       log: (s) => show.line(s),
       progress: (p) => show.progress(p),
     });
@@ -68,11 +89,12 @@ export async function collectCommand(a: Parsed, _argv: readonly string[], log: (
     const mean = r.returns.reduce((x, y) => x + y, 0) / r.returns.length;
     log(
       `done: ${r.episodes} episodes, ${r.policySteps} policy steps (${r.envFrames} env frames) in ${(r.wallSeconds / 60).toFixed(1)} min ` +
-        `(rendering ${r.renderSeconds.toFixed(1)} s); teacher return ${mean.toFixed(1)} (sampled actions); distil it with twist distil --teacher ${a.out} --out DIR`,
+        `(rendering ${r.renderSeconds.toFixed(1)} s); ${driver ? 'driver' : 'teacher'} return ${mean.toFixed(1)} (sampled actions); distil it with twist distil --teacher ${a.out} --out DIR`,
     );
     return 0;
   } finally {
     show.done();
+    driver?.dispose();
     device.destroy();
   }
 }

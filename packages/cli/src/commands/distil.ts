@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { DISTIL_PRESETS, type Ablations, type DistilOverrides } from '@twist/distil';
-import { distil, type DistilProgress } from '@twist/distil/node';
+import { distil, isDistilRun, type DistilProgress } from '@twist/distil/node';
 import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { fmtTime, linePrinter } from './progress.js';
 import { openDevice } from './device.js';
@@ -23,10 +24,11 @@ export const distilOptions: Record<string, OptionSpec> = {
   'eval-every': { type: 'integer', min: 1, help: "evaluate the deployed agent on held-out domains every N updates (default: the preset's)" },
   'eval-episodes': { type: 'integer', min: 1, help: "episodes of each of those evaluations (default: the preset's)" },
   'latent-episodes': { type: 'integer', default: 1, min: 0, help: 'episodes of the latent check (student vs teacher h and action error) at the end; 0 skips it' },
+  init: { type: 'string', help: "start the student from an earlier student: a distil run (its deployed/) or a deployed agent's directory, of the same sizes (e.g. the next round after twist collect --driver); the optimiser starts fresh" },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
-const NEW_ONLY = ['teacher', 'out', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'batch', 'length', 'horizon', 'lr', 'eval-every', 'eval-episodes'];
+const NEW_ONLY = ['teacher', 'out', 'init', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'batch', 'length', 'horizon', 'lr', 'eval-every', 'eval-episodes'];
 
 /** The distillation overrides and ablations given on a command line (shared by `twist twist`). */
 export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; ablations: Ablations } {
@@ -83,6 +85,7 @@ export async function distilCommand(a: Parsed, argv: readonly string[], log: (s:
       preset: a.preset as string | undefined,
       seed: a.seed as number | undefined,
       steps: a.steps as number | undefined,
+      ...(a.init !== undefined ? { init: isDistilRun(String(a.init)) ? join(String(a.init), 'deployed') : String(a.init) } : {}),
       overrides,
       ablations,
       latentEpisodes: Number(a['latent-episodes']),
