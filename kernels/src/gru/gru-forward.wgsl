@@ -28,25 +28,8 @@ override WG: u32 = 64;
 // threads per row: a power of two dividing WG
 override T: u32 = 1;
 
-var<workgroup> red: array<f32, WG>;
-
-fn rowSum(lid: u32, lane: u32, v: f32) -> f32 {
-  if (T == 1u) { return v; }
-  red[lid] = v;
-  workgroupBarrier();
-  for (var k = T / 2u; k > 0u; k >>= 1u) {
-    if (lane < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
-  let s = red[lid - lane];
-  workgroupBarrier();
-  return s;
-}
-
-fn sigm(x: f32) -> f32 {
-  let e = exp(-abs(x));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-}
+//#include row-sum ELEM=f32
+//#include sigmoid
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

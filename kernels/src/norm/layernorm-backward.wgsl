@@ -21,20 +21,7 @@ struct Params {
 override WG: u32 = 64;
 override T: u32 = 1;
 
-var<workgroup> red: array<vec2<f32>, WG>;
-
-fn rowSum(lid: u32, lane: u32, v: vec2<f32>) -> vec2<f32> {
-  if (T == 1u) { return v; }
-  red[lid] = v;
-  workgroupBarrier();
-  for (var k = T / 2u; k > 0u; k >>= 1u) {
-    if (lane < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
-  let s = red[lid - lane];
-  workgroupBarrier();
-  return s;
-}
+//#include row-sum ELEM=vec2<f32>
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -24,21 +24,8 @@ override WG: u32 = 64;
 // threads per row: a power of two dividing WG
 override T: u32 = 1;
 
-var<workgroup> red: array<f32, WG>;
-
-// Sum of v over the T lanes of this thread's row (every lane gets it). Call from uniform control flow.
-fn rowSum(lid: u32, lane: u32, v: f32) -> f32 {
-  if (T == 1u) { return v; }
-  red[lid] = v;
-  workgroupBarrier();
-  for (var k = T / 2u; k > 0u; k >>= 1u) {
-    if (lane < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
-  let s = red[lid - lane];
-  workgroupBarrier();
-  return s;
-}
+// rowSum: the sum of v over the T lanes of this thread's row (every lane gets it). Call from uniform control flow.
+//#include row-sum ELEM=f32
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

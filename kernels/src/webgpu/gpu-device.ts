@@ -1,6 +1,7 @@
 import { allocArray, type TypedArray } from '../core/dtype.js';
 import { getKernel, type Device, type DeviceLimits, type DeviceStats, type WgslKernel } from '../core/registry.js';
 import { checkWrite, storageBytes, type Storage, type Tensor } from '../core/tensor.js';
+import { resolveWgslIncludes } from '../core/wgsl-include.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { UniformArena } from './uniforms.js';
 
@@ -362,7 +363,7 @@ export class GpuDevice implements Device {
   }
 
   #createPipeline(k: WgslKernel, params: unknown, constants: Record<string, number>, nIn: number, nOut: number, uniform: boolean): GPUComputePipeline {
-    const code = typeof k.source === 'function' ? k.source(params) : k.source;
+    const code = resolveWgslIncludes(typeof k.source === 'function' ? k.source(params) : k.source);
     let module = this.#modules.get(code);
     this.gpu.pushErrorScope('validation');
     if (!module) {
