@@ -118,6 +118,22 @@ describe('a debug teacher -> export --weights-only -> collect -> distil -> eval'
     const firsts = ids2.map((id) => Array.from(two.episode(id)!.state.subarray(0, cfg.world.stateSize)).join());
     expect(new Set(firsts).size).toBe(5);
 
+    // DAgger's mixture at share 0: every executed action is the teacher's, so the collection is the teacher's own
+    // (same seed and envs as `data`), step for step, though the driver acts too
+    const data0 = join(root, 'data-share0');
+    r = await twist('collect', '--teacher', slim, '--driver', dist, '--driver-share', '0', '--out', data0, '--episodes', '3', '--envs', '2', '--seed', '7', '--backend', 'cpu');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(data0, 'run.json'), 'utf8')).source.collected.driver).toMatchObject({ kind: 'deployed', share: 0 });
+    const zero = open(data0);
+    expect(zero.episodeIds().length).toBe(3);
+    ids1.forEach((id, k) => {
+      const [a, b] = [one.episode(id)!, zero.episode(zero.episodeIds()[k])!];
+      expect(Buffer.from(b.action.buffer, b.action.byteOffset, b.action.byteLength).equals(Buffer.from(a.action.buffer, a.action.byteOffset, a.action.byteLength)), `episode ${k} actions`).toBe(true);
+      expect(Buffer.from(b.state.buffer, b.state.byteOffset, b.state.byteLength).equals(Buffer.from(a.state.buffer, a.state.byteOffset, a.state.byteLength)), `episode ${k} states`).toBe(true);
+    });
+    const e = await twist('collect', '--teacher', slim, '--out', join(root, 'never'), '--episodes', '1', '--driver-share', '0.5');
+    expect([e.code, e.err.split('\n').at(-1)]).toEqual([2, expect.stringMatching(/--driver-share applies with --driver only/)]);
+
     const dist2 = join(root, 'distil2');
     r = await twist('distil', '--teacher', data2, '--init', dist, '--out', dist2, '--seed', '5', '--steps', '1', '--eval-episodes', '1', '--latent-episodes', '0', '--backend', 'cpu');
     expect(r.code, r.err).toBe(0);

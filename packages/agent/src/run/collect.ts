@@ -188,6 +188,13 @@ export interface CollectOptions {
    */
   driver?: CollectDriver;
   /**
+   * With a driver: the probability that a step's executed action is the driver's; otherwise it is the teacher's
+   * (DAgger's mixture policy, beta = 1 - driverShare, drawn per env and step). Default 1: the driver alone. Below 1
+   * the teacher acts on every step too (its filter sees the executed actions), so the episodes stay near the
+   * states that matter while still holding the driver's deviations, instead of mostly a fallen system.
+   */
+  driverShare?: number;
+  /**
    * Earlier collected data (a `collect` directory of the same teacher, task and image size): its committed
    * episodes are copied first, in order, so the new directory holds them and the new episodes (a data set that
    * grows round by round). Their returns are not counted in the result.
@@ -250,6 +257,9 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
   checkNewDir(opts.dir, 'collect');
   const driver = opts.driver ?? null;
   const who = driver ? 'driver' : 'teacher';
+  const share = opts.driverShare ?? 1;
+  if (!(typeof share === 'number' && share >= 0 && share <= 1)) throw new UsageError(`collect: driverShare must be in [0, 1], got ${share}`);
+  if (opts.driverShare !== undefined && !driver) throw new UsageError('collect: driverShare applies with a driver only');
   if (driver && driver.task !== tc.task) throw new UsageError(`collect: the driver acts in '${driver.task}', the teacher's task is '${tc.task}'`);
   if (driver && driver.imageSize !== imageSize) throw new UsageError(`collect: the driver reads ${driver.imageSize}-pixel images, this collection renders ${imageSize}`);
   const included = opts.include ? includedData(opts.include, tc, opts.teacher, imageSize) : null;
@@ -279,7 +289,7 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
         envs,
         domain: 'train',
         ...(noise.some((v) => v > 0) ? { actionNoise: [...noise] } : {}),
-        ...(driver ? { driver: driver.describe } : {}),
+        ...(driver ? { driver: { ...driver.describe, ...(share < 1 ? { share } : {}) } } : {}),
         ...(included ? { included: { dir: resolve(opts.include!), episodes: included.episodes }, firstEpisode: offset } : {}),
       },
     },
@@ -336,18 +346,27 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
       const sigma = Array.from({ length: n }, (_, i) => noise[(first + i) % noise.length]);
       const noiseRng = createRng(seed * 7_919 + first + 1);
       const gauss = () => Math.sqrt(-2 * Math.log(1 - noiseRng.next())) * Math.cos(2 * Math.PI * noiseRng.next());
+      const mixRng = createRng(seed * 7_927 + first + 1);
+      const teacherAct = async (o: BatchObs, isFirst: number[]) => {
+        const x = tensor(device, o.state, [n, S]);
+        try {
+          return await agent.act(x, isFirst, 'sample');
+        } finally {
+          x.dispose();
+        }
+      };
       const act = async (o: BatchObs, isFirst: number[]) => {
         let action: Float32Array;
         if (driver) {
           action = await driver.act(o, isFirst);
           if (action.length !== n * Aa) throw new Error(`collect: the driver gave ${action.length} action values for ${n} envs x ${Aa}`);
-        } else {
-          const x = tensor(device, o.state, [n, S]);
-          try {
-            action = await agent.act(x, isFirst, 'sample');
-          } finally {
-            x.dispose();
+          if (share < 1) {
+            // DAgger's mixture: env i executes the teacher's action at this step with probability 1 - share
+            const t = await teacherAct(o, isFirst);
+            for (let i = 0; i < n; i++) if (mixRng.next() >= share) action.set(t.subarray(i * Aa, (i + 1) * Aa), i * Aa);
           }
+        } else {
+          action = await teacherAct(o, isFirst);
         }
         const at = action.findIndex((v) => !Number.isFinite(v));
         if (at >= 0) throw new Error(`collect: the ${who}'s action ${Math.floor(at / Aa)}[${at % Aa}] is ${action[at]} (its weights or latent state are not finite)`);
@@ -359,6 +378,7 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
           }
           if (!driver) agent.executed(action);
         }
+        if (driver && share < 1) agent.executed(action);
         return action;
       };
       const r = await runEpisodeRound({ vec, dr, replay, N: n, S, Aa, actionRepeat }, seeds, offset + first, counters, act, async () => report());

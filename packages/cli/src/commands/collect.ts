@@ -25,6 +25,7 @@ export const collectOptions: Record<string, OptionSpec> = {
     type: 'string',
     help: "a distilled student drives instead of the teacher: a distil run (its deployed/) or a deployed agent's directory; it acts from the rendered images (DAgger-style rounds: the data then hold the states its own errors lead to; not in the paper)",
   },
+  'driver-share': { type: 'number', min: 0, help: "with --driver: the probability that a step's action is the driver's, else the teacher's (DAgger's mixture; default 1, the driver alone)" },
   'driver-policy': { type: 'string', default: 'sample', choices: ['sample', 'mode'], help: "the driver's actions: a sample of the actor (as the teacher collects) or its mode" },
   include: { type: 'string', help: 'an earlier collection of the same teacher: its episodes are copied first, so --out holds both (episode indices, seeds and DR draws continue after them)' },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
@@ -64,6 +65,8 @@ export async function collectCommand(a: Parsed, _argv: readonly string[], log: (
     if (a[k] === undefined) throw new UsageError(`twist collect: --${k} is required; e.g. twist collect --teacher runs/oracle-cartpole --out runs/oracle-cartpole-data --episodes 10`);
   }
   if (a['driver-policy'] !== 'sample' && a.driver === undefined) throw new UsageError('twist collect: --driver-policy applies with --driver only');
+  if (a['driver-share'] !== undefined && a.driver === undefined) throw new UsageError('twist collect: --driver-share applies with --driver only');
+  if (a['driver-share'] !== undefined && !(Number(a['driver-share']) <= 1)) throw new UsageError(`twist collect: --driver-share must be in [0, 1], got ${a['driver-share']}`);
   const dDir = a.driver === undefined ? null : driverDir(String(a.driver));
   const device = await openDevice(String(a.backend));
   const show = collectProgressPrinter();
@@ -81,6 +84,7 @@ export async function collectCommand(a: Parsed, _argv: readonly string[], log: (
       workers: Number(a.workers),
       actionNoise: parseNoise(String(a['action-noise'])),
       ...(driver ? { driver } : {}),
+      ...(a['driver-share'] !== undefined ? { driverShare: Number(a['driver-share']) } : {}),
       ...(a.include !== undefined ? { include: String(a.include) } : {}),
       log: (s) => show.line(s),
       progress: (p) => show.progress(p),
