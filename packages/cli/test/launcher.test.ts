@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -66,45 +67,80 @@ describe('dawnWarningFilter', () => {
   });
 });
 
-describe('relaunchFilteringDawnWarnings (the twist bin)', () => {
-  const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+// The launcher as the bin uses it, run from source (tsx; launcher.ts imports only Node built-ins), so the test
+// needs no build: the child script is bin/twist.mjs's shape with Dawn opening an adapter (it prints the notices)
+// or a given exit code in place of the command.
+const ROOT = resolve(pkg, '../..');
+const launcherSrc = pathToFileURL(join(pkg, 'src', 'launcher.ts')).href;
+const webgpuEntry = pathToFileURL(createRequire(join(ROOT, 'kernels', 'package.json')).resolve('webgpu')).href;
+function childScript(name: string, work: string): string {
+  const file = join(tmp, name);
+  writeFileSync(
+    file,
+    `import { relaunchFilteringDawnWarnings } from ${JSON.stringify(launcherSrc)};
+const argv = process.argv.slice(2);
+const code = await relaunchFilteringDawnWarnings(${JSON.stringify(file)}, argv);
+if (code !== null) process.exit(code);
+${work}
+`,
+  );
+  return file;
+}
+const nodeArgs = ['--import', 'tsx'];
+const runChild = (file: string, args: string[] = [], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [...nodeArgs, file, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
 
-  it('runs the command in a filtered child: the same output and exit code, without the Dawn notices', async () => {
-    const sheet = join(tmp, 'sheet.png');
-    const args = ['render', '--task', 'cartpole-balance', '--episodes', '1', '--frames', '1', '--out', sheet];
-    const r = run(args);
+describe('relaunchFilteringDawnWarnings (the twist bin and npm start)', () => {
+  it('both entry points relaunch through it before doing any work', () => {
+    for (const f of [bin, join(ROOT, 'scripts', 'main.mjs')]) {
+      const text = readFileSync(f, 'utf8');
+      const call = text.indexOf('await relaunchFilteringDawnWarnings(');
+      expect(call, f).toBeGreaterThan(0);
+      expect(text.slice(call)).toMatch(/^await relaunchFilteringDawnWarnings\(.*\);\s*\nif \((\w+) !== null\) process\.exit\(\1\);/);
+      expect(text.slice(0, call)).toMatch(/const (\w+) = $/);
+      // the work (main / startPipeline) runs only after it
+      expect(text.search(/await main\(|await startPipeline\(/), f).toBeGreaterThan(call);
+    }
+  });
+
+  it('runs the work in a filtered child: its stdout, without the Dawn notices; TWIST_DAWN_WARNINGS=1 keeps them', async () => {
+    const script = childScript(
+      'dawn.mjs',
+      `process.env.XDG_RUNTIME_DIR ??= '/tmp';
+const { create, globals } = await import(${JSON.stringify(webgpuEntry)});
+Object.assign(globalThis, globals);
+const adapter = await create([]).requestAdapter();
+const device = adapter ? await adapter.requestDevice() : null;
+console.log('adapter ' + (adapter ? 'yes' : 'no'));
+process.stderr.write('a real warning\\n');
+device?.destroy();
+process.exit(0);`,
+    );
+    const r = runChild(script);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`wrote ${sheet}`);
+    expect(r.stdout).toMatch(/^adapter (yes|no)\n$/);
+    expect(r.stderr).toContain('a real warning\n');
     expect(r.stderr).not.toContain('artificially reduced');
-    const gpu = await createGpuDevice();
-    const raw = run(args, { TWIST_DAWN_WARNINGS: '1' });
+    const raw = runChild(script, [], { TWIST_DAWN_WARNINGS: '1' });
     expect(raw.status, raw.stderr).toBe(0);
+    expect(raw.stderr).toContain('a real warning\n');
     // Dawn prints the notices on every Vulkan adapter that reports more than 16 dynamic buffers (lavapipe does)
+    const gpu = await createGpuDevice();
     if (gpu && (gpu.adapterInfo.description.includes('llvmpipe') || gpu.adapterInfo.vendor === 'mesa')) expect(raw.stderr).toContain('artificially reduced');
     gpu?.destroy();
   }, 120_000);
 
   it("passes the child's exit code and its other stderr lines through", () => {
-    const r = run(['no-such-command']);
-    expect(r.status).not.toBe(0);
-    expect(r.status).toBe(run(['no-such-command'], { TWIST_STDERR_FILTERED: '1' }).status);
-    expect(r.stderr).toContain('no-such-command');
+    const script = childScript('exit.mjs', `process.stderr.write('twist: no-such-command\\n'); process.exit(Number(argv[0]));`);
+    for (const code of [0, 2, 3]) {
+      const r = runChild(script, [String(code)]);
+      expect([r.status, r.stderr]).toEqual([code, 'twist: no-such-command\n']);
+    }
   }, 60_000);
 
   it('passes a SIGTERM on to the child, and ends by the same signal', async () => {
-    const script = join(tmp, 'sleeper.mjs');
-    const launcher = pathToFileURL(join(pkg, 'dist', 'launcher.js')).href;
-    writeFileSync(
-      script,
-      `import { relaunchFilteringDawnWarnings } from ${JSON.stringify(launcher)};
-const c = await relaunchFilteringDawnWarnings(${JSON.stringify(script)}, []);
-if (c !== null) process.exit(c);
-process.stderr.write('child ' + process.pid + '\\n');
-setInterval(() => {}, 1000);
-`,
-    );
-    const p = spawn(process.execPath, [script], { stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
+    const script = childScript('sleeper.mjs', `process.stderr.write('child ' + process.pid + '\\n');\nsetInterval(() => {}, 1000);`);
+    const p = spawn(process.execPath, [...nodeArgs, script], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
     let err = '';
     const childPid = await new Promise<number>((res) =>
       p.stderr!.on('data', (d) => {
