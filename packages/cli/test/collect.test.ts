@@ -80,6 +80,12 @@ describe('a debug teacher -> export --weights-only -> collect -> distil -> eval'
     r = await twist('eval', '--run', dist, '--domain', 'heldout', '--episodes', '1', '--episode-length', '40', '--backend', 'cpu');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/twist on cartpole-balance, domain heldout/);
+    // the deployed agent with a deterministic filter (z = the posterior's mode); refused for other methods
+    r = await twist('eval', '--run', dist, '--domain', 'heldout', '--episodes', '1', '--episode-length', '40', '--latent', 'mode', '--backend', 'cpu');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/wrote .*heldout-1ep-seed2000000-latent-mode\.json/);
+    r = await twist('eval', '--run', slim, '--latent', 'mode', '--episodes', '1', '--episode-length', '40', '--backend', 'cpu');
+    expect([r.code, r.err.split('\n').at(-1)]).toEqual([2, expect.stringMatching(/--latent applies to a distillation run's deployed agent; .* is a run of method 'oracle'/)]);
 
     // a second, DAgger-style round: the student drives, the first round's episodes are included, and the next
     // student starts from the first one's weights

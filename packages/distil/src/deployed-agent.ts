@@ -36,6 +36,13 @@ export type DeployedAgentClass<T extends DeployedAgent> = (new (...args: Constru
 export class PosteriorFilter {
   #state: { deter: Tensor; stoch: Tensor } | null = null;
   #action: Tensor | null = null;
+  /**
+   * z_t as the filter keeps it: 'sample' (default; DreamerV2's acting, the straight-through draw from q) or
+   * 'mode', the one-hot argmax of each latent's posterior logits (a deterministic filter: no sampling noise in
+   * z, e.g. to tell a student's sampling noise from its drift). Ties, which f32 logits almost never have, give
+   * several ones in a latent.
+   */
+  latent: 'sample' | 'mode' = 'sample';
 
   constructor(readonly wm: WorldModel) {}
 
@@ -74,7 +81,7 @@ export class PosteriorFilter {
         const state = { deter: A.mul(pd, keepMask), stoch: A.mul(ps, A.reshape(keepMask, [N, 1, 1])) };
         const embed = this.wm.encoder.forward(this.wm.preprocess(obs));
         const { post } = this.wm.rssm.obsStep(state, A.mul(pa, keepMask), embed);
-        return { deter: post.deter.value, stoch: post.stoch.value };
+        return { deter: post.deter.value, stoch: this.latent === 'mode' ? oneHotArgmax(post.logits.value) : post.stoch.value };
       }),
     );
     prev?.deter.dispose();
@@ -92,6 +99,15 @@ export class PosteriorFilter {
     this.#action?.dispose();
     this.#action = keep(action instanceof Float32Array ? tensor(this.device, action, [N, this.wm.cfg.actionSize]) : K.scope(() => K.copy(action)));
   }
+}
+
+/**
+ * onehot(argmax_c logits[..., c]) [N, V, C]: exp((l - max_c l) * 1e30) is exactly 1 where l is the maximum and
+ * underflows to 0 elsewhere (f32 logits below the maximum differ by >= 1 ulp, times 1e30 far beyond exp's range).
+ * Called inside a scope (its intermediates are the scope's).
+ */
+export function oneHotArgmax(logits: Tensor): Tensor {
+  return K.exp(K.affine(K.sub(logits, K.max(logits, -1, true)), 1e30));
 }
 
 /** The actor's action at a posterior state: its mode, or a sample with the given Philox key. A new tensor. */

@@ -10,7 +10,7 @@ import type { Teacher } from './distiller.js';
  * The deployed agent's Node side (@twist/distil/node): its checkpoint directory and the latent check. The
  * agent itself, browser-safe, is deployed-agent.ts (re-exported here, so that this file is what run.ts uses).
  */
-export { actorAction, actorSpecOf, PosteriorFilter, teacherStateActor, DEPLOYED_FORMAT, type ActorSpec, type DeployedConfig } from './deployed-agent.js';
+export { actorAction, actorSpecOf, oneHotArgmax, PosteriorFilter, teacherStateActor, DEPLOYED_FORMAT, type ActorSpec, type DeployedConfig } from './deployed-agent.js';
 
 /**
  * TWIST's deployed agent (deployed-agent.ts) with its checkpoint directory: save(dir) writes checkpoint.json

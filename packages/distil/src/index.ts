@@ -11,6 +11,7 @@ export { Distiller, type Teacher, type DistilBatch, type DistilMetrics, type Dis
 export {
   DeployedAgent,
   PosteriorFilter,
+  oneHotArgmax,
   actorAction,
   actorSpecOf,
   teacherStateActor,

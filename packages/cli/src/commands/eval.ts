@@ -14,6 +14,7 @@ export const evalOptions: Record<string, OptionSpec> = {
   seed: { type: 'integer', default: 2_000_000, help: 'episode i uses env seed seed + i (the same for the reference policies)' },
   out: { type: 'string', help: 'JSON report to write (default RUN/eval/<domain>-<episodes>ep-seed<seed>.json)' },
   'episode-length': { type: 'integer', min: 2, help: "control steps per episode (default: the task's)" },
+  latent: { type: 'string', default: 'sample', choices: ['sample', 'mode'], help: "a distillation run's deployed agent: z of its posterior filter sampled (default) or its mode (one-hot argmax)" },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
@@ -30,6 +31,13 @@ export async function evalCommand(a: Parsed, _argv: readonly string[], log: (s: 
   const device = await openDevice(String(a.backend));
   try {
     const target = loadEvalTarget(device, dir);
+    if (a.latent !== 'sample') {
+      if (!(target.actor instanceof DeployedAgent)) {
+        target.dispose();
+        throw new UsageError(`twist eval: --latent applies to a distillation run's deployed agent; ${dir} is a run of method '${target.method}'`);
+      }
+      target.actor.filter.latent = a.latent as 'mode';
+    }
     if (target.observes === 'state' && domain !== 'none') log(`note: ${target.method} acts on the privileged state; the visual domain '${domainName(domain)}' does not change what it sees`);
     let report;
     try {
@@ -38,9 +46,9 @@ export async function evalCommand(a: Parsed, _argv: readonly string[], log: (s: 
       target.dispose();
     }
     const config = { method: target.method, preset: target.preset, task: target.task };
-    const out = a.out ? String(a.out) : join(runPaths(target.dir).eval, `${domainName(domain).replace(/[^a-z0-9]+/gi, '_')}-${report.episodes}ep-seed${a.seed}.json`);
+    const out = a.out ? String(a.out) : join(runPaths(target.dir).eval, `${domainName(domain).replace(/[^a-z0-9]+/gi, '_')}-${report.episodes}ep-seed${a.seed}${a.latent !== 'sample' ? `-latent-${a.latent}` : ''}.json`);
     mkdirSync(join(out, '..'), { recursive: true });
-    writeFileAtomic(out, JSON.stringify({ run: dir, method: config.method, preset: config.preset, ...report }, null, 2) + '\n');
+    writeFileAtomic(out, JSON.stringify({ run: dir, method: config.method, preset: config.preset, ...(a.latent !== 'sample' ? { latent: a.latent } : {}), ...report }, null, 2) + '\n');
     const r = report.references!;
     log(`${config.method} on ${config.task}, domain ${report.domain}, ${report.episodes} episodes: mean return ${report.mean.toFixed(1)} +- ${report.std.toFixed(1)}`);
     log(`  reference rows on the same seeds: zero action ${r.zero.mean.toFixed(1)}, uniform random ${r.random.mean.toFixed(1)}`);
