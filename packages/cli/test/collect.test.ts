@@ -91,9 +91,9 @@ describe('a debug teacher -> export --weights-only -> collect -> distil -> eval'
     // student starts from the first one's weights
     for (const [argv, re] of [
       [['collect', '--teacher', slim, '--out', join(root, 'never'), '--episodes', '1', '--driver-policy', 'mode'], /--driver-policy applies with --driver only/],
-      [['collect', '--teacher', slim, '--out', join(root, 'never'), '--episodes', '1', '--driver', data, '--backend', 'cpu'], /is neither a distil run nor a deployed agent's directory/],
+      [['collect', '--teacher', slim, '--out', join(root, 'never'), '--episodes', '1', '--driver', data, '--backend', 'cpu'], /twist collect: --driver .* is neither a distillation run nor a deployed agent's directory/],
       [['collect', '--teacher', slim, '--out', join(root, 'never'), '--episodes', '1', '--include', slim, '--backend', 'cpu'], /--include .* holds no collected images/],
-      [['distil', '--teacher', data, '--out', join(root, 'never'), '--init', data, '--backend', 'cpu'], /--init .* is not a deployed (TWIST )?agent/],
+      [['distil', '--teacher', data, '--out', join(root, 'never'), '--init', data, '--backend', 'cpu'], /twist distil: --init .* is neither a distillation run nor a deployed agent's directory/],
       [['distil', '--teacher', data, '--out', join(root, 'never'), '--init', dist, '--preset', 'quick', '--backend', 'cpu'], /--init .* holds a student of another config \(differs in \w+/],
     ] as [string[], RegExp][]) {
       const e = await twist(...argv);

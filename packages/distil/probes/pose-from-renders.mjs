@@ -7,10 +7,13 @@
 // regress the standardised [x, cos, sin], Adam; every LOG updates the error on a fixed evaluation set of 512
 // frames of the same distribution (not trained on): R^2 per target and the pole angle's RMS error in degrees
 // over the near-upright frames (atan2 of the predicted sin, cos), which is what balancing needs.
+// INIT=DIR starts the encoder from a deployed student's (a distil run's deployed/ or a deployed agent's
+// directory); with FREEZE=1 only the linear head trains: a linear probe of what the student's embedding holds.
 // Usage (in packages/distil): DR=train ZOOM=1 CNN_DEPTH=16 LR=3e-4 node probes/pose-from-renders.mjs UPDATES
 import * as A from '@twist/autograd';
 import { createDevice, scope, tensor } from '@twist/kernels';
 import { makeConfig, WorldModel } from '@twist/rssm';
+import { DeployedAgent, resolveDeployedDir } from '@twist/distil/node';
 import { makeEnv, createRng, sampleVisualDomain, applyVisualDomain, createRenderer, solidTexture } from '@twist/envs';
 
 const updates = Number(process.argv[2] ?? 600);
@@ -34,10 +37,14 @@ const env = await makeEnv('cartpole-balance');
 const samples = Number(process.env.SAMPLES ?? 4);
 const render = createRenderer(device, { width: 64, height: 64, samples });
 const cfg = makeConfig('quick', { modality: 'image', stateSize: 5, actionSize: 1, imageSize: 64, ...(process.env.CNN_DEPTH ? { cnnDepth: Number(process.env.CNN_DEPTH) } : {}) });
-const wm = new WorldModel(device, cfg);
+const init = process.env.INIT ? DeployedAgent.load(device, resolveDeployedDir(process.env.INIT, 'probe: INIT')) : null;
+const freeze = process.env.FREEZE === '1';
+if (freeze && !init) throw new Error('FREEZE=1 needs INIT=DIR (a linear probe of a trained encoder)');
+// the deployed student's world model (its config, hence its cnnDepth) or a fresh one
+const wm = init ? init.student : new WorldModel(device, cfg);
 const K = 3; // x, cos, sin
 const head = new A.Linear({ device, seed: 11 }, wm.encoder.outSize, K, { name: 'probe.head' });
-const opt = new A.Adam([...wm.encoder.parameters(), ...head.parameters()], { lr, eps: 1e-5, clip: 100, weightDecay: 0 });
+const opt = new A.Adam([...(freeze ? [] : wm.encoder.parameters()), ...head.parameters()], { lr, eps: 1e-5, clip: 100, weightDecay: 0 });
 // standardisation of the targets under the pose distribution (analytic enough; a fixed sample)
 const mu = [0, 0, 0], sd = [1.8 / Math.sqrt(3), 1, 1];
 
@@ -98,7 +105,7 @@ async function evaluate() {
   return { r2, angleRmsDeg: (Math.sqrt(e2 / c) * 180) / Math.PI };
 }
 
-console.log(`probe pose-from-renders: DR ${dr} (floor ${floorMode}, light/camera jitter ${jitter ? 'on' : 'off'}), zoom ${zoom}, ${samples} rays/pixel, cnnDepth ${cfg.cnnDepth}, lr ${lr}, ${N} frames/update, ${updates} updates`);
+console.log(`probe pose-from-renders: DR ${dr} (floor ${floorMode}, light/camera jitter ${jitter ? 'on' : 'off'}), zoom ${zoom}, ${samples} rays/pixel, cnnDepth ${wm.cfg.cnnDepth}${init ? `, encoder from ${process.env.INIT}${freeze ? ' (frozen: linear probe)' : ''}` : ''}, lr ${lr}, ${N} frames/update, ${updates} updates`);
 const b0 = await evaluate();
 console.log(`update 0: eval R^2 x ${b0.r2[0].toFixed(2)} cos ${b0.r2[1].toFixed(2)} sin ${b0.r2[2].toFixed(2)}; upright angle RMS ${b0.angleRmsDeg.toFixed(1)} deg (predicting 0: ${((0.35 * 180) / Math.PI).toFixed(1)})`);
 const rng = createRng(7);

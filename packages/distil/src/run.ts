@@ -112,8 +112,31 @@ export function isDistilRun(dir: string): boolean {
   }
 }
 
-/** --init's deployed agent: its directory (absolute) and updates, refusing a student config of other sizes. */
-function initSource(dir: string, student: WorldModelConfig): { dir: string; updates: number | null } {
+/**
+ * The deployed agent's directory that PATH names: a distillation run's deployed/ (written at the run's first
+ * checkpoint), or PATH itself when it is a deployed agent's directory. `what` names the asker in the error
+ * (e.g. 'twist collect: --driver'). The one place the CLI's --driver, --init and eval --run resolve it.
+ */
+export function resolveDeployedDir(path: string, what: string): string {
+  const run = isDistilRun(path);
+  const dir = run ? distilPaths(path).deployed : path;
+  if (!existsSync(join(dir, 'checkpoint.json'))) {
+    throw new UsageError(
+      run
+        ? `${what} ${path}: the distillation run has no deployed agent yet (nothing in ${dir}; it is written at the run's first checkpoint)`
+        : `${what} ${path} is neither a distillation run nor a deployed agent's directory (no ${join(dir, 'checkpoint.json')})`,
+    );
+  }
+  return dir;
+}
+
+/** --init's deployed agent, read once: its directory (absolute), updates and actor sizes; refuses a student of other sizes. */
+interface InitSource {
+  dir: string;
+  updates: number | null;
+  actor: DeployedConfig['actor'];
+}
+function readInitSource(dir: string, student: WorldModelConfig): InitSource {
   let c: DeployedConfig;
   try {
     c = readCheckpointConfig(dir) as DeployedConfig;
@@ -126,16 +149,15 @@ function initSource(dir: string, student: WorldModelConfig): { dir: string; upda
     const diff = Object.keys({ ...c.student, ...student }).filter((k) => k !== 'seed' && JSON.stringify((c.student as any)[k]) !== JSON.stringify((student as any)[k]));
     throw new UsageError(`distil: --init ${dir} holds a student of another config (differs in ${diff.join(', ')}) than this run's`);
   }
-  return { dir: resolve(dir), updates: (c.source?.updates as number | undefined) ?? null };
+  return { dir: resolve(dir), updates: (c.source?.updates as number | undefined) ?? null, actor: c.actor };
 }
 
-/** Loads the encoder and RSSM weights of a deployed agent's directory into the student (the actor's are not used). */
-function initStudent(device: Device, dir: string, student: WorldModel): void {
-  const c = readCheckpointConfig(dir) as DeployedConfig;
-  const a = c.actor;
+/** Loads the encoder and RSSM weights of --init's deployed agent into the student (its actor's are read into a scratch actor and dropped). */
+function initStudent(device: Device, src: InitSource, student: WorldModel): void {
+  const a = src.actor;
   const scratch = new Actor({ device, seed: 0 }, a.featureSize, a.actionSize, a.layers, a.act, a.minStd);
   try {
-    AN.loadCheckpoint(dir, { modules: { encoder: student.encoder, rssm: student.rssm, actor: scratch } });
+    AN.loadCheckpoint(src.dir, { modules: { encoder: student.encoder, rssm: student.rssm, actor: scratch } });
   } finally {
     scratch.dispose();
   }
@@ -183,6 +205,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
   // -- config: new (from the teacher run) or from run.json; the teacher (frozen) from its run directory
   let config: DistilRunConfig;
   let T: ReturnType<typeof loadTeacher>;
+  let initRead: InitSource | undefined; // --init's source, when this process read it while writing the config
   if (opts.resume) {
     config = readRunConfig<DistilRunConfig>(opts.dir);
     if (config.kind !== 'distil') throw new UsageError(`${opts.dir} is not a distillation run (run.json has no kind 'distil'); resume a training run with twist train --resume`);
@@ -228,7 +251,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
       imageSize: tc.collect.imageSize,
       distil: dcfg,
       student,
-      ...(opts.init ? { init: initSource(opts.init, student) } : {}),
+      ...(opts.init ? { init: ((initRead = readInitSource(opts.init, student)), { dir: initRead.dir, updates: initRead.updates }) } : {}),
     };
   }
   const cfg = config.distil;
@@ -265,7 +288,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
       // The teacher's committed episodes (not its unfinished ones), sampled by the distillation's own RNG.
       replayState = { ...tState, pending: null, rng: new Xoshiro128(config.seed + 4_242_421).state() };
       if (config.init) {
-        initStudent(device, config.init.dir, student);
+        initStudent(device, initRead ?? readInitSource(config.init.dir, config.student), student);
         log(`the student starts from ${config.init.dir} (${config.init.updates ?? '?'} distillation updates)`);
       }
       st = { updates: 0, nextEvalAt: cfg.evalEvery, nextCkptAt: cfg.checkpointEvery, wallSeconds: 0, evals: [], teacherEval: null, references: null };

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { collectTeacherData, type CollectProgress } from '@twist/agent/node';
-import { DeployedAgent, deployedDriver, isDistilRun } from '@twist/distil/node';
+import { DeployedAgent, deployedDriver, resolveDeployedDir } from '@twist/distil/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';
 import { fmtTime, linePrinter } from './progress.js';
@@ -30,13 +28,6 @@ export const collectOptions: Record<string, OptionSpec> = {
   include: { type: 'string', help: 'an earlier collection of the same teacher: its episodes are copied first, so --out holds both (episode indices, seeds and DR draws continue after them)' },
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
-
-/** A deployed agent's directory from --driver: a distil run's deployed/, or the directory itself. */
-export function driverDir(path: string): string {
-  const dir = isDistilRun(path) ? join(path, 'deployed') : path;
-  if (!existsSync(join(dir, 'checkpoint.json'))) throw new UsageError(`twist collect: --driver ${path} is neither a distil run nor a deployed agent's directory (no ${join(dir, 'checkpoint.json')})`);
-  return dir;
-}
 
 /** '0,0.3,1' -> [0, 0.3, 1], naming a bad entry. */
 export function parseNoise(text: string): number[] {
@@ -67,7 +58,7 @@ export async function collectCommand(a: Parsed, _argv: readonly string[], log: (
   if (a['driver-policy'] !== 'sample' && a.driver === undefined) throw new UsageError('twist collect: --driver-policy applies with --driver only');
   if (a['driver-share'] !== undefined && a.driver === undefined) throw new UsageError('twist collect: --driver-share applies with --driver only');
   if (a['driver-share'] !== undefined && !(Number(a['driver-share']) <= 1)) throw new UsageError(`twist collect: --driver-share must be in [0, 1], got ${a['driver-share']}`);
-  const dDir = a.driver === undefined ? null : driverDir(String(a.driver));
+  const dDir = a.driver === undefined ? null : resolveDeployedDir(String(a.driver), 'twist collect: --driver');
   const device = await openDevice(String(a.backend));
   const show = collectProgressPrinter();
   const driver = dDir ? deployedDriver(DeployedAgent.load(device, dDir), dDir, a['driver-policy'] as 'sample' | 'mode') : null;

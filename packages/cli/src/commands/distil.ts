@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { DISTIL_PRESETS, type Ablations, type DistilOverrides } from '@twist/distil';
-import { distil, isDistilRun, type DistilProgress } from '@twist/distil/node';
+import { distil, resolveDeployedDir, type DistilProgress } from '@twist/distil/node';
 import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { fmtTime, linePrinter } from './progress.js';
 import { openDevice } from './device.js';
@@ -85,7 +84,7 @@ export async function distilCommand(a: Parsed, argv: readonly string[], log: (s:
       preset: a.preset as string | undefined,
       seed: a.seed as number | undefined,
       steps: a.steps as number | undefined,
-      ...(a.init !== undefined ? { init: isDistilRun(String(a.init)) ? join(String(a.init), 'deployed') : String(a.init) } : {}),
+      ...(a.init !== undefined ? { init: resolveDeployedDir(String(a.init), 'twist distil: --init') } : {}),
       overrides,
       ablations,
       latentEpisodes: Number(a['latent-episodes']),

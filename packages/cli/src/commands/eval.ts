@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { domainName, evaluate, loadRunActor, parseDomain, readRunConfig, runPaths, type EvalActor } from '@twist/agent/node';
-import { DeployedAgent, distilPaths, isDistilRun, type DistilRunConfig } from '@twist/distil/node';
+import { DeployedAgent, isDistilRun, resolveDeployedDir, type DistilRunConfig } from '@twist/distil/node';
 import { writeFileAtomic } from '@twist/autograd/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';
@@ -71,8 +71,7 @@ export function loadEvalTarget(
   if (existsSync(join(dir, 'twist.json')) && !existsSync(join(dir, 'run.json'))) dir = join(dir, 'distil');
   if (isDistilRun(dir)) {
     const config = readRunConfig<DistilRunConfig>(dir);
-    const deployedDir = distilPaths(dir).deployed;
-    if (!existsSync(join(deployedDir, 'checkpoint.json'))) throw new UsageError(`${dir} has no deployed agent yet (nothing in ${deployedDir}; it is written at the run's first checkpoint)`);
+    const deployedDir = resolveDeployedDir(dir, 'twist eval: --run');
     const agent = DeployedAgent.load(device, deployedDir);
     return { actor: agent, task: config.task, method: 'twist', preset: config.preset, observes: 'image', dir, dispose: () => agent.dispose() };
   }
