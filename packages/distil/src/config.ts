@@ -54,6 +54,15 @@ export interface DistilConfig {
    */
   recon: number;
   /**
+   * Also train a decoder of the privileged state from the student's feature [h, z] (the rssm image model's
+   * stateRecon head, -log N(s; decoder(h, z), 1) up to its constant, i.e. 0.5 ||s - decoder(h, z)||^2 summed over the state's dimensions and reduced over time as
+   * timeReduce says) with this weight. 0 (default): the paper's student learns from the teacher alone. An
+   * extension beyond the paper (its "Dreamer State Recon." baseline's auxiliary, on the student): the matched
+   * data hold the state of every image, and the term gives the student's encoder a direct signal for what the
+   * teacher's latents encode only weakly (a balanced pole's tilt: results/twist-cartpole-balance-quick/).
+   */
+  stateRecon: number;
+  /**
    * Adam over the student's encoder and RSSM only. The paper gives no optimiser: we take the world model's
    * (DreamerV2 DMC: lr 3e-4, eps 1e-5, global-norm clip 100, weight decay 1e-6).
    */
@@ -81,6 +90,7 @@ const PAPER: DistilConfig = {
   timeReduce: 'sum',
   weights: { h: 1, prior: 1, post: 1, imagH: 1, imagPrior: 1 },
   recon: 0,
+  stateRecon: 0,
   opt: { lr: 3e-4, eps: 1e-5, clip: 100, weightDecay: 1e-6 },
   steps: 50_000,
   logEvery: 10,
@@ -168,10 +178,11 @@ export function validateDistilConfig(c: DistilConfig): void {
   if (!(Number.isInteger(c.imagStarts) && c.imagStarts >= 0)) bad('imagStarts', 'a non-negative integer (0 = all B x L)', c.imagStarts);
   for (const [k, w] of Object.entries(c.weights)) if (!(Number.isFinite(w) && w >= 0)) bad(`weights.${k}`, 'a finite number >= 0', w);
   if (!(Number.isFinite(c.recon) && c.recon >= 0)) bad('recon', 'a finite number >= 0 (0 = no reconstruction)', c.recon);
+  if (!(Number.isFinite(c.stateRecon) && c.stateRecon >= 0)) bad('stateRecon', 'a finite number >= 0 (0 = no state decoder)', c.stateRecon);
   if (!(c.opt.lr > 0)) bad('opt.lr', '> 0', c.opt.lr);
   if (!(c.opt.eps > 0)) bad('opt.eps', '> 0', c.opt.eps);
   if (!(c.opt.clip >= 0)) bad('opt.clip', '>= 0', c.opt.clip);
   if (!(c.opt.weightDecay >= 0)) bad('opt.weightDecay', '>= 0', c.opt.weightDecay);
   const active = Object.entries(c.weights).filter(([k, w]) => w > 0 && (c.imagined || !k.startsWith('imag')));
-  if (active.length === 0 && c.recon === 0) bad('weights', 'at least one positive weight on an active term (every term is switched off)', c.weights);
+  if (active.length === 0 && c.recon === 0 && c.stateRecon === 0) bad('weights', 'at least one positive weight on an active term (every term is switched off)', c.weights);
 }

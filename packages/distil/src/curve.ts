@@ -8,6 +8,7 @@ const TERMS: [string, string][] = [
   ['imagH', 'Eq.4 h'],
   ['imagPrior', 'Eq.4 prior KL'],
   ['recon', 'reconstruction'],
+  ['stateRecon', 'state decoder'],
 ];
 
 /**

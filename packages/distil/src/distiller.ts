@@ -42,6 +42,8 @@ export interface DistilMetrics {
   imagPrior?: Tensor;
   /** The optional reconstruction term (when recon > 0). */
   recon?: Tensor;
+  /** The optional privileged-state decoding term (when stateRecon > 0; not in the paper). */
+  stateRecon?: Tensor;
   /** Global gradient norm of the student's update (before clipping). */
   gradNorm: Tensor;
 }
@@ -71,7 +73,8 @@ export interface DistillerCounters {
  *        (its actor on its own imagined features), recording the actions;
  *   10.  the student imagines H steps from its own starts replaying those actions;
  *   11.  Eq. 4 between the rollouts;
- *   12.  one Adam step on L = L_distil + L_imagined (+ recon * Eq. 2's image term when that flag is on).
+ *   12.  one Adam step on L = L_distil + L_imagined (+ recon * Eq. 2's image term, + stateRecon * the state
+ *        decoder's term, when those extensions are on).
  */
 export class Distiller {
   readonly opt: A.Adam;
@@ -99,7 +102,8 @@ export class Distiller {
     }
     if (student.cfg.modality !== 'image') throw new Error(`Distiller: the student must be an image world model, got modality '${student.cfg.modality}'`);
     if (teacher.wm.cfg.actionSize !== student.cfg.actionSize) throw new Error(`Distiller: action sizes differ (teacher ${teacher.wm.cfg.actionSize}, student ${student.cfg.actionSize})`);
-    this.params = studentTrainables(student, cfg.recon > 0);
+    if (cfg.stateRecon > 0 && !student.stateDecoder) throw new Error('Distiller: stateRecon > 0 needs a student with a state decoder (its config stateRecon: true; makeStudentConfig sets it)');
+    this.params = studentTrainables(student, cfg.recon > 0, cfg.stateRecon > 0);
     const teacherParams = new Set([...teacher.wm.parameters(), ...teacher.actor.parameters()]);
     if (this.params.some((p) => teacherParams.has(p))) throw new Error('Distiller: the student shares parameters with the teacher');
     const o = cfg.opt;
@@ -210,6 +214,14 @@ export class Distiller {
       const recon = A.gaussianNLL(S.decoder.forward(S.rssm.feature(sLat)), x, 3);
       terms.push([recon, cfg.recon]);
       out.recon = recon;
+    }
+    if (cfg.stateRecon > 0) {
+      // Optional, not in the paper: 0.5 ||s_t - stateDecoder(h_t, z_t)||^2 (-log N(s_t; ., 1) without its constant);
+      // gaussianNLL means it over the B x L steps, so 'sum' multiplies by L (per sequence, as Eq. 3's terms).
+      const nll = A.gaussianNLL(S.stateDecoder!.forward(S.rssm.feature(sLat)), A.constant(b.state), 1);
+      const stateRecon = cfg.timeReduce === 'sum' ? A.scale(nll, L) : nll;
+      terms.push([stateRecon, cfg.stateRecon]);
+      out.stateRecon = stateRecon;
     }
     // Line 12: only the student's parameters are differentiated and stepped.
     const loss = A.weightedSum(terms);

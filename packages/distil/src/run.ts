@@ -144,9 +144,10 @@ function readInitSource(dir: string, student: WorldModelConfig): InitSource {
     throw new UsageError(`distil: --init ${dir} is not a deployed agent's directory (${(e as Error).message.split('\n')[0]})`);
   }
   if (c?.format !== DEPLOYED_FORMAT) throw new UsageError(`distil: --init ${dir} is not a deployed TWIST agent (config format ${JSON.stringify(c?.format)})`);
-  const strip = (w: WorldModelConfig) => JSON.stringify({ ...w, seed: 0 });
+  // seed and stateRecon may differ: only the encoder and RSSM are loaded (a state decoder starts fresh)
+  const strip = (w: WorldModelConfig) => JSON.stringify({ ...w, seed: 0, stateRecon: false });
   if (strip(c.student) !== strip(student)) {
-    const diff = Object.keys({ ...c.student, ...student }).filter((k) => k !== 'seed' && JSON.stringify((c.student as any)[k]) !== JSON.stringify((student as any)[k]));
+    const diff = Object.keys({ ...c.student, ...student }).filter((k) => k !== 'seed' && k !== 'stateRecon' && JSON.stringify((c.student as any)[k]) !== JSON.stringify((student as any)[k]));
     throw new UsageError(`distil: --init ${dir} holds a student of another config (differs in ${diff.join(', ')}) than this run's`);
   }
   return { dir: resolve(dir), updates: (c.source?.updates as number | undefined) ?? null, actor: c.actor };
@@ -209,6 +210,8 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
   if (opts.resume) {
     config = readRunConfig<DistilRunConfig>(opts.dir);
     if (config.kind !== 'distil') throw new UsageError(`${opts.dir} is not a distillation run (run.json has no kind 'distil'); resume a training run with twist train --resume`);
+    // runs written before the stateRecon extension existed have no such key: theirs is 0
+    if (config.distil.stateRecon === undefined) config = { ...config, distil: { ...config.distil, stateRecon: 0 } };
     if (opts.teacher && resolve(opts.teacher) !== config.teacher) throw new UsageError(`${opts.dir} distils ${config.teacher}, not ${resolve(opts.teacher)}`);
     if (opts.steps !== undefined && opts.steps !== config.distil.steps) {
       if (!(Number.isInteger(opts.steps) && opts.steps > 0)) throw new UsageError(`steps must be a positive integer, got ${opts.steps}`);
@@ -233,7 +236,9 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     let student: WorldModelConfig;
     try {
       dcfg = makeDistilConfig(preset, { ...opts.overrides, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) }, opts.ablations);
-      student = makeStudentConfig(tc.world, { preset, imageSize: tc.collect.imageSize, seed: seed + 1, overrides: opts.studentOverrides });
+      // the state term needs the rssm image model's state decoder (stateRecon: true) on the student
+      const overrides = dcfg.stateRecon > 0 ? { ...opts.studentOverrides, stateRecon: true } : opts.studentOverrides;
+      student = makeStudentConfig(tc.world, { preset, imageSize: tc.collect.imageSize, seed: seed + 1, overrides });
     } catch (e) {
       throw new UsageError(`distil: ${(e as Error).message}`);
     }

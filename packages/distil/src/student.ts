@@ -36,8 +36,15 @@ export function makeStudentConfig(
 
 /**
  * The parameters distillation trains: the student's encoder and RSSM (sequence model, prior and posterior),
- * plus its image decoder when a reconstruction term is on. The reward head (and decoder otherwise) is unused.
+ * plus its image decoder when a reconstruction term is on and its state decoder when a state term is. The
+ * reward head (and the decoders otherwise) is unused.
  */
-export function studentTrainables(student: WorldModel, withDecoder = false): Var[] {
-  return [...student.encoder.parameters(), ...student.rssm.parameters(), ...(withDecoder ? student.decoder.parameters() : [])];
+export function studentTrainables(student: WorldModel, withDecoder = false, withStateDecoder = false): Var[] {
+  if (withStateDecoder && !student.stateDecoder) throw new Error('studentTrainables: the student has no state decoder (config stateRecon: false)');
+  return [
+    ...student.encoder.parameters(),
+    ...student.rssm.parameters(),
+    ...(withDecoder ? student.decoder.parameters() : []),
+    ...(withStateDecoder ? student.stateDecoder!.parameters() : []),
+  ];
 }

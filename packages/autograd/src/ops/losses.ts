@@ -31,7 +31,7 @@ export function normalLogProb(x: Var, mu: Var, std = 1): Var {
   return addScalar(scale(square(sub(x, mu)), -0.5 / (std * std)), -Math.log(std) - 0.5 * Math.log(2 * Math.PI));
 }
 
-/** Mean of -log N(x; mu, 1) summed over the last eventDims axes (DreamerV2's reward/decoder heads). */
+/** Mean of -log N(x; mu, 1) summed over the last eventDims axes, without its constant log(2 pi) / 2 per element: 0.5 (x - mu)^2 (DreamerV2's reward/decoder heads). */
 export function gaussianNLL(pred: Var, target: Var, eventDims = 0): Var {
   return scale(mse(pred, target, eventDims), 0.5);
 }

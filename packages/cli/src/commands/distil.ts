@@ -16,6 +16,7 @@ export const distilOptions: Record<string, OptionSpec> = {
   'no-post': { type: 'boolean', help: "ablation: without Eq. 3's posterior term" },
   noise: { type: 'number', min: 0, help: "std of the action noise of the teacher's imagined rollouts, clip(N(a, noise), -1, 1) (default 0.3)" },
   recon: { type: 'number', min: 0, help: "weight of an image reconstruction term for the student's decoder (default 0: off, as in the paper)" },
+  'state-recon': { type: 'number', min: 0, help: "weight of a privileged-state decoding term for the student (a state decoder on [h, z]; default 0: off, as in the paper - an extension, see packages/distil/README.md)" },
   batch: { type: 'integer', min: 1, help: "sequences per batch (default: the preset's, 16)" },
   length: { type: 'integer', min: 2, help: "sequence length L (default: the preset's; paper 50, quick 32)" },
   horizon: { type: 'integer', min: 1, help: "imagination horizon H (default: the preset's; paper 15)" },
@@ -27,7 +28,7 @@ export const distilOptions: Record<string, OptionSpec> = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
-const NEW_ONLY = ['teacher', 'out', 'init', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'batch', 'length', 'horizon', 'lr', 'eval-every', 'eval-episodes'];
+const NEW_ONLY = ['teacher', 'out', 'init', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'state-recon', 'batch', 'length', 'horizon', 'lr', 'eval-every', 'eval-episodes'];
 
 /** The distillation overrides and ablations given on a command line (shared by `twist twist`). */
 export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; ablations: Ablations } {
@@ -37,6 +38,7 @@ export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; abla
     overrides: {
       noise: num('noise'),
       recon: num('recon'),
+      stateRecon: num('state-recon'),
       batch: num('batch'),
       length: num('length'),
       horizon: num('horizon'),

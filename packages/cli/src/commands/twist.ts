@@ -34,6 +34,7 @@ export const twistOptions: Record<string, OptionSpec> = {
   'no-post': distilOptions['no-post'],
   noise: distilOptions.noise,
   recon: distilOptions.recon,
+  'state-recon': distilOptions['state-recon'],
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
