@@ -195,6 +195,31 @@ describe('Adam is one multi-tensor step, bit-identical to the per-tensor composi
     }
   });
 
+  it("a second Adam over parameters an earlier one moved into its buffer (disposed, or alive over others) steps them as the reference does (every backend)", async () => {
+    for (const d of await devices()) {
+      const net = new A.MLP({ device: d, seed: 4 }, 6, { hidden: [5, 5, 5], out: 3 }); // 8 parameters
+      const params = net.parameters();
+      const opts = { lr: 1e-2, eps: 1e-5, weightDecay: 0, clip: 0, beta1: 0.9, beta2: 0.99 };
+      const first = new A.Adam(params, opts);
+      scope(() => first.apply(params.map((p, i) => tensor(d, randomArray(p.size, 7 + i, -1, 1), p.shape)))).dispose();
+      // every parameter is now a window of first's flat buffer: the next optimisers cannot move them
+      for (const what of ['first alive', 'first disposed'] as const) {
+        const values = await Promise.all(params.map(async (p) => (await p.value.toArray()) as Float32Array));
+        const second = new A.Adam(params, opts);
+        const ref = reference(d, values, params.map((p) => p.shape), opts);
+        for (let k = 0; k < 3; k++) {
+          const grads = params.map((p, i) => randomArray(p.size, 50 * k + i, -2, 2));
+          scope(() => second.apply(grads.map((g, i) => tensor(d, g, params[i].shape)))).dispose();
+          ref.step(grads).dispose();
+        }
+        for (let i = 0; i < params.length; i++) expect(await bits(params[i].value), `${d.backend}, ${what}: p ${i}`).toEqual(await bits(ref.p[i]));
+        second.dispose();
+        if (what === 'first alive') first.dispose();
+      }
+      net.dispose();
+    }
+  });
+
   it('moves the parameters into one buffer: a step is a constant number of dispatches, and disposing releases it all', async () => {
     for (const d of await devices()) {
       const live0 = d.stats().liveBuffers;

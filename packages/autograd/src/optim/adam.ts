@@ -61,6 +61,19 @@ export function checkAdamOptions(opts: AdamOptions): void {
  * (sumOfSquares, adamGate, one adamStepGated per parameter; see adamStepsReference in the tests): the partial
  * sums follow the same chunks in the same order and the update is elementwise.
  */
+/** Indices of ts split into groups, in order, such that no two members of a group share a device buffer. */
+function distinctBufferGroups(ts: readonly Tensor[]): number[][] {
+  const groups: { idx: number[]; handles: Set<unknown> }[] = [];
+  ts.forEach((t, i) => {
+    const h = t.storage('Adam.apply').handle;
+    let g = groups.find((x) => !x.handles.has(h));
+    if (!g) groups.push((g = { idx: [], handles: new Set() }));
+    g.idx.push(i);
+    g.handles.add(h);
+  });
+  return groups.map((g) => g.idx);
+}
+
 export class Adam {
   readonly params: readonly Var[];
   readonly m: Tensor[];
@@ -139,7 +152,10 @@ export class Adam {
       if (detached.length) K.packInto(f.p, detached, dOff);
       const { gate, norm } = K.adamGateSum(K.sumOfSquaresChunks(f.g, f.table), this.counters, { maxNorm: clip || null, beta1, beta2 });
       K.adamStepGated(f.p, f.g, f.m, f.v, gate, { lr, beta1, beta2, eps, weightDecay });
-      if (detached.length) K.unpackFrom(f.p, detached, dOff);
+      // One copy kernel may not write two windows of one buffer (two writable bindings of it): parameters that
+      // live in another optimiser's flat buffer (an earlier Adam over them, disposed or not) go back in groups
+      // whose members' buffers differ (one group when each is a buffer of its own, as usual).
+      for (const group of distinctBufferGroups(detached)) K.unpackFrom(f.p, group.map((k) => detached[k]), group.map((k) => dOff[k]));
       return norm;
     });
   }
