@@ -1,0 +1,55 @@
+// Where a quick distillation update's time goes: the full update (Algorithm 1 lines 4-12), without Eq. 4,
+// and the student's image encoder alone (forward + backward on the batch's B x L frames), each timed on the
+// device (median of REPS after a warm-up), on a teacher run's collected data.
+// Usage (in packages/distil): node probes/step-profile.mjs TEACHER_OR_COLLECT_DIR [REPS]
+import * as A from '@twist/autograd';
+import { createDevice, scope } from '@twist/kernels';
+import { WorldModel } from '@twist/rssm';
+import { Replay, runPaths } from '@twist/agent/node';
+import { Distiller, makeDistilConfig, makeStudentConfig } from '@twist/distil';
+import { loadTeacher } from '@twist/distil/node';
+
+const dir = process.argv[2];
+const reps = Number(process.argv[3] ?? 4);
+if (!dir) throw new Error('usage: node probes/step-profile.mjs TEACHER_OR_COLLECT_DIR [REPS]');
+const device = await createDevice({ backend: 'webgpu' });
+const T = loadTeacher(device, dir);
+const rs = T.info.replay;
+const imageSize = T.config.collect.imageSize;
+const replay = Replay.open(runPaths(dir).replay, { stateSize: T.config.world.stateSize, actionSize: T.config.world.actionSize, imageShape: [imageSize, imageSize, 3], numEnvs: rs.config.numEnvs, capacity: rs.config.capacity, obs: 'image' }, { ...rs, pending: null });
+const student = new WorldModel(device, makeStudentConfig(T.config.world, { preset: 'quick', imageSize, seed: 1 }));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function time(name, cfgOver, fn) {
+  const cfg = makeDistilConfig('quick', cfgOver);
+  const d = new Distiller(T.teacher, student, cfg, 0);
+  const ts = [];
+  for (let i = 0; i <= reps; i++) {
+    const b = replay.sample(device, cfg.batch, cfg.length, { obs: 'image' });
+    await device.sync();
+    const t0 = performance.now();
+    await fn(d, b);
+    await device.sync();
+    if (i > 0) ts.push(performance.now() - t0);
+    for (const t of Object.values(b)) t.dispose();
+  }
+  d.dispose();
+  console.log(`${name}: ${median(ts).toFixed(0)} ms (median of ${reps}; ${ts.map((t) => t.toFixed(0)).join(', ')})`);
+}
+const step = async (d, b) => {
+  const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
+  for (const t of Object.values(m)) t?.dispose();
+};
+await time('full update (Eq. 3 + Eq. 4)', {}, step);
+await time('update without Eq. 4', { imagined: false }, step);
+await time('student encoder forward + backward alone', {}, async (d, b) => {
+  scope(() => {
+    const e = student.encoder.forward(student.preprocess(b.obs));
+    const g = A.grad(A.sum(A.mean(A.square(e), [0, 1])), student.encoder.parameters());
+    for (const x of g) x.value;
+  });
+});
+await time('teacher observe (no graph) alone', {}, async (d, b) => {
+  scope(() => A.noGrad(() => T.teacher.wm.rssm.observe(T.teacher.wm.encoder.forward(T.teacher.wm.preprocess(b.state)), A.constant(b.actions), b.isFirst)).deter.value);
+});
+device.destroy();
+process.exit(0);
