@@ -1,6 +1,6 @@
 import * as A from '@twist/autograd';
 import type { Var } from '@twist/autograd';
-import { randomNormal, scope, tensor, type Device, type Tensor } from '@twist/kernels';
+import { keep, randomNormal, scope, tensor, type Device, type Tensor } from '@twist/kernels';
 import { MAX_CONSECUTIVE_SKIPS, SplitMix, type Actor } from '@twist/agent';
 import type { WorldModel } from '@twist/rssm';
 import { validateDistilConfig, type DistilConfig } from './config.js';
@@ -87,6 +87,7 @@ export class Distiller {
   readonly startRng: SplitMix;
   readonly #actorSeed: number;
   readonly #noiseSeed: number;
+  #stateStats: { mean: Tensor; std: Tensor } | null = null;
 
   constructor(
     readonly teacher: Teacher,
@@ -218,7 +219,10 @@ export class Distiller {
     if (cfg.stateRecon > 0) {
       // Optional, not in the paper: 0.5 ||s_t - stateDecoder(h_t, z_t)||^2 (-log N(s_t; ., 1) without its constant);
       // gaussianNLL means it over the B x L steps, so 'sum' multiplies by L (per sequence, as Eq. 3's terms).
-      const nll = A.gaussianNLL(S.stateDecoder!.forward(S.rssm.feature(sLat)), A.constant(b.state), 1);
+      // the target: the standardised state when the statistics were set (setStateStats), else the state itself
+      const st = this.#stateStats;
+      const target = st ? A.div(A.sub(A.constant(b.state), A.constant(st.mean)), A.constant(st.std)) : A.constant(b.state);
+      const nll = A.gaussianNLL(S.stateDecoder!.forward(S.rssm.feature(sLat)), target, 1);
       const stateRecon = cfg.timeReduce === 'sum' ? A.scale(nll, L) : nll;
       terms.push([stateRecon, cfg.stateRecon]);
       out.stateRecon = stateRecon;
@@ -256,7 +260,33 @@ export class Distiller {
   }
 
   /** Frees the optimiser state (the models are the caller's). */
+  /**
+   * The stateRecon term's targets become the standardised state (s - mean) / std, per dimension (the run passes
+   * the collected data's statistics): without them a dimension's weight in the term is its variance, and a
+   * balanced pole's sin(angle) (std ~0.1 in a teacher's data) would weigh ~1% of the cart's position.
+   */
+  setStateStats(mean: ArrayLike<number>, std: ArrayLike<number>): void {
+    const n = this.teacher.wm.cfg.stateSize;
+    if (mean.length !== n || std.length !== n) throw new Error(`Distiller.setStateStats: mean and std must have the state's ${n} entries, got ${mean.length} and ${std.length}`);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(mean[i])) throw new Error(`Distiller.setStateStats: mean[${i}] must be finite, got ${mean[i]}`);
+      if (!(Number.isFinite(std[i]) && std[i] > 0)) throw new Error(`Distiller.setStateStats: std[${i}] must be a finite number > 0, got ${std[i]}`);
+    }
+    this.#disposeStats();
+    this.#stateStats = {
+      mean: keep(tensor(this.device, Float32Array.from(mean), [1, 1, n])),
+      std: keep(tensor(this.device, Float32Array.from(std), [1, 1, n])),
+    };
+  }
+
+  #disposeStats(): void {
+    this.#stateStats?.mean.dispose();
+    this.#stateStats?.std.dispose();
+    this.#stateStats = null;
+  }
+
   dispose(): void {
     this.opt.dispose();
+    this.#disposeStats();
   }
 }

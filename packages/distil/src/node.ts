@@ -5,5 +5,5 @@
  * included (DeployedAgent.fromFiles), is in the browser-safe main entry (src/index.ts).
  */
 export { DeployedAgent, deployedDriver, latentCheck, type LatentCheckOptions, type LatentCheckReport } from './deployed.js';
-export { distil, distilPaths, isDistilRun, loadTeacher, resolveDeployedDir, type DistilOptions, type DistilProgress, type DistilResult, type DistilRunConfig } from './run.js';
+export { distil, distilPaths, isDistilRun, loadTeacher, replayStateStats, resolveDeployedDir, type DistilOptions, type DistilProgress, type DistilResult, type DistilRunConfig } from './run.js';
 export { writeDistilCurve } from './curve.js';

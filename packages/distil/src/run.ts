@@ -113,6 +113,29 @@ export function isDistilRun(dir: string): boolean {
 }
 
 /**
+ * Per-dimension mean and standard deviation of the state over every committed step of a replay (two passes, in
+ * f64); a dimension with (near) zero spread gets std 1e-3, so that standardising it stays finite.
+ */
+export function replayStateStats(replay: Replay, stateSize: number): { mean: number[]; std: number[] } {
+  const sum = new Float64Array(stateSize);
+  let n = 0;
+  const ids = replay.episodeIds();
+  for (const id of ids) {
+    const ep = replay.episode(id)!;
+    for (let t = 0; t < ep.length; t++) for (let k = 0; k < stateSize; k++) sum[k] += ep.state[t * stateSize + k];
+    n += ep.length;
+  }
+  if (n === 0) throw new Error('replayStateStats: the replay holds no committed step');
+  const mean = Array.from(sum, (x) => x / n);
+  const sq = new Float64Array(stateSize);
+  for (const id of ids) {
+    const ep = replay.episode(id)!;
+    for (let t = 0; t < ep.length; t++) for (let k = 0; k < stateSize; k++) sq[k] += (ep.state[t * stateSize + k] - mean[k]) ** 2;
+  }
+  return { mean, std: Array.from(sq, (x) => Math.max(Math.sqrt(x / n), 1e-3)) };
+}
+
+/**
  * The deployed agent's directory that PATH names: a distillation run's deployed/ (written at the run's first
  * checkpoint), or PATH itself when it is a deployed agent's directory. `what` names the asker in the error
  * (e.g. 'twist collect: --driver'). The one place the CLI's --driver, --init and eval --run resolve it.
@@ -316,6 +339,13 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     if (!replay.canSample(cfg.length)) {
       const lens = replay.episodeIds().map((id) => replay.episode(id)!.length);
       throw new UsageError(`${config.teacher}: no collected episode has L = ${cfg.length} steps (${lens.length} episodes, longest ${lens.length ? Math.max(...lens) : 0}); distil with a shorter length or a teacher with longer episodes`);
+    }
+    if (cfg.stateRecon > 0) {
+      // the state term's standardisation: exact per-dimension statistics of every committed step of the data
+      // (the same data at every start, so a resumed run computes the same numbers)
+      const { mean, std } = replayStateStats(replay, rc.stateSize);
+      distiller.setStateStats(mean, std);
+      log(`state term targets standardised per dimension: mean [${mean.map((x) => x.toFixed(3)).join(', ')}], std [${std.map((x) => x.toFixed(3)).join(', ')}]`);
     }
     // A new run's directory is written only once the teacher's data is known to be usable.
     if (!opts.resume) createRunDir(opts.dir, config);

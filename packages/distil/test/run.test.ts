@@ -8,7 +8,7 @@ import { tensor, type Device } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { WorldModel } from '@twist/rssm';
 import { actorSpecOf, Distiller, makeDistilConfig, makeStudentConfig, studentTrainables } from '../src/index.js';
-import { DeployedAgent, distil, distilPaths, loadTeacher, type DistilOptions, type DistilRunConfig } from '../src/node.js';
+import { DeployedAgent, distil, distilPaths, loadTeacher, replayStateStats, type DistilOptions, type DistilRunConfig } from '../src/node.js';
 import { cpu, gpu, hasGpu, tmp, trainTinyTeacher } from './harness.js';
 
 let teacherDir = '';
@@ -89,8 +89,46 @@ describe('the state decoder term (stateRecon, an extension beyond the paper)', (
     const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
     const got = await readMetrics(m);
     expect(got.stateRecon).toBeCloseTo(want, 3);
-    expect(got.loss).toBeCloseTo(got.h + got.prior + got.post + got.imagH + got.imagPrior + 2 * got.stateRecon, 2);
+    expect(got.loss).toBeCloseTo(got.h + got.prior + got.post + got.imagH! + got.imagPrior! + 2 * got.stateRecon!, 2);
     expect(await bits(student.stateDecoder!.parameters())).not.toEqual(decBefore);
+    for (const t of [...Object.values(m), ...Object.values(b)]) t?.dispose();
+    d.dispose();
+    student.dispose();
+    T.dispose();
+  });
+
+  it("with the data's statistics (setStateStats, as a run sets them from replayStateStats) the targets are the standardised state", async () => {
+    const T = loadTeacher(cpu, teacherDir);
+    const replay = openReplay(teacherDir, T.info);
+    const { mean, std } = replayStateStats(replay, 5);
+    // over every committed step, the standardised state has mean 0 and std 1 per dimension
+    const all: number[][] = [[], [], [], [], []];
+    for (const id of replay.episodeIds()) {
+      const ep = replay.episode(id)!;
+      for (let t = 0; t < ep.length; t++) for (let k = 0; k < 5; k++) all[k].push((ep.state[t * 5 + k] - mean[k]) / std[k]);
+    }
+    for (let k = 0; k < 5; k++) {
+      const m = all[k].reduce((a, x) => a + x, 0) / all[k].length;
+      expect(m, `mean of dim ${k}`).toBeCloseTo(0, 5);
+      expect(Math.sqrt(all[k].reduce((a, x) => a + (x - m) ** 2, 0) / all[k].length), `std of dim ${k}`).toBeCloseTo(1, 4);
+    }
+    const cfg = makeDistilConfig('debug', { stateRecon: 1 });
+    const student = new WorldModel(cpu, makeStudentConfig(T.config.world, { preset: 'debug', imageSize: 32, seed: 1, overrides: { stateRecon: true } }));
+    const d = new Distiller(T.teacher, student, cfg, 0);
+    expect(() => d.setStateStats([0, 0], [1, 1])).toThrow("Distiller.setStateStats: mean and std must have the state's 5 entries, got 2 and 2");
+    expect(() => d.setStateStats(mean, [1, 1, 0, 1, 1])).toThrow('Distiller.setStateStats: std[2] must be a finite number > 0, got 0');
+    d.setStateStats(mean, std);
+    const b = replay.sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
+    const off = student.rssm.rngOffset;
+    const [mu, s] = await A.noGrad(async () => {
+      const lat = student.rssm.observe(student.encoder.forward(student.preprocess(b.obs)), A.constant(b.actions), b.isFirst);
+      return [await student.stateDecoder!.forward(student.rssm.feature(lat)).toArray(), await b.state.toArray()] as Float32Array[];
+    });
+    student.rssm.rngOffset = off;
+    let nll = 0;
+    for (let k = 0; k < mu.length; k++) nll += 0.5 * (mu[k] - (s[k] - mean[k % 5]) / std[k % 5]) ** 2;
+    const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
+    expect((await readMetrics(m)).stateRecon).toBeCloseTo((nll / (cfg.batch * cfg.length)) * cfg.length, 3);
     for (const t of [...Object.values(m), ...Object.values(b)]) t?.dispose();
     d.dispose();
     student.dispose();
