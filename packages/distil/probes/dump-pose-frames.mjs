@@ -3,6 +3,7 @@
 // PyTorch probe pose_probe_torch.py: OUT.u8 = [N, 64, 64, 3] u8 frames, OUT.f32 = [N, 4] f32 rows
 // (x, theta, near-upright flag, 0). Usage (in packages/distil): node probes/dump-pose-frames.mjs N SEED train|heldout|off OUT
 import { createDevice } from '@twist/kernels';
+import { drawPose } from './pose-draw.mjs';
 import { makeEnv, createRng, sampleVisualDomain, applyVisualDomain, createRenderer } from '@twist/envs';
 import fs from 'node:fs';
 const [n, seed, dr, out] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4], process.argv[5]];
@@ -17,10 +18,7 @@ const obs = new Uint8Array(n * 64 * 64 * 3), lab = new Float32Array(n * 4);
 for (let i0 = 0; i0 < n; i0 += 256) {
   const scenes = [];
   for (let i = i0; i < Math.min(n, i0 + 256); i++) {
-    const x = rng.uniform(-1.8, 1.8);
-    const near = rng.next() < 0.75;
-    const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-    const th = near ? gauss() * 0.35 : rng.uniform(-Math.PI, Math.PI);
+    const { x, th, near } = drawPose(rng);
     env.setPhysicsState({ qpos: [x, th], qvel: [0, 0] });
     let s = env.scene();
     if (dr !== 'off') s = applyVisualDomain(s, sampleVisualDomain(rng, dr));

@@ -14,6 +14,7 @@ import * as A from '@twist/autograd';
 import { createDevice, scope, tensor } from '@twist/kernels';
 import { makeConfig, WorldModel } from '@twist/rssm';
 import { DeployedAgent, resolveDeployedDir } from '@twist/distil/node';
+import { drawPose } from './pose-draw.mjs';
 import { makeEnv, createRng, sampleVisualDomain, applyVisualDomain, createRenderer, solidTexture } from '@twist/envs';
 
 const updates = Number(process.argv[2] ?? 600);
@@ -52,10 +53,7 @@ const mu = [0, 0, 0], sd = [1.8 / Math.sqrt(3), 1, 1];
 async function frames(rng, n) {
   const scenes = [], y = new Float32Array(n * K), theta = new Float64Array(n), upright = [];
   for (let i = 0; i < n; i++) {
-    const x = rng.uniform(-1.8, 1.8);
-    const near = rng.next() < 0.75;
-    const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-    const th = near ? gauss() * 0.35 : rng.uniform(-Math.PI, Math.PI);
+    const { x, th, near } = drawPose(rng);
     env.setPhysicsState({ qpos: [x, th], qvel: [0, 0] });
     let s = env.scene();
     const base = s;

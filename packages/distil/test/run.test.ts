@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
 import * as AN from '@twist/autograd/node';
 import { readMetricsLog, readRunConfig, Replay, runPaths, type ReplayState } from '@twist/agent/node';
-import { tensor, type Device } from '@twist/kernels';
+import { tensor, type Device, type Tensor } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { WorldModel } from '@twist/rssm';
 import { actorSpecOf, Distiller, makeDistilConfig, makeStudentConfig, studentTrainables } from '../src/index.js';
@@ -63,6 +63,22 @@ describe('the frozen teacher', () => {
   });
 });
 
+/**
+ * The state term by hand: mean over the B x L steps of 0.5 ||target(s) - stateDecoder(h, z)||^2 times L
+ * (timeReduce 'sum'), with the student's RNG counter put back so the step that follows draws the same z.
+ */
+async function stateTermByHand(student: WorldModel, b: { obs: Tensor; actions: Tensor; isFirst: Tensor; state: Tensor }, target: (s: number, k: number) => number, L: number): Promise<number> {
+  const off = student.rssm.rngOffset;
+  const [mu, s] = await A.noGrad(async () => {
+    const lat = student.rssm.observe(student.encoder.forward(student.preprocess(b.obs)), A.constant(b.actions), b.isFirst);
+    return [await student.stateDecoder!.forward(student.rssm.feature(lat)).toArray(), await b.state.toArray()] as Float32Array[];
+  });
+  student.rssm.rngOffset = off;
+  let nll = 0;
+  for (let i = 0; i < mu.length; i++) nll += 0.5 * (mu[i] - target(s[i], i % 5)) ** 2; // gaussianNLL drops log(2 pi) / 2
+  return (nll / (mu.length / 5)) * L;
+}
+
 describe('the state decoder term (stateRecon, an extension beyond the paper)', () => {
   it('equals L x 0.5 ||s - stateDecoder(h, z)||^2 by hand (-log N up to its constant), is in the total with its weight, trains the state decoder, and needs a student with one', async () => {
     const T = loadTeacher(cpu, teacherDir);
@@ -75,17 +91,7 @@ describe('the state decoder term (stateRecon, an extension beyond the paper)', (
     expect(new Set(d.opt.params)).toEqual(new Set(studentTrainables(student, false, true)));
     const decBefore = await bits(student.stateDecoder!.parameters());
     const b = openReplay(teacherDir, T.info).sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
-    // by hand, with the student's RNG counter where the step will find it (the same z samples)
-    const off = student.rssm.rngOffset;
-    const [mu, s] = await A.noGrad(async () => {
-      const lat = student.rssm.observe(student.encoder.forward(student.preprocess(b.obs)), A.constant(b.actions), b.isFirst);
-      const m = student.stateDecoder!.forward(student.rssm.feature(lat));
-      return [await m.toArray(), await b.state.toArray()] as Float32Array[];
-    });
-    student.rssm.rngOffset = off;
-    let nll = 0;
-    for (let k = 0; k < mu.length; k++) nll += 0.5 * (mu[k] - s[k]) ** 2; // gaussianNLL drops log(2 pi) / 2
-    const want = (nll / (cfg.batch * cfg.length)) * cfg.length; // mean over the B x L steps, summed over time ('sum')
+    const want = await stateTermByHand(student, b, (x) => x, cfg.length);
     const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
     const got = await readMetrics(m);
     expect(got.stateRecon).toBeCloseTo(want, 3);
@@ -119,16 +125,9 @@ describe('the state decoder term (stateRecon, an extension beyond the paper)', (
     expect(() => d.setStateStats(mean, [1, 1, 0, 1, 1])).toThrow('Distiller.setStateStats: std[2] must be a finite number > 0, got 0');
     d.setStateStats(mean, std);
     const b = replay.sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
-    const off = student.rssm.rngOffset;
-    const [mu, s] = await A.noGrad(async () => {
-      const lat = student.rssm.observe(student.encoder.forward(student.preprocess(b.obs)), A.constant(b.actions), b.isFirst);
-      return [await student.stateDecoder!.forward(student.rssm.feature(lat)).toArray(), await b.state.toArray()] as Float32Array[];
-    });
-    student.rssm.rngOffset = off;
-    let nll = 0;
-    for (let k = 0; k < mu.length; k++) nll += 0.5 * (mu[k] - (s[k] - mean[k % 5]) / std[k % 5]) ** 2;
+    const want = await stateTermByHand(student, b, (x, k) => (x - mean[k]) / std[k], cfg.length);
     const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
-    expect((await readMetrics(m)).stateRecon).toBeCloseTo((nll / (cfg.batch * cfg.length)) * cfg.length, 3);
+    expect((await readMetrics(m)).stateRecon).toBeCloseTo(want, 3);
     for (const t of [...Object.values(m), ...Object.values(b)]) t?.dispose();
     d.dispose();
     student.dispose();
