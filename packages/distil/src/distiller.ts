@@ -259,11 +259,10 @@ export class Distiller {
     return { modules: { student: this.student }, optimizers: { student: this.opt } };
   }
 
-  /** Frees the optimiser state (the models are the caller's). */
   /**
    * The stateRecon term's targets become the standardised state (s - mean) / std, per dimension (the run passes
    * the collected data's statistics): without them a dimension's weight in the term is its variance, and a
-   * balanced pole's sin(angle) (std ~0.1 in a teacher's data) would weigh ~1% of the cart's position.
+   * balanced pole's sin(angle) (std 0.14 in v3's cartpole data, the cart position's 0.57) would weigh ~6% of it.
    */
   setStateStats(mean: ArrayLike<number>, std: ArrayLike<number>): void {
     const n = this.teacher.wm.cfg.stateSize;
@@ -285,6 +284,7 @@ export class Distiller {
     this.#stateStats = null;
   }
 
+  /** Frees the optimiser state and the state statistics (the models are the caller's). */
   dispose(): void {
     this.opt.dispose();
     this.#disposeStats();

@@ -116,7 +116,8 @@ export function isDistilRun(dir: string): boolean {
  * Per-dimension mean and standard deviation of the state over every committed step of a replay (two passes, in
  * f64); a dimension with (near) zero spread gets std 1e-3, so that standardising it stays finite.
  */
-export function replayStateStats(replay: Replay, stateSize: number): { mean: number[]; std: number[] } {
+export function replayStateStats(replay: Replay): { mean: number[]; std: number[] } {
+  const { stateSize } = replay.options;
   const sum = new Float64Array(stateSize);
   let n = 0;
   const ids = replay.episodeIds();
@@ -343,7 +344,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     if (cfg.stateRecon > 0) {
       // the state term's standardisation: exact per-dimension statistics of every committed step of the data
       // (the same data at every start, so a resumed run computes the same numbers)
-      const { mean, std } = replayStateStats(replay, rc.stateSize);
+      const { mean, std } = replayStateStats(replay);
       distiller.setStateStats(mean, std);
       log(`state term targets standardised per dimension: mean [${mean.map((x) => x.toFixed(3)).join(', ')}], std [${std.map((x) => x.toFixed(3)).join(', ')}]`);
     }

@@ -106,7 +106,7 @@ describe('the state decoder term (stateRecon, an extension beyond the paper)', (
   it("with the data's statistics (setStateStats, as a run sets them from replayStateStats) the targets are the standardised state", async () => {
     const T = loadTeacher(cpu, teacherDir);
     const replay = openReplay(teacherDir, T.info);
-    const { mean, std } = replayStateStats(replay, 5);
+    const { mean, std } = replayStateStats(replay);
     // over every committed step, the standardised state has mean 0 and std 1 per dimension
     const all: number[][] = [[], [], [], [], []];
     for (const id of replay.episodeIds()) {

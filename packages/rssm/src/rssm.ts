@@ -252,16 +252,7 @@ export class RSSM extends A.Module {
           h0: start?.deter ?? null,
           z0: start?.stoch ?? null,
         },
-        {
-          stoch: S,
-          classes: C,
-          act,
-          unimix: this.cfg.unimix,
-          key: { seed: this.ctx.seed, offset: this.rngOffset + B * S },
-          offsetStep: 2 * B * S,
-          updateBias: this.gru.opts.updateBias ?? -1,
-          eps: this.gru.opts.eps ?? 1e-3,
-        },
+        this.#scanOptions(this.rngOffset + B * S, 2 * B * S),
       );
       this.rngOffset += 2 * B * S * T;
       return { ...this.#heads(scan.deter, wh, embIn), stoch: scan.stoch };
@@ -344,6 +335,12 @@ export class RSSM extends A.Module {
     return { deter: A.stack(deters, 0), stoch: A.stack(stochs, 0), priorLogits: A.stack(logits, 0), actions: A.stack(acts, 0) };
   }
 
+  /** A.observeScan's options for this RSSM: its sizes, activation, unimix and GRU constants; step t samples at offset + t offsetStep. */
+  #scanOptions(offset: number, offsetStep: number): A.ObserveScanOptions {
+    const { stoch, classes, act, unimix } = this.cfg;
+    return { stoch, classes, act, unimix, key: { seed: this.ctx.seed, offset }, offsetStep, updateBias: this.gru.opts.updateBias ?? -1, eps: this.gru.opts.eps ?? 1e-3 };
+  }
+
   /**
    * imagine with given actions (Eq. 4's replay of the teacher's actions in the student) as one scan op: the
    * prior recurrence is the posterior scan of observe with the prior head in the posterior head's place -
@@ -384,16 +381,7 @@ export class RSSM extends A.Module {
         h0: start.deter,
         z0: start.stoch,
       },
-      {
-        stoch: S,
-        classes: C,
-        act,
-        unimix: this.cfg.unimix,
-        key: { seed: this.ctx.seed, offset: this.rngOffset },
-        offsetStep: n * S,
-        updateBias: this.gru.opts.updateBias ?? -1,
-        eps: this.gru.opts.eps ?? 1e-3,
-      },
+      this.#scanOptions(this.rngOffset, n * S),
     );
     this.rngOffset += n * S * horizon;
     const priorLogits = A.reshape(this.priorHead.forward(this.imgOut.forwardAct(scan.deter, act)), [n, horizon, S, C]);

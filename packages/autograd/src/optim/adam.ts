@@ -38,6 +38,19 @@ export function checkAdamOptions(opts: AdamOptions): void {
   num('clip', (v) => v >= 0, 'a finite number > 0 (or 0/undefined for no clipping)');
 }
 
+/** Indices of ts split into groups, in order, such that no two members of a group share a device buffer. */
+function distinctBufferGroups(ts: readonly Tensor[]): number[][] {
+  const groups: { idx: number[]; handles: Set<unknown> }[] = [];
+  ts.forEach((t, i) => {
+    const h = t.storage('Adam.apply').handle;
+    let g = groups.find((x) => !x.handles.has(h));
+    if (!g) groups.push((g = { idx: [], handles: new Set() }));
+    g.idx.push(i);
+    g.handles.add(h);
+  });
+  return groups.map((g) => g.idx);
+}
+
 /**
  * Adam with decoupled weight decay and global-norm clipping. Moments live on the device; the clip factor
  * min(1, clip / ||g||) is computed on the device too, so a step never reads back.
@@ -55,25 +68,13 @@ export function checkAdamOptions(opts: AdamOptions): void {
  * gradients packed into the flat gradient buffer (one dispatch per 7), the partial sums of squares (one), their
  * sum with the gate (one) and one Adam dispatch over everything. Each parameter tensor is moved into its slot of
  * the flat parameter buffer when the optimiser is made (moveToWindow: the same Tensor objects, now windows of
- * it); one that cannot move (it shares its storage with a view, or is a window already) is copied in before and
- * out after each step instead. m[i] and v[i] are windows of the flat moments, with the parameters' shapes, so
+ * it); one that cannot move (it shares its storage with a view, or is a window already, e.g. of an earlier
+ * optimiser's flat buffer) is copied in before and out after each step instead, the copies out in groups whose
+ * members live in distinct buffers (a kernel may not write two windows of one buffer). m[i] and v[i] are windows of the flat moments, with the parameters' shapes, so
  * state() and checkpoints are as before. The results are bit-identical to the per-tensor composition
  * (sumOfSquares, adamGate, one adamStepGated per parameter; see adamStepsReference in the tests): the partial
  * sums follow the same chunks in the same order and the update is elementwise.
  */
-/** Indices of ts split into groups, in order, such that no two members of a group share a device buffer. */
-function distinctBufferGroups(ts: readonly Tensor[]): number[][] {
-  const groups: { idx: number[]; handles: Set<unknown> }[] = [];
-  ts.forEach((t, i) => {
-    const h = t.storage('Adam.apply').handle;
-    let g = groups.find((x) => !x.handles.has(h));
-    if (!g) groups.push((g = { idx: [], handles: new Set() }));
-    g.idx.push(i);
-    g.handles.add(h);
-  });
-  return groups.map((g) => g.idx);
-}
-
 export class Adam {
   readonly params: readonly Var[];
   readonly m: Tensor[];
