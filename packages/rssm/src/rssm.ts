@@ -98,7 +98,8 @@ export class RSSM extends A.Module {
    * cores, quick sizes, H = 15, forward + backward) 101 vs 97 ms at 16 starts, 316 vs 230 at 64, 1112 vs 650 at
    * 256 - its workgroups of 4 rows each load the whole weights every step, where the per-step matmuls over all
    * starts are GEMMs. Imagination starts are many (Eq. 4: 256 at the quick preset), unlike observe's B = 16
-   * rows, so the per-step ops stay the default until a device where the scan wins is measured.
+   * rows, so the per-step ops stay the default until a device where the scan wins is measured
+   * (packages/distil/probes/imagine-paths.mjs measures both).
    */
   imaginePath: ObservePath = 'unfused';
 
