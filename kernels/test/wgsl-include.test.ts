@@ -32,8 +32,10 @@ describe('resolveWgslIncludes (the shared-WGSL include step)', () => {
     expect(() => resolveWgslIncludes('//#include', lib)).toThrow(/without a snippet name/);
   });
 
-  it("the library's snippets: sigmoid (no parameters) and row-sum (ELEM)", () => {
-    expect(Object.keys(WGSL_LIB).sort()).toEqual(['row-sum', 'sigmoid']);
+  it("the library's snippets: sigmoid (no parameters), row-sum (ELEM) and ln-gru (which includes sigmoid)", () => {
+    expect(Object.keys(WGSL_LIB).sort()).toEqual(['ln-gru', 'row-sum', 'sigmoid']);
+    const gru = resolveWgslIncludes('//#include sigmoid\n//#include ln-gru');
+    for (const f of ['lnGruGates', 'lnGruState', 'lnGruGrads', 'layerNormGrad', 'sigm']) expect(gru.match(new RegExp(`fn ${f}\\(`, 'g'))).toHaveLength(1);
     expect(resolveWgslIncludes('//#include sigmoid')).toMatch(/fn sigm\(x: f32\) -> f32/);
     const rs = resolveWgslIncludes('//#include row-sum ELEM=vec2<f32>');
     expect(rs).toMatch(/var<workgroup> red: array<vec2<f32>, WG>;/);

@@ -27,7 +27,7 @@ override WG: u32 = 64;
 override T: u32 = 1;
 
 //#include row-sum ELEM=vec2<f32>
-//#include sigmoid
+//#include ln-gru
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -47,31 +47,16 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     mean = AUX[2u * row];
     rstd = AUX[2u * row + 1u];
     for (var j = lane; j < H; j += T) {
-      let nr = (PRE[base + j] - mean) * rstd;
-      let nc = (PRE[base + H + j] - mean) * rstd;
-      let nu = (PRE[base + 2u * H + j] - mean) * rstd;
-      let gr = G[j];
-      let gc = G[j + H];
-      let gu = G[j + 2u * H];
-      let pc = nc * gc + AUX[bb + j + H];
-      let r = sigm(nr * gr + AUX[bb + j]);
-      let cand = tanhN(r * pc);
-      let upd = sigm(nu * gu + AUX[bb + j + 2u * H] + u.ub);
-      let d = DHN[row * H + j];
-      let dc = d * upd;
-      let du = d * (cand - Hs[row * H + j]);
-      let dz = dc * (1.0 - cand * cand);
-      let dpr = dz * pc * r * (1.0 - r);
-      let dpc = dz * r;
-      let dpu = du * upd * (1.0 - upd);
-      DPX[xbase + j] = dpr;
-      DPX[xbase + H + j] = dpc;
-      DPX[xbase + 2u * H + j] = dpu;
-      DPX[xbase + 3u * H + j] = d * (1.0 - upd);
-      let dnr = dpr * gr;
-      let dnc = dpc * gc;
-      let dnu = dpu * gu;
-      acc += vec2(dnr + dnc + dnu, dnr * nr + dnc * nc + dnu * nu);
+      let n = (vec3(PRE[base + j], PRE[base + H + j], PRE[base + 2u * H + j]) - mean) * rstd;
+      let gamma = vec3(G[j], G[j + H], G[j + 2u * H]);
+      let gates = lnGruGates(n, gamma, vec3(AUX[bb + j], AUX[bb + j + H], AUX[bb + j + 2u * H]), u.ub);
+      let dp = lnGruGrads(gates, DHN[row * H + j], Hs[row * H + j]);
+      DPX[xbase + j] = dp.x;
+      DPX[xbase + H + j] = dp.y;
+      DPX[xbase + 2u * H + j] = dp.z;
+      DPX[xbase + 3u * H + j] = dp.w;
+      let dn = dp.xyz * gamma;
+      acc += vec2(dn.x + dn.y + dn.z, dn.x * n.x + dn.y * n.y + dn.z * n.z);
     }
   }
   let s = rowSum(lid, lane, acc) / f32(C);
@@ -80,8 +65,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     for (var k = 0u; k < 3u; k++) {
       let c = j + k * H;
       let n = (PRE[base + c] - mean) * rstd;
-      let dn = DPX[xbase + c] * G[c];
-      DPRE[base + c] = rstd * (dn - s.x - n * s.y);
+      DPRE[base + c] = layerNormGrad(DPX[xbase + c] * G[c], n, rstd, s.x, s.y);
     }
   }
 }

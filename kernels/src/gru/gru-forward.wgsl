@@ -29,7 +29,7 @@ override WG: u32 = 64;
 override T: u32 = 1;
 
 //#include row-sum ELEM=f32
-//#include sigmoid
+//#include ln-gru
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -72,10 +72,9 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     PRE[ir] = pr;
     PRE[ic] = pc;
     PRE[iu] = pu;
-    let r = sigm((pr - mean) * rstd * G[j] + Bt[j]);
-    let cand = tanhN(r * ((pc - mean) * rstd * G[j + H] + Bt[j + H]));
-    let upd = sigm((pu - mean) * rstd * G[j + 2u * H] + Bt[j + 2u * H] + u.ub);
+    let n = (vec3(pr, pc, pu) - mean) * rstd;
+    let gates = lnGruGates(n, vec3(G[j], G[j + H], G[j + 2u * H]), vec3(Bt[j], Bt[j + H], Bt[j + 2u * H]), u.ub);
     let hb = row * H + j;
-    HN[hb] = upd * cand + (1.0 - upd) * Hs[hb];
+    HN[hb] = lnGruState(gates, Hs[hb]);
   }
 }

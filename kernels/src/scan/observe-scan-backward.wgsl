@@ -16,7 +16,9 @@
 // or vec4<f32> in the vec4 form: SV's and GO's, and the weights' element types), ACCESS (lds, lds4 for SV; ldg,
 // stg, ldg4 for GO), RB (rows per workgroup) and MV_* (the products; matvec.ts). gS: per row, the two LayerNorm
 // backward sums of the current step. Needs webgpu/ieee.wgsl and
-// binary/unary-grad-helpers.wgsl (sigm) prepended.
+// binary/unary-grad-helpers.wgsl (sigm) prepended; the GRU cell is wgsl-lib/ln-gru.wgsl's.
+
+//#include ln-gru
 
 struct Params {
   B: u32,
@@ -128,29 +130,20 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
       let gp = u.gPre + bt * G3;
       let mean = lds(u.oStats + 2u * bt);
       let rstd = lds(u.oStats + 2u * bt + 1u);
-      let nr = (lds(pr + j) - mean) * rstd;
-      let nc = (lds(pr + D + j) - mean) * rstd;
-      let nu = (lds(pr + 2u * D + j) - mean) * rstd;
-      let pc = nc * G[j + D] + BT[j + D];
-      let rg = sigm(nr * G[j] + BT[j]);
-      let cand = tanhN(rg * pc);
-      let upd = sigm(nu * G[j + 2u * D] + BT[j + 2u * D] + u.ub);
-      let d = ldg(u.gH + b * D + j) + DH[bt * D + j];
-      let dz = d * upd * (1.0 - cand * cand);
-      let dpr = dz * pc * rg * (1.0 - rg);
-      let dpc = dz * rg;
-      let dpu = d * (cand - lds(u.oHprev + bt * D + j)) * upd * (1.0 - upd);
-      stg(gp + j, dpr);
-      stg(gp + D + j, dpc);
-      stg(gp + 2u * D + j, dpu);
+      let n = (vec3(lds(pr + j), lds(pr + D + j), lds(pr + 2u * D + j)) - mean) * rstd;
+      let gates = lnGruGates(n, vec3(G[j], G[j + D], G[j + 2u * D]), vec3(BT[j], BT[j + D], BT[j + 2u * D]), u.ub);
+      let dp = lnGruGrads(gates, ldg(u.gH + b * D + j) + DH[bt * D + j], lds(u.oHprev + bt * D + j));
+      stg(gp + j, dp.x);
+      stg(gp + D + j, dp.y);
+      stg(gp + 2u * D + j, dp.z);
       let gb = b * G3 + j;
-      stg(u.gG + gb, ldg(u.gG + gb) + dpr * nr);
-      stg(u.gG + gb + D, ldg(u.gG + gb + D) + dpc * nc);
-      stg(u.gG + gb + 2u * D, ldg(u.gG + gb + 2u * D) + dpu * nu);
-      stg(u.gB + gb, ldg(u.gB + gb) + dpr);
-      stg(u.gB + gb + D, ldg(u.gB + gb + D) + dpc);
-      stg(u.gB + gb + 2u * D, ldg(u.gB + gb + 2u * D) + dpu);
-      stg(u.gH + b * D + j, d * (1.0 - upd));
+      stg(u.gG + gb, ldg(u.gG + gb) + dp.x * n.x);
+      stg(u.gG + gb + D, ldg(u.gG + gb + D) + dp.y * n.y);
+      stg(u.gG + gb + 2u * D, ldg(u.gG + gb + 2u * D) + dp.z * n.z);
+      stg(u.gB + gb, ldg(u.gB + gb) + dp.x);
+      stg(u.gB + gb + D, ldg(u.gB + gb + D) + dp.y);
+      stg(u.gB + gb + 2u * D, ldg(u.gB + gb + 2u * D) + dp.z);
+      stg(u.gH + b * D + j, dp.w);
     }
     storageBarrier();
     // the LayerNorm backward's sums mean(dn) and mean(dn n), dn = dp gamma, a lane per row
@@ -181,8 +174,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
       let rstd = lds(u.oStats + 2u * bt + 1u);
       let n = (lds(u.oPre + bt * G3 + c) - mean) * rstd;
       let gi = u.gPre + bt * G3 + c;
-      let dn = ldg(gi) * G[c];
-      stg(gi, rstd * (dn - ldg(u.gS + 2u * b) - n * ldg(u.gS + 2u * b + 1u)));
+      stg(gi, layerNormGrad(ldg(gi) * G[c], n, rstd, ldg(u.gS + 2u * b), ldg(u.gS + 2u * b + 1u)));
     }
     storageBarrier();
     // img_in's input dain = act'(ain) (dpre Wx^T), and the state carry dhC = keep (dh (1 - u) + dpre Wh^T)

@@ -14,7 +14,9 @@
 // Template markers (in double braces): ACT (act's expression of x and p0; unaryWgsl), PHILOX and EXP2_TABLES
 // (withSampler), VT and WT (f32, or vec4<f32> in the vec4 form: OUT's and the weights' element types), ACCESS
 // (OUT's accessors ldo, sto, ldo4), RB (rows per workgroup) and MV_* (the products; matvec.ts). Needs webgpu/ieee.wgsl and
-// binary/unary-grad-helpers.wgsl (sigm) prepended.
+// binary/unary-grad-helpers.wgsl (sigm) prepended; the GRU cell is wgsl-lib/ln-gru.wgsl's.
+
+//#include ln-gru
 
 struct Params {
   B: u32,
@@ -170,10 +172,9 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
         let pb = u.oPre + bt * G3;
         let mean = ldo(u.oStats + 2u * bt);
         let rstd = ldo(u.oStats + 2u * bt + 1u);
-        let rg = sigm((ldo(pb + j) - mean) * rstd * G[j] + BT[j]);
-        let cand = tanhN(rg * ((ldo(pb + D + j) - mean) * rstd * G[j + D] + BT[j + D]));
-        let upd = sigm((ldo(pb + 2u * D + j) - mean) * rstd * G[j + 2u * D] + BT[j + 2u * D] + u.ub);
-        sto(u.oDeter + bt * D + j, upd * cand + (1.0 - upd) * ldo(u.oHprev + bt * D + j));
+        let n = (vec3(ldo(pb + j), ldo(pb + D + j), ldo(pb + 2u * D + j)) - mean) * rstd;
+        let gates = lnGruGates(n, vec3(G[j], G[j + D], G[j + 2u * D]), vec3(BT[j], BT[j + D], BT[j + 2u * D]), u.ub);
+        sto(u.oDeter + bt * D + j, lnGruState(gates, ldo(u.oHprev + bt * D + j)));
       }
     }
     storageBarrier();
