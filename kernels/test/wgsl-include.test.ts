@@ -32,8 +32,8 @@ describe('resolveWgslIncludes (the shared-WGSL include step)', () => {
     expect(() => resolveWgslIncludes('//#include', lib)).toThrow(/without a snippet name/);
   });
 
-  it("the library's snippets: sigmoid (no parameters), row-sum (ELEM) and ln-gru (which includes sigmoid)", () => {
-    expect(Object.keys(WGSL_LIB).sort()).toEqual(['ln-gru', 'row-sum', 'sigmoid']);
+  it("the library's snippets: sigmoid (no parameters), row-sum (ELEM) and ln-gru (which includes sigmoid and layer-norm)", () => {
+    expect(Object.keys(WGSL_LIB).sort()).toEqual(['layer-norm', 'ln-gru', 'row-sum', 'sigmoid']);
     const gru = resolveWgslIncludes('//#include sigmoid\n//#include ln-gru');
     for (const f of ['lnGruGates', 'lnGruState', 'lnGruGrads', 'layerNormGrad', 'sigm']) expect(gru.match(new RegExp(`fn ${f}\\(`, 'g'))).toHaveLength(1);
     expect(resolveWgslIncludes('//#include sigmoid')).toMatch(/fn sigm\(x: f32\) -> f32/);

@@ -22,6 +22,7 @@ override WG: u32 = 64;
 override T: u32 = 1;
 
 //#include row-sum ELEM=vec2<f32>
+//#include layer-norm
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -51,6 +52,6 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
     let n = (X[base + c] - mean) * rstd;
     var dn = DY[base + c];
     if (hasG) { dn *= G[c]; }
-    DX[base + c] = rstd * (dn - s.x - n * s.y);
+    DX[base + c] = layerNormGrad(dn, n, rstd, s.x, s.y);
   }
 }

@@ -7,10 +7,10 @@
 // dh' = d and the previous state h:
 //   dc = d u,  du = d (c - h),  dz = dc (1 - c^2)   (z = r p_c),
 //   dp_r = dz p_c r (1 - r),  dp_c = dz r,  dp_u = du u (1 - u),  dh_direct = d (1 - u)
-// as (dp_r, dp_c, dp_u, dh_direct). layerNormGrad: LayerNorm's backward for one column,
-//   dpre = rstd (dn - mean(dn) - n mean(dn n)),  dn = dp gamma,  the means over the row's 3H columns.
-// Needs webgpu/ieee.wgsl (tanhN) in the shader.
+// as (dp_r, dp_c, dp_u, dh_direct); LayerNorm's backward over the 3H columns is layer-norm's layerNormGrad, with
+// dn = dp gamma. Needs webgpu/ieee.wgsl (tanhN) in the shader.
 //#include sigmoid
+//#include layer-norm
 
 fn lnGruGates(n: vec3<f32>, gamma: vec3<f32>, beta: vec3<f32>, ub: f32) -> vec4<f32> {
   let p = n * gamma + beta;
@@ -27,8 +27,4 @@ fn lnGruGrads(g: vec4<f32>, d: f32, h: f32) -> vec4<f32> {
   let dz = d * g.w * (1.0 - g.z * g.z);
   let du = d * (g.z - h);
   return vec4(dz * g.y * g.x * (1.0 - g.x), dz * g.x, du * g.w * (1.0 - g.w), d * (1.0 - g.w));
-}
-
-fn layerNormGrad(dn: f32, n: f32, rstd: f32, meanDn: f32, meanDnN: f32) -> f32 {
-  return rstd * (dn - meanDn - n * meanDnN);
 }
