@@ -447,10 +447,12 @@ describe.runIf(hasGpu)('conv kernels: WGSL equals the CPU reference', () => {
       { transpose: false, N: 3, H: 9, W: 7, Cin: 8, Cout: 20, KH: 3, KW: 2, stride: [2, 1], padding: [1, 1], outputPadding: 0, seed: 21 },
       { transpose: true, N: 2, H: 5, W: 4, Cin: 12, Cout: 13, KH: 4, KW: 3, stride: [2, 3], padding: 'valid', outputPadding: 1, seed: 22 },
     ];
-    // (every tile is a new set of shaders, a few seconds of LLVM each on llvmpipe: two tiles, two cases)
+    // (every tile is a new set of shaders, a few seconds of LLVM each on llvmpipe: three tiles, two cases)
     const tiles = [
       { down: { P: 3, C: 12, SG: true }, up: { P: 3, C: 12, SG: true }, filter: { P: 1, C: 12, SG: true, U: 3 } },
       { down: { P: 1, C: 8, SG: false }, up: { P: 1, C: 8, SG: false }, filter: { P: 2, C: 4, SG: false, U: 2 } },
+      // the filter gradient on a device of 32 lanes (its default workgroup is the device's SIMD width: 8 here)
+      { down: { P: 1, C: 8, SG: false }, up: { P: 1, C: 8, SG: false }, filter: { WG: 32, P: 3, C: 8, SG: true } },
     ];
     for (const t of tiles) {
       Object.assign(convTuning, t);

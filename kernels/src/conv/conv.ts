@@ -20,7 +20,7 @@ import {
   type ConvGeom,
   type ConvTranspose2dOptions,
 } from './geometry.js';
-import { biasGradSplit, deviceSubgroups8, filterSplit, type BiasGradParams, type ConvParams, type FilterParams, type SumParams } from './conv-kernels.js';
+import { biasGradSplit, deviceLanes, deviceSubgroups8, filterSplit, type BiasGradParams, type ConvParams, type FilterParams, type SumParams } from './conv-kernels.js';
 
 function checkF32(op: string, ...named: [string, Tensor | null | undefined][]): void {
   let dev: Tensor['device'] | null = null;
@@ -81,11 +81,12 @@ function sumPartials(partials: Tensor, G: number, shape: readonly number[]): Ten
 function filterGrad(B: Tensor, S: Tensor, g: ConvGeom): Tensor {
   const shape = filterShapeOf(g);
   const fg = foldDense(g);
-  const { chunk, G } = filterSplit(fg);
+  const lanes = deviceLanes(B.device);
+  const { chunk, G } = filterSplit(fg, lanes);
   if (G === 0) return zeros(B.device, shape);
   const L = g.KH * g.KW * g.CB * g.CS;
   const partials = empty(B.device, [G, L], 'f32');
-  const p: FilterParams = { g: fg, chunk, G, sg: deviceSubgroups8(B.device) };
+  const p: FilterParams = { g: fg, chunk, G, sg: deviceSubgroups8(B.device), lanes };
   B.device.run('conv_filter', [B, S], [partials], p);
   return sumPartials(partials, G, shape);
 }
