@@ -15,7 +15,7 @@ import {
   type ConvTranspose2dOptions,
   type Device,
 } from '../src/index.js';
-import { convTuning } from '../src/conv/conv-kernels.js';
+import { convTuning, deviceLanes, filterSplit } from '../src/conv/conv-kernels.js';
 import { cpu, expectClose, gpu, hasGpu, randomArray, read, type Tol } from './harness.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -429,6 +429,21 @@ async function compareCase(c: Case, what = describeCase(c)) {
   expectClose(got.db, want.db, tolK(d.K.bwdF), `${what} bias grad`);
   return { d, got };
 }
+
+describe('the filter gradient\'s split', () => {
+  it('takes the SIMD width from the device (8 where unknown) and covers every pixel with its chunks', async () => {
+    expect(deviceLanes(cpu)).toBe(8);
+    if (hasGpu) expect(deviceLanes(await gpu())).toBeGreaterThanOrEqual(8);
+    // the RGB layer of the student encoder at 512 frames: M = 512 * 31 * 31 pixels
+    const g = { N: 512, HB: 64, WB: 64, CB: 3, HS: 31, WS: 31, CS: 16, KH: 4, KW: 4, sH: 2, sW: 2, pT: 0, pL: 0 };
+    for (const lanes of [8, 32]) {
+      const { chunk, G } = filterSplit(g, lanes);
+      const M = 512 * 31 * 31;
+      expect(chunk * G).toBeGreaterThanOrEqual(M);
+      expect(chunk * (G - 1)).toBeLessThan(M);
+    }
+  });
+});
 
 describe.runIf(hasGpu)('conv kernels: WGSL equals the CPU reference', () => {
   // Small tiles here (a few accumulators per invocation) keep the shader compile time low on llvmpipe; the same
