@@ -52,38 +52,41 @@ export interface BiasGradParams {
   G: number;
 }
 
-const sgCache = new WeakMap<Device, boolean>();
+interface SubgroupInfo {
+  /** The adapter has the 'subgroups' feature and subgroups of at least 8 invocations. */
+  sg8: boolean;
+  /** Its smallest subgroup size (its SIMD width) when it says, else 8; at least 8. */
+  lanes: number;
+}
+
+const sgCache = new WeakMap<Device, SubgroupInfo>();
+
+function subgroupInfo(device: Device): SubgroupInfo {
+  let v = sgCache.get(device);
+  if (v === undefined) {
+    const gpu = (device as { gpu?: GPUDevice }).gpu;
+    const min = (gpu as { adapterInfo?: { subgroupMinSize?: number } } | undefined)?.adapterInfo?.subgroupMinSize;
+    const known = device.backend === 'webgpu' && typeof min === 'number';
+    v = { sg8: known && !!gpu?.features?.has('subgroups') && min >= 8, lanes: known && min > 8 && min <= 128 ? min : 8 };
+    sgCache.set(device, v);
+  }
+  return v;
+}
 
 /**
  * Whether a device runs WGSL subgroups of at least 8 invocations (the kernels then share filter loads across a
  * subgroup with subgroupBroadcast). False on the CPU backend and on adapters without the 'subgroups' feature.
  */
 export function deviceSubgroups8(device: Device): boolean {
-  let v = sgCache.get(device);
-  if (v === undefined) {
-    const gpu = (device as { gpu?: GPUDevice }).gpu;
-    const min = (gpu as { adapterInfo?: { subgroupMinSize?: number } } | undefined)?.adapterInfo?.subgroupMinSize;
-    v = device.backend === 'webgpu' && !!gpu?.features?.has('subgroups') && typeof min === 'number' && min >= 8;
-    sgCache.set(device, v);
-  }
-  return v;
+  return subgroupInfo(device).sg8;
 }
-
-const lanesCache = new WeakMap<Device, number>();
 
 /**
  * The device's smallest subgroup size (its SIMD width: 8 on llvmpipe with AVX2, 32 on NVIDIA), at least 8; 8 where
  * the adapter does not say (the CPU backend, adapters without subgroup info).
  */
 export function deviceLanes(device: Device): number {
-  let v = lanesCache.get(device);
-  if (v === undefined) {
-    const gpu = (device as { gpu?: GPUDevice }).gpu;
-    const min = (gpu as { adapterInfo?: { subgroupMinSize?: number } } | undefined)?.adapterInfo?.subgroupMinSize;
-    v = device.backend === 'webgpu' && typeof min === 'number' && min > 8 && min <= 128 ? min : 8;
-    lanesCache.set(device, v);
-  }
-  return v;
+  return subgroupInfo(device).lanes;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
