@@ -2,7 +2,7 @@ import * as A from '@twist/autograd';
 import type { Var } from '@twist/autograd';
 import { keep, randomNormal, scope, tensor, type Device, type Tensor } from '@twist/kernels';
 import { MAX_CONSECUTIVE_SKIPS, SplitMix, type Actor } from '@twist/agent';
-import type { WorldModel } from '@twist/rssm';
+import { readMetrics, type WorldModel } from '@twist/rssm';
 import { validateDistilConfig, type DistilConfig } from './config.js';
 import { distilLoss, imaginedLoss } from './losses.js';
 import { studentTrainables } from './student.js';
@@ -30,7 +30,7 @@ export interface DistilBatch {
   isFirstHost?: ArrayLike<number>;
 }
 
-/** Scalars of one distillation update, as device tensors (read them with @twist/rssm's readMetrics when logging). */
+/** One distillation update's metrics, as device tensors (read them with readDistilMetrics when logging). */
 export interface DistilMetrics {
   loss: Tensor;
   /** Eq. 3 terms (unweighted, after the time/batch reduction of losses.ts). */
@@ -44,8 +44,22 @@ export interface DistilMetrics {
   recon?: Tensor;
   /** The optional privileged-state decoding term (when stateRecon > 0; not in the paper). */
   stateRecon?: Tensor;
+  /**
+   * With the state term, per state dimension i, mean over the batch's steps of (target_i - decoded_i)^2 [stateSize]:
+   * with standardised targets (setStateStats) about 1 - R^2 of dimension i (1: no better than the data's mean).
+   * Not part of the loss; the run logs it as stateMse0, stateMse1, ...
+   */
+  stateMse?: Tensor;
   /** Global gradient norm of the student's update (before clipping). */
   gradNorm: Tensor;
+}
+
+/** An update's metrics as numbers (they are read from the device): the scalars, and stateMse as stateMse0, stateMse1, ... */
+export async function readDistilMetrics(m: DistilMetrics): Promise<Record<string, number>> {
+  const { stateMse, ...scalars } = m;
+  const vals: Record<string, number> = await readMetrics(scalars);
+  if (stateMse) (await stateMse.toArray()).forEach((v, i) => (vals[`stateMse${i}`] = Number(v)));
+  return vals;
 }
 
 /** Host and device RNG counters of a distiller: part of every checkpoint, so a resume draws the same numbers. */
@@ -222,10 +236,12 @@ export class Distiller {
       // the target: the standardised state when the statistics were set (setStateStats), else the state itself
       const st = this.#stateStats;
       const target = st ? A.div(A.sub(A.constant(b.state), A.constant(st.mean)), A.constant(st.std)) : A.constant(b.state);
-      const nll = A.gaussianNLL(S.stateDecoder!.forward(S.rssm.feature(sLat)), target, 1);
+      const decoded = S.stateDecoder!.forward(S.rssm.feature(sLat));
+      const nll = A.gaussianNLL(decoded, target, 1);
       const stateRecon = cfg.timeReduce === 'sum' ? A.scale(nll, L) : nll;
       terms.push([stateRecon, cfg.stateRecon]);
       out.stateRecon = stateRecon;
+      out.stateMse = A.noGrad(() => A.mean(A.square(A.sub(decoded, target)), [0, 1]));
     }
     // Line 12: only the student's parameters are differentiated and stepped.
     const loss = A.weightedSum(terms);

@@ -5,12 +5,12 @@ import * as AN from '@twist/autograd/node';
 import type { Device, Tensor } from '@twist/kernels';
 import { Actor, MAX_CONSECUTIVE_SKIPS, Xoshiro128, type RunConfig } from '@twist/agent';
 import { asRunError, createRunDir, evaluate, loadRunAgent, LossWatch, MetricsLog, readRunConfig, Replay, RunUsageError as UsageError, runPaths, type EvalReport, type ReplayState } from '@twist/agent/node';
-import { readMetrics, WorldModel, type DeepPartial, type WorldModelConfig } from '@twist/rssm';
+import { WorldModel, type DeepPartial, type WorldModelConfig } from '@twist/rssm';
 import { readCheckpointConfig } from '@twist/rssm/node';
 import { makeDistilConfig, type Ablations, type DistilConfig, type DistilOverrides } from './config.js';
 import { writeDistilCurve } from './curve.js';
 import { actorSpecOf, DeployedAgent, DEPLOYED_FORMAT, latentCheck, teacherStateActor, type DeployedConfig, type LatentCheckReport } from './deployed.js';
-import { Distiller, type DistillerCounters, type Teacher } from './distiller.js';
+import { Distiller, readDistilMetrics, type DistillerCounters, type Teacher } from './distiller.js';
 import { makeStudentConfig } from './student.js';
 
 /** run.json of a distillation run. */
@@ -445,7 +445,7 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
       }
       st.updates++;
       if (st.updates % cfg.logEvery === 0 || st.updates === 1) {
-        const vals = await readMetrics(m);
+        const vals = await readDistilMetrics(m);
         // A skipped (non-finite) step is logged and distillation goes on; it stops after MAX_CONSECUTIVE_SKIPS in a
         // row (the distiller's SkipWatch, or this watch of the logged losses): @twist/agent's run/non-finite.ts.
         const bad = lossWatch.observe(vals, `distillation update ${st.updates}`, paths.ckpt);

@@ -7,7 +7,7 @@ import { readMetricsLog, readRunConfig, Replay, runPaths, type ReplayState } fro
 import { tensor, type Device, type Tensor } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { WorldModel } from '@twist/rssm';
-import { actorSpecOf, Distiller, makeDistilConfig, makeStudentConfig, studentTrainables } from '../src/index.js';
+import { actorSpecOf, Distiller, makeDistilConfig, makeStudentConfig, readDistilMetrics, studentTrainables } from '../src/index.js';
 import { DeployedAgent, distil, distilPaths, loadTeacher, replayStateStats, type DistilOptions, type DistilRunConfig } from '../src/node.js';
 import { cpu, gpu, hasGpu, tmp, trainTinyTeacher } from './harness.js';
 
@@ -65,9 +65,10 @@ describe('the frozen teacher', () => {
 
 /**
  * The state term by hand: mean over the B x L steps of 0.5 ||target(s) - stateDecoder(h, z)||^2 times L
- * (timeReduce 'sum'), with the student's RNG counter put back so the step that follows draws the same z.
+ * (timeReduce 'sum'), and per dimension the mean squared error (the logged stateMse), with the student's RNG
+ * counter put back so the step that follows draws the same z.
  */
-async function stateTermByHand(student: WorldModel, b: { obs: Tensor; actions: Tensor; isFirst: Tensor; state: Tensor }, target: (s: number, k: number) => number, L: number): Promise<number> {
+async function stateTermByHand(student: WorldModel, b: { obs: Tensor; actions: Tensor; isFirst: Tensor; state: Tensor }, target: (s: number, k: number) => number, L: number): Promise<{ term: number; mse: number[] }> {
   const off = student.rssm.rngOffset;
   const [mu, s] = await A.noGrad(async () => {
     const lat = student.rssm.observe(student.encoder.forward(student.preprocess(b.obs)), A.constant(b.actions), b.isFirst);
@@ -75,8 +76,13 @@ async function stateTermByHand(student: WorldModel, b: { obs: Tensor; actions: T
   });
   student.rssm.rngOffset = off;
   let nll = 0;
-  for (let i = 0; i < mu.length; i++) nll += 0.5 * (mu[i] - target(s[i], i % 5)) ** 2; // gaussianNLL drops log(2 pi) / 2
-  return (nll / (mu.length / 5)) * L;
+  const mse = [0, 0, 0, 0, 0];
+  for (let i = 0; i < mu.length; i++) {
+    const e2 = (mu[i] - target(s[i], i % 5)) ** 2;
+    nll += 0.5 * e2; // gaussianNLL drops log(2 pi) / 2
+    mse[i % 5] += e2 / (mu.length / 5);
+  }
+  return { term: (nll / (mu.length / 5)) * L, mse };
 }
 
 describe('the state decoder term (stateRecon, an extension beyond the paper)', () => {
@@ -93,8 +99,10 @@ describe('the state decoder term (stateRecon, an extension beyond the paper)', (
     const b = openReplay(teacherDir, T.info).sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
     const want = await stateTermByHand(student, b, (x) => x, cfg.length);
     const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
-    const got = await readMetrics(m);
-    expect(got.stateRecon).toBeCloseTo(want, 3);
+    const got = await readDistilMetrics(m);
+    expect(got.stateRecon).toBeCloseTo(want.term, 3);
+    for (let k = 0; k < 5; k++) expect(got[`stateMse${k}`], `stateMse${k}`).toBeCloseTo(want.mse[k], 4);
+    expect(got.stateMse5).toBeUndefined();
     expect(got.loss).toBeCloseTo(got.h + got.prior + got.post + got.imagH! + got.imagPrior! + 2 * got.stateRecon!, 2);
     expect(await bits(student.stateDecoder!.parameters())).not.toEqual(decBefore);
     for (const t of [...Object.values(m), ...Object.values(b)]) t?.dispose();
@@ -127,7 +135,9 @@ describe('the state decoder term (stateRecon, an extension beyond the paper)', (
     const b = replay.sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
     const want = await stateTermByHand(student, b, (x, k) => (x - mean[k]) / std[k], cfg.length);
     const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
-    expect((await readMetrics(m)).stateRecon).toBeCloseTo(want, 3);
+    const got = await readDistilMetrics(m);
+    expect(got.stateRecon).toBeCloseTo(want.term, 3);
+    for (let k = 0; k < 5; k++) expect(got[`stateMse${k}`], `stateMse${k} (standardised)`).toBeCloseTo(want.mse[k], 4);
     for (const t of [...Object.values(m), ...Object.values(b)]) t?.dispose();
     d.dispose();
     student.dispose();
@@ -323,6 +333,21 @@ describe('distillation runs', () => {
     // loss = prior + post only (h still logged, weight 0)
     expect(row.loss).toBeCloseTo(row.prior + row.post, 3);
     expect(() => makeDistilConfig('debug', { weights: { prior: 0, post: 0 } }, { noImagined: true, noH: true })).toThrow(/every term is switched off/);
+  });
+
+  it('with the state term, every logged update has its per-dimension errors stateMse0..4, which add up to the term', async () => {
+    const dir = tmp('state-recon');
+    await distil(tinyRun(dir, { steps: 2, overrides: { stateRecon: 1, logEvery: 1, evalEvery: 100, evalEpisodes: 1, checkpointEvery: 100 }, latentEpisodes: 0 }));
+    const rows = readMetricsLog(distilPaths(dir).metrics).filter((r) => r.kind === 'distil');
+    expect(rows.length).toBe(2);
+    for (const row of rows) {
+      expect(Number.isFinite(row.stateRecon)).toBe(true);
+      const mse = [0, 1, 2, 3, 4].map((k) => row[`stateMse${k}`]);
+      expect(mse.every((v) => Number.isFinite(v) && v >= 0), JSON.stringify(mse)).toBe(true);
+      // the term is L x 0.5 x the sum of the per-dimension errors (timeReduce 'sum', L = the debug preset's length)
+      expect(row.stateRecon).toBeCloseTo(0.5 * makeDistilConfig('debug', {}).length * mse.reduce((a, v) => a + v, 0), 2);
+      expect(row.stateMse5).toBeUndefined();
+    }
   });
 
   it('stops naming a non-finite loss; the run is refused for a teacher without collected images', async () => {
