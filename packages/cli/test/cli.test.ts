@@ -55,6 +55,8 @@ describe('twist: usage errors exit 2 with a message saying what to type, and cha
       [['train', '--method', 'ppo', '--task', 'cartpole-balance', '--out', join(root, 'x')], /--method must be one of oracle, dreamer, dreamer-dr, dreamer-state-recon/],
       [['train', '--task', 'cartpole-balance', '--out', join(root, 'x')], /--method is required for a new run \(or --resume DIR\); e\.g\. twist train --method oracle/],
       [['eval'], /--run DIR is required/],
+      [['distil', '--teacher', join(root, 't'), '--out', join(root, 'd'), '--state-recon-from', 'embed'], /--state-recon-from embed needs --state-recon W > 0/],
+      [['distil', '--teacher', join(root, 't'), '--out', join(root, 'd'), '--state-recon', '1', '--state-recon-from', 'pixels'], /--state-recon-from must be one of feature, embed/],
       [['diagnose'], /twist diagnose: --run DIR is required/],
       [['diagnose', '--run', 'x', '--steps', '2'], /--steps must be >= 8, got 2/],
       [['train', '--method', 'oracle', '--task', 'cartpole-balance', '--out', join(root, 'y'), '--config', '{"agent":{"behaviour":{"nope":1}}}'], /agent config: unknown key 'nope'/],

@@ -174,7 +174,8 @@ export class Distiller {
     const hint = { isFirstHost: b.isFirstHost };
     const tLat = A.noGrad(() => T.rssm.observe(T.encoder.forward(T.preprocess(b.state)), actions, b.isFirst, undefined, hint));
     const x = S.preprocess(b.images);
-    const sLat = S.rssm.observe(S.encoder.forward(x), actions, b.isFirst, undefined, hint);
+    const sEmbed = S.encoder.forward(x);
+    const sLat = S.rssm.observe(sEmbed, actions, b.isFirst, undefined, hint);
     const d = distilLoss(tLat, sLat, { timeReduce: cfg.timeReduce, unimix, weights: cfg.weights });
     const terms: [Var, number][] = [[d.loss, 1]];
     const out: Partial<Record<keyof DistilMetrics, Var>> = { h: d.h, prior: d.prior, post: d.post };
@@ -231,12 +232,13 @@ export class Distiller {
       out.recon = recon;
     }
     if (cfg.stateRecon > 0) {
-      // Optional, not in the paper: 0.5 ||s_t - stateDecoder(h_t, z_t)||^2 (-log N(s_t; ., 1) without its constant);
-      // gaussianNLL means it over the B x L steps, so 'sum' multiplies by L (per sequence, as Eq. 3's terms).
+      // Optional, not in the paper: 0.5 ||s_t - stateDecoder(.)||^2 (-log N(s_t; ., 1) without its constant), the
+      // decoder reading [h_t, z_t] or the frame's embed (the student's stateReconFrom); gaussianNLL means it over
+      // the B x L steps, so 'sum' multiplies by L (per sequence, as Eq. 3's terms).
       // the target: the standardised state when the statistics were set (setStateStats), else the state itself
       const st = this.#stateStats;
       const target = st ? A.div(A.sub(A.constant(b.state), A.constant(st.mean)), A.constant(st.std)) : A.constant(b.state);
-      const decoded = S.stateDecoder!.forward(S.rssm.feature(sLat));
+      const decoded = S.decodeState(sEmbed, S.rssm.feature(sLat));
       const nll = A.gaussianNLL(decoded, target, 1);
       const stateRecon = cfg.timeReduce === 'sum' ? A.scale(nll, L) : nll;
       terms.push([stateRecon, cfg.stateRecon]);

@@ -168,10 +168,11 @@ function readInitSource(dir: string, student: WorldModelConfig): InitSource {
     throw new UsageError(`distil: --init ${dir} is not a deployed agent's directory (${(e as Error).message.split('\n')[0]})`);
   }
   if (c?.format !== DEPLOYED_FORMAT) throw new UsageError(`distil: --init ${dir} is not a deployed TWIST agent (config format ${JSON.stringify(c?.format)})`);
-  // seed and stateRecon may differ: only the encoder and RSSM are loaded (a state decoder starts fresh)
-  const strip = (w: WorldModelConfig) => JSON.stringify({ ...w, seed: 0, stateRecon: false });
+  // seed and the state decoder's keys may differ: only the encoder and RSSM are loaded (a state decoder starts fresh)
+  const free = new Set(['seed', 'stateRecon', 'stateReconFrom']);
+  const strip = (w: WorldModelConfig) => JSON.stringify({ ...w, seed: 0, stateRecon: false, stateReconFrom: undefined });
   if (strip(c.student) !== strip(student)) {
-    const diff = Object.keys({ ...c.student, ...student }).filter((k) => k !== 'seed' && k !== 'stateRecon' && JSON.stringify((c.student as any)[k]) !== JSON.stringify((student as any)[k]));
+    const diff = Object.keys({ ...c.student, ...student }).filter((k) => !free.has(k) && JSON.stringify((c.student as any)[k]) !== JSON.stringify((student as any)[k]));
     throw new UsageError(`distil: --init ${dir} holds a student of another config (differs in ${diff.join(', ')}) than this run's`);
   }
   return { dir: resolve(dir), updates: (c.source?.updates as number | undefined) ?? null, actor: c.actor };

@@ -71,8 +71,11 @@ describe('the frozen teacher', () => {
 async function stateTermByHand(student: WorldModel, b: { obs: Tensor; actions: Tensor; isFirst: Tensor; state: Tensor }, target: (s: number, k: number) => number, L: number): Promise<{ term: number; mse: number[] }> {
   const off = student.rssm.rngOffset;
   const [mu, s] = await A.noGrad(async () => {
-    const lat = student.rssm.observe(student.encoder.forward(student.preprocess(b.obs)), A.constant(b.actions), b.isFirst);
-    return [await student.stateDecoder!.forward(student.rssm.feature(lat)).toArray(), await b.state.toArray()] as Float32Array[];
+    const embed = student.encoder.forward(student.preprocess(b.obs));
+    const lat = student.rssm.observe(embed, A.constant(b.actions), b.isFirst);
+    // what the decoder reads, spelled out here rather than through WorldModel.decodeState
+    const input = student.cfg.stateReconFrom === 'embed' ? embed : student.rssm.feature(lat);
+    return [await student.stateDecoder!.forward(input).toArray(), await b.state.toArray()] as Float32Array[];
   });
   student.rssm.rngOffset = off;
   let nll = 0;
@@ -139,6 +142,24 @@ describe('the state decoder term (stateRecon, an extension beyond the paper)', (
     expect(got.stateRecon).toBeCloseTo(want.term, 3);
     for (let k = 0; k < 5; k++) expect(got[`stateMse${k}`], `stateMse${k} (standardised)`).toBeCloseTo(want.mse[k], 4);
     for (const t of [...Object.values(m), ...Object.values(b)]) t?.dispose();
+    d.dispose();
+    student.dispose();
+    T.dispose();
+  });
+
+  it("from the embed (stateReconFrom 'embed'): the decoder reads the encoder's output of the frame, not [h, z]", async () => {
+    const T = loadTeacher(cpu, teacherDir);
+    const cfg = makeDistilConfig('debug', { stateRecon: 1 });
+    const student = new WorldModel(cpu, makeStudentConfig(T.config.world, { preset: 'debug', imageSize: 32, seed: 1, overrides: { stateRecon: true, stateReconFrom: 'embed' } }));
+    expect(student.stateDecoder!.mlp.inFeatures).toBe(student.encoder.outSize);
+    expect(student.encoder.outSize).not.toBe(student.rssm.featureSize);
+    const d = new Distiller(T.teacher, student, cfg, 0);
+    const b = openReplay(teacherDir, T.info).sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
+    const want = await stateTermByHand(student, b, (x) => x, cfg.length);
+    const got = await readDistilMetrics(await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst }));
+    expect(got.stateRecon).toBeCloseTo(want.term, 3);
+    for (let k = 0; k < 5; k++) expect(got[`stateMse${k}`], `stateMse${k}`).toBeCloseTo(want.mse[k], 4);
+    for (const t of Object.values(b)) t.dispose();
     d.dispose();
     student.dispose();
     T.dispose();

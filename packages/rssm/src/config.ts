@@ -43,6 +43,12 @@ export interface WorldModelConfig {
   continueHead: boolean;
   /** Also reconstruct the privileged state from images (the paper's "Dreamer State Recon." baseline). */
   stateRecon: boolean;
+  /**
+   * What the state decoder reads: 'feature' (the RSSM's [h, z], the baseline's; the default, and what configs
+   * written before the option mean) or 'embed' (the image encoder's output of the same frame, ours: a single-frame
+   * readout, so the encoder itself must see the state - [h, z] can also infer it from the past and the actions).
+   */
+  stateReconFrom?: 'feature' | 'embed';
   /** DreamerV2 KL: balance 0.8, free nats 1.0 averaged, scale 1. */
   kl: { balance: number; free: number; scale: number };
   /** Adam for the model: DMC lr 3e-4, eps 1e-5, clip 100, weight decay 1e-6. */
@@ -64,6 +70,7 @@ const PAPER: WorldModelConfig = {
   rewardLayers: [400, 400, 400, 400],
   continueHead: false,
   stateRecon: false,
+  stateReconFrom: 'feature',
   kl: { balance: 0.8, free: 1.0, scale: 1.0 },
   opt: { lr: 3e-4, eps: 1e-5, clip: 100, weightDecay: 1e-6 },
   symlogInputs: false,
@@ -146,6 +153,7 @@ export function validateConfig(c: WorldModelConfig): void {
   if (!posInt(c.actionSize)) bad('actionSize', 'a positive integer', c.actionSize);
   if ((c.modality === 'state' || c.stateRecon) && !posInt(c.stateSize)) bad('stateSize', 'a positive integer (state input or stateRecon)', c.stateSize);
   if (c.stateRecon && c.modality !== 'image') bad('stateRecon', "false for a state model (it is the image model's extra decoder)", c.stateRecon);
+  if (c.stateReconFrom !== undefined && c.stateReconFrom !== 'feature' && c.stateReconFrom !== 'embed') bad('stateReconFrom', "'feature' or 'embed'", c.stateReconFrom);
   if (c.modality === 'image') {
     if (c.imageSize !== 32 && c.imageSize !== 64) bad('imageSize', '32 or 64 (the conv encoder/decoder sizes are defined for these)', c.imageSize);
     if (!posInt(c.cnnDepth)) bad('cnnDepth', 'a positive integer', c.cnnDepth);

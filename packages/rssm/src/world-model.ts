@@ -81,7 +81,14 @@ export class WorldModel extends A.Module {
     this.decoder = this.child('decoder', cfg.modality === 'state' ? new StateDecoder(ctx, cfg, F) : new ImageDecoder(ctx, cfg, F));
     this.reward = this.child('reward', new ScalarHead(ctx, cfg.rewardLayers, F, cfg.rssm.act, 'reward'));
     this.cont = cfg.continueHead ? this.child('cont', new ScalarHead(ctx, cfg.rewardLayers, F, cfg.rssm.act, 'cont')) : null;
-    this.stateDecoder = cfg.stateRecon ? this.child('stateDecoder', new StateDecoder(ctx, cfg, F, 'stateDecoder')) : null;
+    const stateIn = cfg.stateReconFrom === 'embed' ? this.encoder.outSize : F;
+    this.stateDecoder = cfg.stateRecon ? this.child('stateDecoder', new StateDecoder(ctx, cfg, stateIn, 'stateDecoder')) : null;
+  }
+
+  /** The state decoder's prediction from what it reads (cfg.stateReconFrom): the embeds or the features [.., F]. */
+  decodeState(embed: Var, feature: Var): Var {
+    if (!this.stateDecoder) throw new Error('WorldModel.decodeState: the model has no state decoder (config stateRecon: false)');
+    return this.stateDecoder.forward(this.cfg.stateReconFrom === 'embed' ? embed : feature);
   }
 
   /** The observation as the network sees it: f32 state, or images as pixels/255 - 0.5. */
@@ -135,7 +142,8 @@ export class WorldModel extends A.Module {
   loss(b: Batch): { loss: Var; latents: SequenceLatents; parts: Record<string, Var> } {
     this.#checkBatch(b);
     const x = this.preprocess(b.obs);
-    const latents = this.rssm.observe(this.encoder.forward(x), A.constant(b.actions), b.isFirst, undefined, { isFirstHost: b.isFirstHost });
+    const embed = this.encoder.forward(x);
+    const latents = this.rssm.observe(embed, A.constant(b.actions), b.isFirst, undefined, { isFirstHost: b.isFirstHost });
     const feat = this.rssm.feature(latents);
     const eventDims = this.cfg.modality === 'state' ? 1 : 3;
     const reconLoss = A.gaussianNLL(this.decoder.forward(feat), x, eventDims);
@@ -156,7 +164,7 @@ export class WorldModel extends A.Module {
       parts.contLoss = contLoss;
     }
     if (this.stateDecoder) {
-      const stateReconLoss = A.gaussianNLL(this.stateDecoder.forward(feat), A.constant(b.state!), 1);
+      const stateReconLoss = A.gaussianNLL(this.decodeState(embed, feat), A.constant(b.state!), 1);
       terms.push([stateReconLoss, 1]);
       parts.stateReconLoss = stateReconLoss;
     }

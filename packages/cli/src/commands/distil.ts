@@ -1,4 +1,5 @@
 import { DISTIL_PRESETS, type Ablations, type DistilOverrides } from '@twist/distil';
+import type { DeepPartial, WorldModelConfig } from '@twist/rssm';
 import { distil, resolveDeployedDir, type DistilProgress } from '@twist/distil/node';
 import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { fmtTime, linePrinter } from './progress.js';
@@ -16,7 +17,8 @@ export const distilOptions: Record<string, OptionSpec> = {
   'no-post': { type: 'boolean', help: "ablation: without Eq. 3's posterior term" },
   noise: { type: 'number', min: 0, help: "std of the action noise of the teacher's imagined rollouts, clip(N(a, noise), -1, 1) (default 0.3)" },
   recon: { type: 'number', min: 0, help: "weight of an image reconstruction term for the student's decoder (default 0: off, as in the paper)" },
-  'state-recon': { type: 'number', min: 0, help: "weight of a privileged-state decoding term for the student (a state decoder on [h, z]; default 0: off, as in the paper - an extension, see packages/distil/README.md)" },
+  'state-recon': { type: 'number', min: 0, help: "weight of a privileged-state decoding term for the student (a state decoder on [h, z], or on the frame's embed with --state-recon-from embed; default 0: off, as in the paper - an extension, see packages/distil/README.md)" },
+  'state-recon-from': { type: 'string', choices: ['feature', 'embed'], help: "what --state-recon's decoder reads: 'feature' ([h, z], the default) or 'embed' (the image encoder's output of the frame alone, so the encoder must see the state)" },
   batch: { type: 'integer', min: 1, help: "sequences per batch (default: the preset's, 16)" },
   length: { type: 'integer', min: 2, help: "sequence length L (default: the preset's; paper 50, quick 32)" },
   horizon: { type: 'integer', min: 1, help: "imagination horizon H (default: the preset's; paper 15)" },
@@ -28,11 +30,14 @@ export const distilOptions: Record<string, OptionSpec> = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
-const NEW_ONLY = ['teacher', 'out', 'init', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'state-recon', 'batch', 'length', 'horizon', 'lr', 'eval-every', 'eval-episodes'];
+const NEW_ONLY = ['teacher', 'out', 'init', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'state-recon', 'state-recon-from', 'batch', 'length', 'horizon', 'lr', 'eval-every', 'eval-episodes'];
 
-/** The distillation overrides and ablations given on a command line (shared by `twist twist`). */
-export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; ablations: Ablations } {
+/** The distillation overrides, ablations and student-config overrides given on a command line (shared by `twist twist`). */
+export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; ablations: Ablations; studentOverrides: DeepPartial<WorldModelConfig> } {
   if (a.lr !== undefined && !(Number(a.lr) > 0)) throw new UsageError(`--lr must be > 0, got ${a.lr}`);
+  if (a['state-recon-from'] !== undefined && !(Number(a['state-recon'] ?? 0) > 0)) {
+    throw new UsageError(`--state-recon-from ${a['state-recon-from']} needs --state-recon W > 0 (it says what that term's decoder reads)`);
+  }
   const num = (k: string) => (a[k] === undefined ? undefined : Number(a[k]));
   return {
     overrides: {
@@ -47,6 +52,7 @@ export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; abla
       ...(a.lr !== undefined ? { opt: { lr: Number(a.lr) } } : {}),
     },
     ablations: { noImagined: !!a['no-imagined'], noH: !!a['no-h'], noPost: !!a['no-post'] },
+    studentOverrides: a['state-recon-from'] !== undefined ? { stateReconFrom: a['state-recon-from'] as 'feature' | 'embed' } : {},
   };
 }
 
@@ -74,7 +80,7 @@ export async function distilCommand(a: Parsed, argv: readonly string[], log: (s:
       if (a[k] === undefined) throw new UsageError(`twist distil: --${k} is required for a new run (or --resume DIR); e.g. twist distil --teacher runs/oracle-cartpole --out runs/twist-cartpole`);
     }
   }
-  const { overrides, ablations } = distilOverridesOf(a);
+  const { overrides, ablations, studentOverrides } = distilOverridesOf(a);
   const device = await openDevice(String(a.backend));
   const show = distilProgressPrinter();
   try {
@@ -89,6 +95,7 @@ export async function distilCommand(a: Parsed, argv: readonly string[], log: (s:
       ...(a.init !== undefined ? { init: resolveDeployedDir(String(a.init), 'twist distil: --init') } : {}),
       overrides,
       ablations,
+      studentOverrides,
       latentEpisodes: Number(a['latent-episodes']),
       command: ['twist', 'distil', ...argv].join(' '),
       log: (s) => show.line(s),

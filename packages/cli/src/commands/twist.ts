@@ -35,6 +35,7 @@ export const twistOptions: Record<string, OptionSpec> = {
   noise: distilOptions.noise,
   recon: distilOptions.recon,
   'state-recon': distilOptions['state-recon'],
+  'state-recon-from': distilOptions['state-recon-from'],
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
@@ -65,7 +66,7 @@ export async function twistCommand(a: Parsed, argv: readonly string[], log: (s: 
       if (m[k] !== v) throw new UsageError(`twist twist: ${out} is a pipeline with --${k} ${m[k]}, not ${v}; continue it with the same options or choose another --out`);
     }
   }
-  const { overrides, ablations } = distilOverridesOf(a);
+  const { overrides, ablations, studentOverrides } = distilOverridesOf(a);
   let teacherOverrides: RunConfigOverrides = a['teacher-config'] !== undefined ? parseConfigOverrides('twist twist: --teacher-config', String(a['teacher-config'])) : {};
   if (a.envs) teacherOverrides = { ...teacherOverrides, agent: { ...teacherOverrides.agent, loop: { ...teacherOverrides.agent?.loop, envs: Number(a.envs) } } };
   const teacherDir = join(out, 'teacher');
@@ -109,7 +110,7 @@ export async function twistCommand(a: Parsed, argv: readonly string[], log: (s: 
       device,
       resume: resumeDistil,
       teacher: teacherDir,
-      ...(resumeDistil ? {} : { preset, seed, overrides, ablations }),
+      ...(resumeDistil ? {} : { preset, seed, overrides, ablations, studentOverrides }),
       steps: a['distil-steps'] as number | undefined,
       command,
       log: (s) => dShow.line(s),
