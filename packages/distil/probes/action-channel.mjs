@@ -11,9 +11,9 @@
 // reads the state perfectly, the baseline for the student's rows.
 // Usage (in packages/distil): node probes/action-channel.mjs DATA_DIR DEPLOYED_DIR [BATCHES=6] [LENGTH=50]
 import * as A from '@twist/autograd';
-import { createDevice, scope, tensor } from '@twist/kernels';
-import { Replay, runPaths } from '@twist/agent/node';
-import { DeployedAgent, loadTeacher } from '@twist/distil/node';
+import { createDevice, tensor } from '@twist/kernels';
+import { DeployedAgent } from '@twist/distil/node';
+import { openCollected, otherSequenceActions } from './collected.mjs';
 
 const [dir, deployedDir] = process.argv.slice(2);
 if (!dir || !deployedDir) throw new Error('usage: node probes/action-channel.mjs DATA_DIR DEPLOYED_DIR [BATCHES] [LENGTH]');
@@ -21,10 +21,7 @@ const batches = Number(process.argv[4] ?? 6);
 const L = Number(process.argv[5] ?? 50);
 const B = 16;
 const device = await createDevice({ backend: 'webgpu' });
-const T = loadTeacher(device, dir);
-const rs = T.info.replay;
-const imageSize = T.config.collect.imageSize;
-const replay = Replay.open(runPaths(dir).replay, { stateSize: T.config.world.stateSize, actionSize: T.config.world.actionSize, imageShape: [imageSize, imageSize, 3], numEnvs: rs.config.numEnvs, capacity: rs.config.capacity, obs: 'image' }, { ...rs, pending: null });
+const { T, replay } = openCollected(device, dir);
 const agent = DeployedAgent.load(device, deployedDir);
 const S = agent.student;
 const tw = T.teacher.wm;
@@ -34,11 +31,7 @@ const acc = { a: [0, 0, 0], b: [0, 0, 0], c: [0, 0, 0], refb: [0, 0, 0], refc: [
 let n = 0;
 for (let i = 0; i < batches; i++) {
   const bt = replay.sample(device, B, L, { obs: 'image' });
-  const act = await bt.actions.toArray();
-  const D = act.length / (B * L);
-  const shuffled = new Float32Array(act.length);
-  for (let b = 0; b < B; b++) shuffled.set(act.subarray(((b + 1) % B) * L * D, ((b + 1) % B + 1) * L * D), b * L * D);
-  const variants = { a: bt.actions, b: tensor(device, shuffled, bt.actions.shape), c: tensor(device, new Float32Array(act.length), bt.actions.shape) };
+  const variants = { a: bt.actions, b: await otherSequenceActions(device, bt.actions), c: tensor(device, new Float32Array(B * L * bt.actions.shape[2]), bt.actions.shape) };
   const [hT, aT] = await A.noGrad(async () => {
     const lat = tw.rssm.observe(tw.encoder.forward(tw.preprocess(bt.state)), A.constant(bt.actions), bt.isFirst);
     return [await lat.deter.value.toArray(), await actor.dist(tw.rssm.feature(lat)).mode().value.toArray()];

@@ -10,11 +10,12 @@
 //   cp -r RUN/ckpt /tmp/ck && node probes/state-decoder-upright.mjs DATA_DIR RUN_DIR /tmp/ck [BATCHES=8] [LIMIT=0.35]
 import * as A from '@twist/autograd';
 import * as AN from '@twist/autograd/node';
-import { createDevice, tensor } from '@twist/kernels';
+import { createDevice } from '@twist/kernels';
 import { WorldModel } from '@twist/rssm';
-import { readRunConfig, Replay, runPaths } from '@twist/agent/node';
+import { readRunConfig } from '@twist/agent/node';
 import { Distiller } from '@twist/distil';
-import { loadTeacher, replayStateStats } from '@twist/distil/node';
+import { replayStateStats } from '@twist/distil/node';
+import { openCollected, otherSequenceActions } from './collected.mjs';
 
 const [dataDir, runDir, ckDir] = process.argv.slice(2);
 if (!dataDir || !runDir || !ckDir) throw new Error('usage: node probes/state-decoder-upright.mjs DATA_DIR RUN_DIR CKPT_COPY [BATCHES] [LIMIT]');
@@ -23,10 +24,7 @@ const limit = Number(process.argv[6] ?? 0.35);
 const B = 16;
 const device = await createDevice({ backend: 'webgpu' });
 const rc = readRunConfig(runDir);
-const T = loadTeacher(device, dataDir);
-const rs = T.info.replay;
-const imageSize = T.config.collect.imageSize;
-const replay = Replay.open(runPaths(dataDir).replay, { stateSize: T.config.world.stateSize, actionSize: T.config.world.actionSize, imageShape: [imageSize, imageSize, 3], numEnvs: rs.config.numEnvs, capacity: rs.config.capacity, obs: 'image' }, { ...rs, pending: null });
+const { T, replay } = openCollected(device, dataDir);
 const student = new WorldModel(device, rc.student);
 if (!student.stateDecoder) throw new Error(`${runDir}: its student has no state decoder (a run without --state-recon)`);
 const d = new Distiller(T.teacher, student, rc.distil, 0);
@@ -39,11 +37,7 @@ const acc = {};
 for (const v of ['executed', 'shuffled']) acc[v] = { all: [...Array(Sd)].map(() => [0, 0, 0, 0]), upright: [...Array(Sd)].map(() => [0, 0, 0, 0]) };
 for (let i = 0; i < batches; i++) {
   const bt = replay.sample(device, B, L, { obs: 'image' });
-  const act = await bt.actions.toArray();
-  const D = act.length / (B * L);
-  const sh = new Float32Array(act.length);
-  for (let b = 0; b < B; b++) sh.set(act.subarray(((b + 1) % B) * L * D, ((b + 1) % B + 1) * L * D), b * L * D);
-  const shuffled = tensor(device, sh, bt.actions.shape);
+  const shuffled = await otherSequenceActions(device, bt.actions);
   const s = await bt.state.toArray();
   for (const [v, actions] of [['executed', bt.actions], ['shuffled', shuffled]]) {
     const pred = await A.noGrad(async () => {

@@ -5,18 +5,15 @@
 import * as A from '@twist/autograd';
 import { createDevice, scope } from '@twist/kernels';
 import { WorldModel } from '@twist/rssm';
-import { Replay, runPaths } from '@twist/agent/node';
 import { Distiller, makeDistilConfig, makeStudentConfig } from '@twist/distil';
-import { loadTeacher } from '@twist/distil/node';
+import { openCollected } from './collected.mjs';
 
 const dir = process.argv[2];
 const reps = Number(process.argv[3] ?? 4);
 if (!dir) throw new Error('usage: node probes/step-profile.mjs TEACHER_OR_COLLECT_DIR [REPS]');
 const device = await createDevice({ backend: 'webgpu' });
-const T = loadTeacher(device, dir);
-const rs = T.info.replay;
+const { T, replay } = openCollected(device, dir);
 const imageSize = T.config.collect.imageSize;
-const replay = Replay.open(runPaths(dir).replay, { stateSize: T.config.world.stateSize, actionSize: T.config.world.actionSize, imageShape: [imageSize, imageSize, 3], numEnvs: rs.config.numEnvs, capacity: rs.config.capacity, obs: 'image' }, { ...rs, pending: null });
 const student = new WorldModel(device, makeStudentConfig(T.config.world, { preset: 'quick', imageSize, seed: 1 }));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function time(name, cfgOver, fn) {

@@ -154,6 +154,7 @@ export function validateConfig(c: WorldModelConfig): void {
   if ((c.modality === 'state' || c.stateRecon) && !posInt(c.stateSize)) bad('stateSize', 'a positive integer (state input or stateRecon)', c.stateSize);
   if (c.stateRecon && c.modality !== 'image') bad('stateRecon', "false for a state model (it is the image model's extra decoder)", c.stateRecon);
   if (c.stateReconFrom !== undefined && c.stateReconFrom !== 'feature' && c.stateReconFrom !== 'embed') bad('stateReconFrom', "'feature' or 'embed'", c.stateReconFrom);
+  if (c.stateReconFrom === 'embed' && !c.stateRecon) bad('stateReconFrom', "'feature' without a state decoder (stateRecon: false; 'embed' says what that decoder reads)", c.stateReconFrom);
   if (c.modality === 'image') {
     if (c.imageSize !== 32 && c.imageSize !== 64) bad('imageSize', '32 or 64 (the conv encoder/decoder sizes are defined for these)', c.imageSize);
     if (!posInt(c.cnnDepth)) bad('cnnDepth', 'a positive integer', c.cnnDepth);

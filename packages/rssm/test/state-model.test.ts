@@ -97,6 +97,7 @@ describe('world model contracts', () => {
     expect(() => makeConfig('debug', { modality: 'image', imageSize: 48 })).toThrow(/'imageSize' must be 32 or 64/);
     expect(() => makeConfig('debug', { stateRecon: true })).toThrow(/'stateRecon' must be false for a state model/);
     expect(() => makeConfig('debug', { modality: 'image', imageSize: 32, stateRecon: true, stateReconFrom: 'pixels' as any })).toThrow(/'stateReconFrom' must be 'feature' or 'embed', got .pixels./);
+    expect(() => makeConfig('debug', { modality: 'image', imageSize: 32, stateReconFrom: 'embed' })).toThrow(/'stateReconFrom' must be 'feature' without a state decoder .*, got .embed./);
     expect(() => makeConfig('debug', { nope: 1 } as any)).toThrow(/unknown key 'nope'; valid keys here: modality/);
     expect(() => makeConfig('huge' as any)).toThrow(/unknown preset 'huge'; valid presets: paper, quick, debug/);
     const wm = new WorldModel(cpu, makeConfig('debug', { stateSize: 4, actionSize: 2 }));
