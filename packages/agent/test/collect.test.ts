@@ -138,4 +138,30 @@ describe('weights-only export and the teacher data collection', () => {
     await expectMatchedConvention(n, [n.episodeIds()[0], n.episodeIds()[1]], 5, 0);
     await expect(collectTeacherData({ teacher, dir: tmp(), device: cpu, episodes: 1, actionNoise: [0.3, -1] })).rejects.toThrow(/actionNoise must be a non-empty list of finite stds >= 0, got \[0.3,-1\]/);
   });
+
+  it('random actions: episode k replaces each action by U(-1, 1) with probability p[k % n]; p = 0 leaves an episode as it was, p = 1 leaves nothing of the policy', async () => {
+    const teacher = tmp();
+    await train(tiny(teacher, 160));
+    const plain = tmp();
+    await collectTeacherData({ teacher, dir: plain, device: cpu, episodes: 2, envs: 2 });
+    const mixed = tmp();
+    await collectTeacherData({ teacher, dir: mixed, device: cpu, episodes: 2, envs: 2, randomActions: [0, 1] });
+    expect(JSON.parse(readFileSync(runPaths(mixed).config, 'utf8')).source.collected.randomActions).toEqual([0, 1]);
+    const p = replayOf(plain);
+    const m = replayOf(mixed);
+    const [p0, p1] = p.episodeIds().map((id) => p.episode(id)!);
+    const [m0, m1] = m.episodeIds().map((id) => m.episode(id)!);
+    expect(Array.from(m0.action)).toEqual(Array.from(p0.action));
+    expect(Array.from(m0.state)).toEqual(Array.from(p0.state));
+    // p = 1: every action after the first is uniform on (-1, 1): none saturated, |a| averages ~1/2, and none is the teacher's
+    const a1 = Array.from(m1.action.subarray(1));
+    expect(a1.every((v) => v > -1 && v < 1)).toBe(true);
+    const meanAbs = a1.reduce((s, v) => s + Math.abs(v), 0) / a1.length;
+    expect(meanAbs).toBeGreaterThan(0.3);
+    expect(meanAbs).toBeLessThan(0.7);
+    expect(a1.filter((v, t) => v === p1.action[t + 1]).length).toBe(0);
+    // the executed actions reproduce the stored states and images
+    await expectMatchedConvention(m, [m.episodeIds()[0], m.episodeIds()[1]], 5, 0);
+    await expect(collectTeacherData({ teacher, dir: tmp(), device: cpu, episodes: 1, randomActions: [1.5] })).rejects.toThrow(/randomActions must be a non-empty list of probabilities in \[0, 1\], got \[1.5\]/);
+  });
 });

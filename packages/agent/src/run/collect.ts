@@ -181,6 +181,17 @@ export interface CollectOptions {
    */
   actionNoise?: readonly number[];
   /**
+   * Exogenous actions: in episode k each step's executed action is, with probability randomActions[k % length]
+   * per env and step, drawn uniformly from the action range instead of the policy's (after actionNoise; default
+   * [0]: never). The teacher's filter sees the executed action. Why: a teacher's action responds to the true
+   * state, so in its own data the action history predicts the state (the pole leans right after a push right)
+   * and a student filter learns to read the state from the actions - causal confusion (de Haan et al. 2019) that
+   * turns into a closed loop with nothing from the images once the student's own actions drive. A uniform
+   * action says nothing about the state it was taken in, only what it did; the paper's data hold such steps as
+   * the teacher's random prefill.
+   */
+  randomActions?: readonly number[];
+  /**
    * Another policy drives instead of the teacher (e.g. a distilled student acting from the rendered images:
    * DAgger-style rounds, so the data holds the states the student's own mistakes lead to); the stored steps
    * are the same (s_t, o_t, a_t, r_t), the teacher's latents are recomputed from the states at distillation.
@@ -254,6 +265,11 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
   if (!Array.isArray(noise) || noise.length === 0 || noise.some((v) => !(typeof v === 'number' && Number.isFinite(v) && v >= 0))) {
     throw new UsageError(`collect: actionNoise must be a non-empty list of finite stds >= 0, got ${JSON.stringify(noise)}`);
   }
+  const randomP = opts.randomActions ?? [0];
+  if (!Array.isArray(randomP) || randomP.length === 0 || randomP.some((v) => !(typeof v === 'number' && v >= 0 && v <= 1))) {
+    throw new UsageError(`collect: randomActions must be a non-empty list of probabilities in [0, 1], got ${JSON.stringify(randomP)}`);
+  }
+  const anyRandom = randomP.some((v) => v > 0);
   checkNewDir(opts.dir, 'collect');
   const driver = opts.driver ?? null;
   const who = driver ? 'driver' : 'teacher';
@@ -289,6 +305,7 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
         envs,
         domain: 'train',
         ...(noise.some((v) => v > 0) ? { actionNoise: [...noise] } : {}),
+        ...(anyRandom ? { randomActions: [...randomP] } : {}),
         ...(driver ? { driver: { ...driver.describe, ...(share < 1 ? { share } : {}) } } : {}),
         ...(included ? { included: { dir: resolve(opts.include!), episodes: included.episodes }, firstEpisode: offset } : {}),
       },
@@ -347,6 +364,8 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
       const noiseRng = createRng(seed * 7_919 + first + 1);
       const gauss = () => Math.sqrt(-2 * Math.log(1 - noiseRng.next())) * Math.cos(2 * Math.PI * noiseRng.next());
       const mixRng = createRng(seed * 7_927 + first + 1);
+      const pRandom = Array.from({ length: n }, (_, i) => randomP[(first + i) % randomP.length]);
+      const randomRng = createRng(seed * 7_933 + first + 1);
       const teacherAct = async (o: BatchObs, isFirst: number[]) => {
         const x = tensor(device, o.state, [n, S]);
         try {
@@ -378,19 +397,28 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
           }
           if (!driver) agent.executed(action);
         }
-        if (driver && share < 1) agent.executed(action);
+        let replaced = false;
+        if (anyRandom) {
+          // with probability p_i the step's action is U(-1, 1)^A, drawn whatever the policy chose (exogenous)
+          for (let i = 0; i < n; i++) {
+            if (randomRng.next() >= pRandom[i]) continue;
+            for (let k = 0; k < Aa; k++) action[i * Aa + k] = 2 * randomRng.next() - 1;
+            replaced = true;
+          }
+        }
+        if ((driver && share < 1) || (replaced && !driver)) agent.executed(action);
         return action;
       };
       const r = await runEpisodeRound({ vec, dr, replay, N: n, S, Aa, actionRepeat }, seeds, offset + first, counters, act, async () => report());
       returns.push(...r);
-      const tag = noise.some((v) => v > 0) ? ` (action noise ${sigma.join(', ')})` : '';
+      const tag = (noise.some((v) => v > 0) ? ` (action noise ${sigma.join(', ')})` : '') + (anyRandom ? ` (random actions p ${pRandom.join(', ')})` : '');
       log(`episodes ${returns.length}/${opts.episodes}: ${who} return ${r.map((x) => x.toFixed(1)).join(', ')}${tag} (${counters.policySteps} policy steps)`);
     }
     if (dr) renderSeconds += dr.renderSeconds;
     const wallSeconds = (performance.now() - t0) / 1000;
     await saveWeightsOnlyCheckpoint(opts.dir, agent, config, info, {
       replay: replay.checkpointState(),
-      collected: { episodes: opts.episodes, included: offset, seed, envs, imageSize, actionNoise: [...noise], policySteps: counters.policySteps, envFrames: counters.envFrames, returns, wallSeconds, renderSeconds },
+      collected: { episodes: opts.episodes, included: offset, seed, envs, imageSize, actionNoise: [...noise], randomActions: [...randomP], policySteps: counters.policySteps, envFrames: counters.envFrames, returns, wallSeconds, renderSeconds },
     });
     return { config, episodes: returns.length, ...counters, returns, wallSeconds, renderSeconds };
   } finally {

@@ -19,6 +19,11 @@ export const collectOptions: Record<string, OptionSpec> = {
     default: '0',
     help: "std of Gaussian noise added to the teacher's sampled actions, clipped to [-1, 1]; a comma list gives episode k the level k % n (e.g. 0,0.3,0.6,1: a quarter each), so the data also covers states the teacher alone never visits",
   },
+  'random-actions': {
+    type: 'string',
+    default: '0',
+    help: "probability that a step's executed action is uniform on [-1, 1] instead of the teacher's (after --action-noise); a comma list gives episode k the level k % n (e.g. 0.25,0.5,0.75,1). Such actions say nothing about the state they were taken in, so a student cannot read the state from the action history (causal confusion); the paper's data hold them as the teacher's random prefill",
+  },
   driver: {
     type: 'string',
     help: "a distilled student drives instead of the teacher: a distil run (its deployed/) or a deployed agent's directory; it acts from the rendered images (DAgger-style rounds: the data then hold the states its own errors lead to; not in the paper)",
@@ -35,6 +40,15 @@ export function parseNoise(text: string): number[] {
   const out = parts.map(Number);
   const bad = parts.findIndex((x, i) => x === '' || !Number.isFinite(out[i]) || out[i] < 0);
   if (bad >= 0) throw new UsageError(`twist collect: --action-noise must be stds >= 0 separated by commas (e.g. 0,0.3,0.6,1), got '${parts[bad]}' in '${text}'`);
+  return out;
+}
+
+/** '0,0.5,1' -> [0, 0.5, 1] for --random-actions, naming a bad entry. */
+export function parseProbabilities(text: string): number[] {
+  const parts = text.split(',').map((x) => x.trim());
+  const out = parts.map(Number);
+  const bad = parts.findIndex((x, i) => x === '' || !(out[i] >= 0 && out[i] <= 1));
+  if (bad >= 0) throw new UsageError(`twist collect: --random-actions must be probabilities in [0, 1] separated by commas (e.g. 0.25,0.5,1), got '${parts[bad]}' in '${text}'`);
   return out;
 }
 
@@ -74,6 +88,7 @@ export async function collectCommand(a: Parsed, _argv: readonly string[], log: (
       episodeLength: a['episode-length'] as number | undefined,
       workers: Number(a.workers),
       actionNoise: parseNoise(String(a['action-noise'])),
+      randomActions: parseProbabilities(String(a['random-actions'])),
       ...(driver ? { driver } : {}),
       ...(a['driver-share'] !== undefined ? { driverShare: Number(a['driver-share']) } : {}),
       ...(a.include !== undefined ? { include: String(a.include) } : {}),
