@@ -69,6 +69,15 @@ export interface LatentCheckOptions {
    * or 'teacher' (its actor's mode on its state latent; the same trajectories whatever the student is).
    */
   driver?: 'student' | 'teacher';
+  /** Also return the trace of every step (true states, both actions): what a closed-loop failure looks like. */
+  trace?: boolean;
+}
+
+/** Per step t (while any episode runs): N x S true states, N x A actions of each model's mode, all episodes. */
+export interface LatentTrace {
+  state: Float32Array[];
+  studentAction: Float32Array[];
+  teacherAction: Float32Array[];
 }
 
 export interface LatentCheckReport {
@@ -89,6 +98,8 @@ export interface LatentCheckReport {
   actionErrorByStep: number[];
   /** The driver's return of each episode. */
   returns: number[];
+  /** With opts.trace. */
+  trace?: LatentTrace;
 }
 
 /**
@@ -117,6 +128,7 @@ export async function latentCheck(device: Device, teacher: Teacher, deployed: De
   const hBy: number[] = [];
   const aBy: number[] = [];
   const returns = new Array(N).fill(0);
+  const trace: LatentTrace | undefined = opts.trace ? { state: [], studentAction: [], teacherAction: [] } : undefined;
   try {
     for (let i = 0; i < N; i++) dr.startEpisode(i, i);
     let obs = await vec.reset(Array.from({ length: N }, (_, i) => opts.seed + i));
@@ -144,6 +156,11 @@ export async function latentCheck(device: Device, teacher: Teacher, deployed: De
         hT = (await ts.deter.toArray()) as Float32Array;
       } finally {
         st.dispose();
+      }
+      if (trace) {
+        trace.state.push(Float32Array.from(obs.state));
+        trace.studentAction.push(Float32Array.from(aS));
+        trace.teacherAction.push(Float32Array.from(aT));
       }
       const act = Float32Array.from(driver === 'student' ? aS : aT);
       for (let i = 0; i < N; i++) if (done[i]) act.fill(0, i * Aa, (i + 1) * Aa);
@@ -200,6 +217,7 @@ export async function latentCheck(device: Device, teacher: Teacher, deployed: De
     hErrorByStep: hBy,
     actionErrorByStep: aBy,
     returns,
+    ...(trace ? { trace } : {}),
   };
 }
 

@@ -4,11 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
 import * as AN from '@twist/autograd/node';
 import { readMetricsLog, readRunConfig, Replay, runPaths, type ReplayState } from '@twist/agent/node';
+import { VecEnv } from '@twist/envs/node';
 import { tensor, type Device, type Tensor } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { WorldModel } from '@twist/rssm';
 import { actorSpecOf, Distiller, makeDistilConfig, makeStudentConfig, readDistilMetrics, studentTrainables } from '../src/index.js';
-import { DeployedAgent, distil, distilPaths, loadTeacher, replayStateStats, type DistilOptions, type DistilRunConfig } from '../src/node.js';
+import { DeployedAgent, distil, distilPaths, latentCheck, loadTeacher, replayStateStats, type DistilOptions, type DistilRunConfig } from '../src/node.js';
 import { cpu, gpu, hasGpu, tmp, trainTinyTeacher } from './harness.js';
 
 let teacherDir = '';
@@ -288,6 +289,32 @@ describe('DeployedAgent', () => {
     // it refuses the state: the deployed agent never reads it
     await expect(loaded.act(tensor(cpu, new Float32Array(N * 5), [N, 5]), [1, 1, 1], 'mode')).rejects.toThrow(/camera images \[N, 32, 32, 3\].*never reads the state/);
     loaded.dispose();
+    agent.dispose();
+    student.dispose();
+    T.dispose();
+  });
+
+  it("latentCheck's trace: every step's true states and both actions; with the teacher driving, its actions are the executed ones and the states follow them in the simulator", async () => {
+    const T = loadTeacher(cpu, teacherDir);
+    const student = new WorldModel(cpu, makeStudentConfig(T.config.world, { preset: 'debug', imageSize: 32, seed: 4 }));
+    const agent = new DeployedAgent(student, T.teacher.actor, { task: 'cartpole-balance', actor: actorSpecOf(T.config.agent.behaviour, student.rssm.featureSize, 1), seed: 9 });
+    const opts = { task: 'cartpole-balance', domain: 'heldout' as const, seed: 5, episodes: 2, episodeLength: 12 };
+    const r = await latentCheck(cpu, T.teacher, agent, { ...opts, driver: 'teacher', trace: true });
+    const tr = r.trace!;
+    expect(tr.state.length).toBe(r.hErrorByStep.length);
+    expect(tr.state.length).toBeGreaterThan(0);
+    expect(tr.state.every((s) => s.length === 2 * 5) && tr.studentAction.every((a) => a.length === 2) && tr.teacherAction.every((a) => a.length === 2)).toBe(true);
+    // the trace's action error is the report's per-step one
+    tr.studentAction.forEach((a, t) => expect((Math.abs(a[0] - tr.teacherAction[t][0]) + Math.abs(a[1] - tr.teacherAction[t][1])) / 2).toBeCloseTo(r.actionErrorByStep[t], 5));
+    // replaying the teacher's traced actions in a fresh env gives the traced states
+    const vec = await VecEnv.create('cartpole-balance', { num: 2, workers: 0, seed: 5, episodeLength: 12 });
+    let obs = await vec.reset([5, 6]);
+    for (let t = 0; t < tr.state.length; t++) {
+      expect(Array.from(tr.state[t])).toEqual(Array.from(obs.state));
+      obs = await vec.step(tr.teacherAction[t]);
+    }
+    await vec.close();
+    expect((await latentCheck(cpu, T.teacher, agent, { ...opts, driver: 'teacher' })).trace).toBeUndefined();
     agent.dispose();
     student.dispose();
     T.dispose();
