@@ -63,6 +63,17 @@ export interface DistilConfig {
    */
   stateRecon: number;
   /**
+   * Also match the teacher actor's decisions on the two latents (an extension beyond the paper, 0 = off):
+   *   L_act = mean_b sum_t || tanh m(f^student_{b,t}) - sg(tanh m(f^teacher_{b,t})) ||^2
+   * with f = [h, z] the posterior feature of Eq. 3's filter and tanh m(.) the frozen teacher actor's mean (its
+   * mode, what the deployed agent executes), reduced over time as timeReduce says. Why: Eq. 3 weighs every
+   * direction of h alike, while the actor reads a few of them (a balanced pole's tilt); a student at a relative
+   * h error of 0.06 still acts 0.5 away from the teacher (probes/latent-drift.mjs on v9's student), and the
+   * gradient through the actor puts the error where the decisions are. The actor stays frozen: only the
+   * student's latents receive its gradient.
+   */
+  actionMatch: number;
+  /**
    * Adam over the student's encoder and RSSM only. The paper gives no optimiser: we take the world model's
    * (DreamerV2 DMC: lr 3e-4, eps 1e-5, global-norm clip 100, weight decay 1e-6).
    */
@@ -91,6 +102,7 @@ const PAPER: DistilConfig = {
   weights: { h: 1, prior: 1, post: 1, imagH: 1, imagPrior: 1 },
   recon: 0,
   stateRecon: 0,
+  actionMatch: 0,
   opt: { lr: 3e-4, eps: 1e-5, clip: 100, weightDecay: 1e-6 },
   steps: 50_000,
   logEvery: 10,
@@ -179,10 +191,11 @@ export function validateDistilConfig(c: DistilConfig): void {
   for (const [k, w] of Object.entries(c.weights)) if (!(Number.isFinite(w) && w >= 0)) bad(`weights.${k}`, 'a finite number >= 0', w);
   if (!(Number.isFinite(c.recon) && c.recon >= 0)) bad('recon', 'a finite number >= 0 (0 = no reconstruction)', c.recon);
   if (!(Number.isFinite(c.stateRecon) && c.stateRecon >= 0)) bad('stateRecon', 'a finite number >= 0 (0 = no state decoder)', c.stateRecon);
+  if (!(Number.isFinite(c.actionMatch) && c.actionMatch >= 0)) bad('actionMatch', 'a finite number >= 0 (0 = off)', c.actionMatch);
   if (!(c.opt.lr > 0)) bad('opt.lr', '> 0', c.opt.lr);
   if (!(c.opt.eps > 0)) bad('opt.eps', '> 0', c.opt.eps);
   if (!(c.opt.clip >= 0)) bad('opt.clip', '>= 0', c.opt.clip);
   if (!(c.opt.weightDecay >= 0)) bad('opt.weightDecay', '>= 0', c.opt.weightDecay);
   const active = Object.entries(c.weights).filter(([k, w]) => w > 0 && (c.imagined || !k.startsWith('imag')));
-  if (active.length === 0 && c.recon === 0 && c.stateRecon === 0) bad('weights', 'at least one positive weight on an active term (every term is switched off)', c.weights);
+  if (active.length === 0 && c.recon === 0 && c.stateRecon === 0 && c.actionMatch === 0) bad('weights', 'at least one positive weight on an active term (every term is switched off)', c.weights);
 }

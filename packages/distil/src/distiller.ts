@@ -4,7 +4,7 @@ import { keep, randomNormal, scope, tensor, type Device, type Tensor } from '@tw
 import { MAX_CONSECUTIVE_SKIPS, SplitMix, type Actor } from '@twist/agent';
 import { readMetrics, type WorldModel } from '@twist/rssm';
 import { validateDistilConfig, type DistilConfig } from './config.js';
-import { distilLoss, imaginedLoss } from './losses.js';
+import { actionMatchLoss, distilLoss, imaginedLoss } from './losses.js';
 import { studentTrainables } from './student.js';
 
 /** The frozen teacher: its state world model and the actor learned in it (a DreamerAgent's wm and behaviour.actor). */
@@ -44,6 +44,8 @@ export interface DistilMetrics {
   recon?: Tensor;
   /** The optional privileged-state decoding term (when stateRecon > 0; not in the paper). */
   stateRecon?: Tensor;
+  /** The optional action-matching term (when actionMatch > 0; not in the paper). */
+  act?: Tensor;
   /**
    * With the state term, per state dimension i, mean over the batch's steps of (target_i - decoded_i)^2 [stateSize]:
    * with standardised targets (setStateStats) about 1 - R^2 of dimension i (1: no better than the data's mean).
@@ -180,6 +182,14 @@ export class Distiller {
     const terms: [Var, number][] = [[d.loss, 1]];
     const out: Partial<Record<keyof DistilMetrics, Var>> = { h: d.h, prior: d.prior, post: d.post };
 
+    if (cfg.actionMatch > 0) {
+      // Optional, not in the paper: the frozen actor's mean action on both posterior features (actionMatchLoss).
+      const aT = A.noGrad(() => this.teacher.actor.dist(T.rssm.feature(tLat)).mean);
+      const aS = this.teacher.actor.dist(S.rssm.feature(sLat)).mean;
+      const act = actionMatchLoss(aT, aS, { timeReduce: cfg.timeReduce });
+      terms.push([act, cfg.actionMatch]);
+      out.act = act;
+    }
     if (cfg.imagined) {
       // Lines 6-7: the posterior states of the batch as starts (the same indices in both models).
       const { deter: D, stoch: V, classes: C } = S.rssm.cfg;

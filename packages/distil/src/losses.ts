@@ -109,6 +109,18 @@ export function distilLoss(
 }
 
 /**
+ * The action-matching extension (DistilConfig.actionMatch; not in the paper): the frozen teacher actor's mean
+ * action on the student's and on the teacher's latents, [B, L, A] each:
+ *   L_act = mean_b sum_t || a^student_{b,t} - sg(a^teacher_{b,t}) ||^2
+ * reduced over time as the Eq. 3 terms. Exactly 0 for identical latents.
+ */
+export function actionMatchLoss(teacherAction: Var, studentAction: Var, opts: Pick<LossOptions, 'timeReduce'> = {}): Var {
+  sameShape('actionMatchLoss', 'actions', teacherAction, studentAction);
+  if (teacherAction.shape.length !== 3) throw new Error(`actionMatchLoss: actions must be [B, L, A], got [${teacherAction.shape.join(',')}]`);
+  return reduceSteps(squaredL2(A.stopGradient(teacherAction), studentAction), 1, opts.timeReduce ?? 'sum');
+}
+
+/**
  * Eq. 4 over N imagined rollouts of H steps (the teacher's from its posterior states with its actor plus
  * noise, the student's from its own posterior states replaying the same actions):
  *   L_imagined = mean_n sum_{i=1..H} [ w_h dh_{i,n} + w_p kl^p_{i,n} ]

@@ -237,6 +237,8 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     if (config.kind !== 'distil') throw new UsageError(`${opts.dir} is not a distillation run (run.json has no kind 'distil'); resume a training run with twist train --resume`);
     // runs written before the stateRecon extension existed have no such key: theirs is 0
     if (config.distil.stateRecon === undefined) config = { ...config, distil: { ...config.distil, stateRecon: 0 } };
+    // and those before the actionMatch extension have none either
+    if (config.distil.actionMatch === undefined) config = { ...config, distil: { ...config.distil, actionMatch: 0 } };
     if (opts.teacher && resolve(opts.teacher) !== config.teacher) throw new UsageError(`${opts.dir} distils ${config.teacher}, not ${resolve(opts.teacher)}`);
     if (opts.steps !== undefined && opts.steps !== config.distil.steps) {
       if (!(Number.isInteger(opts.steps) && opts.steps > 0)) throw new UsageError(`steps must be a positive integer, got ${opts.steps}`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as A from '@twist/autograd';
 import { tensor, type Device } from '@twist/kernels';
 import { cpu, expectClose, gpu, hasGpu } from './harness.js';
-import { distilLoss, imaginedLoss, squaredL2 } from '../src/index.js';
+import { actionMatchLoss, distilLoss, imaginedLoss, squaredL2 } from '../src/index.js';
 
 /** Deterministic pseudo-random values in [-s, s). */
 function vals(n: number, seed: number, s = 1.5): Float32Array {
@@ -152,6 +152,35 @@ describe('Eq. 4 (imaginedLoss)', () => {
     const a = c(Float32Array.from([1, 2, 3, 4]), [2, 2]);
     const b = c(Float32Array.from([0, 0, 1, 1]), [2, 2]);
     expect(Array.from(await squaredL2(a, b).toArray())).toEqual([5, 13]);
+  });
+});
+
+describe('the action-matching extension (actionMatchLoss)', () => {
+  // B = 2 sequences of L = 3 steps, A = 2 action dims
+  const [B, L, Aa] = [2, 3, 2];
+  const aT = Float32Array.from([0.5, -1, 0, 0.25, 1, 1, -0.5, 0, 0.75, -0.25, 0, 0.5]);
+  const aS = Float32Array.from([0, -1, 0.5, 0.25, 0, 1, -0.5, 1, 0.75, 0.25, -1, 0.5]);
+
+  it("matches the hand-computed value: mean over sequences of the sum over steps of ||a_s - a_t||^2; 'mean' divides by L", async () => {
+    // per step squared errors: b0: 0.25, 0.25, 1; b1: 1, 0.25, 1 -> sums 1.5 and 2.25, mean 1.875
+    expect(await actionMatchLoss(c(aT, [B, L, Aa]), c(aS, [B, L, Aa])).item()).toBeCloseTo(1.875, 6);
+    expect(await actionMatchLoss(c(aT, [B, L, Aa]), c(aS, [B, L, Aa]), { timeReduce: 'mean' }).item()).toBeCloseTo(1.875 / L, 6);
+  });
+
+  it('is exactly zero for identical actions, and gradcheck with respect to the student actions', async () => {
+    expect((await actionMatchLoss(c(aT, [B, L, Aa]), c(aT, [B, L, Aa])).item()) === 0).toBe(true);
+    const t = c(aT, [B, L, Aa]);
+    const res = await A.gradcheck((a) => actionMatchLoss(t, a), [{ data: aS, shape: [B, L, Aa] }], { device: cpu });
+    expect(res.checked).toBe(B * L * Aa);
+  });
+
+  it('sends no gradient to the teacher side, and refuses actions of different shapes', async () => {
+    const t = v(aT, [B, L, Aa]);
+    const s = v(aS, [B, L, Aa]);
+    const [gt, gs] = A.grad(actionMatchLoss(t, s), [t, s]);
+    expect(Array.from(await gt.toArray()).every((y) => y === 0)).toBe(true);
+    expect(Array.from(await gs.toArray()).some((y) => y !== 0)).toBe(true);
+    expect(() => actionMatchLoss(c(aT, [B, L, Aa]), c(aS.subarray(0, 6), [B, L, 1]))).toThrow(/actionMatchLoss: teacher and student actions must have the same shape/);
   });
 });
 

@@ -36,6 +36,7 @@ export const twistOptions: Record<string, OptionSpec> = {
   recon: distilOptions.recon,
   'state-recon': distilOptions['state-recon'],
   'state-recon-from': distilOptions['state-recon-from'],
+  'action-match': distilOptions['action-match'],
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
