@@ -9,6 +9,7 @@ const TERMS: [string, string][] = [
   ['imagPrior', 'Eq.4 prior KL'],
   ['recon', 'reconstruction'],
   ['stateRecon', 'state decoder'],
+  ['act', 'action match'],
 ];
 
 /**
