@@ -4,7 +4,7 @@
 // teacher's) from a closed-loop failure (actions drifting away together with the state, or saturating).
 // Usage (in packages/distil): node probes/deployed-trace.mjs TEACHER_OR_DATA_DIR DEPLOYED_DIR OUT_PREFIX [EPISODES] [DOMAIN]
 // writes OUT_PREFIX.png / .svg (episode 0) and prints per-episode figures and episode 0 every 10 steps.
-import { renderPanels, writePlot } from '@twist/agent/node';
+import { pearson, renderPanels, writePlot } from '@twist/agent/node';
 import { createDevice } from '@twist/kernels';
 import { DeployedAgent, latentCheck, loadTeacher } from '@twist/distil/node';
 
@@ -22,19 +22,6 @@ const A = tr.studentAction[0].length / episodes;
 const steps = tr.state.length;
 const col = (arr, i, k, W) => arr.map((v) => v[i * W + k]);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const corr = (a, b) => {
-  const ma = mean(a);
-  const mb = mean(b);
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < a.length; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb + 1e-30);
-};
 console.log(`${domain} domain, student drives: returns ${r.returns.map((x) => x.toFixed(1)).join(', ')}; h error ${r.hError.toFixed(2)} (relative ${r.hRelError.toFixed(3)}), action error ${r.actionError.toFixed(3)}`);
 for (let i = 0; i < episodes; i++) {
   const aS = col(tr.studentAction, i, 0, A);
@@ -44,7 +31,7 @@ for (let i = 0; i < episodes; i++) {
   const cos = col(tr.state, i, 1, S);
   const up = cos.filter((c) => c > Math.cos(0.35)).length / steps;
   console.log(
-    `episode ${i}: corr(student, teacher action) ${corr(aS, aT).toFixed(2)}, mean student action ${mean(aS).toFixed(2)} (teacher ${mean(aT).toFixed(2)}), |a| > 0.95 on ${(100 * sat).toFixed(0)}% of steps, ` +
+    `episode ${i}: corr(student, teacher action) ${pearson(aS, aT).toFixed(2)}, mean student action ${mean(aS).toFixed(2)} (teacher ${mean(aT).toFixed(2)}), |a| > 0.95 on ${(100 * sat).toFixed(0)}% of steps, ` +
       `pole within 0.35 rad of upright ${(100 * up).toFixed(0)}%, |x| max ${Math.max(...x.map(Math.abs)).toFixed(2)}`,
   );
 }

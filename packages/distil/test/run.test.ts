@@ -30,6 +30,15 @@ const tinyRun = (dir: string, extra: Partial<DistilOptions> = {}): DistilOptions
   ...extra,
 });
 
+/** n distillation updates on fresh batches of the replay (the distiller's batch and length), their tensors freed. */
+async function trainSteps(d: Distiller, replay: Replay, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const b = replay.sample(cpu, d.cfg.batch, d.cfg.length, { obs: 'image' });
+    const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
+    for (const t of [...Object.values(m), ...Object.values(b)]) t?.dispose();
+  }
+}
+
 function openReplay(dir: string, info: Record<string, unknown>): Replay {
   const rs = info.replay as ReplayState;
   return Replay.open(runPaths(dir).replay, { stateSize: 5, actionSize: 1, imageShape: [32, 32, 3], numEnvs: rs.config.numEnvs, capacity: rs.config.capacity, obs: 'image' }, { ...rs, pending: null });
@@ -185,11 +194,7 @@ describe('the state decoder term (stateRecon, an extension beyond the paper)', (
       return v;
     };
     const before = await measure();
-    for (let i = 0; i < 60; i++) {
-      const b = replay.sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
-      const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
-      for (const t of [...Object.values(m), ...Object.values(b)]) t?.dispose();
-    }
+    await trainSteps(d, replay, 60);
     const after = await measure();
     console.log(`state term alone, fixed batch, per step: ${before.toFixed(3)} -> ${after.toFixed(3)} in 60 updates`);
     expect(after).toBeLessThan(0.5 * before);
@@ -227,11 +232,7 @@ describe('the action-matching term (actionMatch, an extension beyond the paper)'
     expect(await m0.act!.item()).toBeCloseTo(want, 4);
     for (const t of Object.values(m0)) t?.dispose();
     const before = await byHand(fixed);
-    for (let i = 0; i < 100; i++) {
-      const b = replay.sample(cpu, cfg.batch, cfg.length, { obs: 'image' });
-      const m = await d.step({ images: b.obs, state: b.state, actions: b.actions, isFirst: b.isFirst });
-      for (const t of [...Object.values(m), ...Object.values(b)]) t?.dispose();
-    }
+    await trainSteps(d, replay, 100);
     const after = await byHand(fixed);
     console.log(`action term alone, fixed batch: ${before.toFixed(3)} -> ${after.toFixed(3)} in 100 updates`);
     expect(after).toBeLessThan(0.5 * before);
