@@ -337,7 +337,11 @@ describe('counts: dispatches per training step (deterministic, 2% tolerance)', (
     const grown = await gate({ first: amdRun, machine: AMD, counts: scaled(1.05) });
     expect(grown.ok).toBe(false);
     expect(grown.file).toBeUndefined();
-    expect(grown.lines.find((l) => l.startsWith('FAIL'))).toContain(`from ${INTEL_KEY}`);
+    // the reference is the lowest count among the committed baselines of the same adapter kind (the first key on a tie)
+    const ref = countRefs(committed, AMD_KEY)[keys[0]];
+    expect(ref.from.endsWith('gpu=llvmpipe/mesa/software') && ref.from !== AMD_KEY).toBe(true);
+    expect(ref.ref).toBeLessThanOrEqual(counts[keys[0]]);
+    expect(grown.lines.find((l) => l.startsWith('FAIL'))).toContain(`from ${ref.from}`);
     // Another adapter kind: no reference, nothing gated, recorded provisionally.
     const gpuMachine = { ...AMD, adapter: 'NVIDIA: 550.54 / nvidia / hopper', software: false, adapterDevice: 'NVIDIA H200' };
     const other = await gate({ first: amdRun, machine: gpuMachine, counts: scaled(1.5) });
