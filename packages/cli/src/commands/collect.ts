@@ -34,23 +34,20 @@ export const collectOptions: Record<string, OptionSpec> = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
-/** '0,0.3,1' -> [0, 0.3, 1], naming a bad entry. */
-export function parseNoise(text: string): number[] {
+/** A comma list of numbers for `flag`, each passing `ok`; a bad entry is named with what was expected (`what`, `example`). */
+function parseList(text: string, flag: string, ok: (v: number) => boolean, what: string, example: string): number[] {
   const parts = text.split(',').map((x) => x.trim());
   const out = parts.map(Number);
-  const bad = parts.findIndex((x, i) => x === '' || !Number.isFinite(out[i]) || out[i] < 0);
-  if (bad >= 0) throw new UsageError(`twist collect: --action-noise must be stds >= 0 separated by commas (e.g. 0,0.3,0.6,1), got '${parts[bad]}' in '${text}'`);
+  const bad = parts.findIndex((x, i) => x === '' || !ok(out[i]));
+  if (bad >= 0) throw new UsageError(`twist collect: ${flag} must be ${what} separated by commas (e.g. ${example}), got '${parts[bad]}' in '${text}'`);
   return out;
 }
 
-/** '0,0.5,1' -> [0, 0.5, 1] for --random-actions, naming a bad entry. */
-export function parseProbabilities(text: string): number[] {
-  const parts = text.split(',').map((x) => x.trim());
-  const out = parts.map(Number);
-  const bad = parts.findIndex((x, i) => x === '' || !(out[i] >= 0 && out[i] <= 1));
-  if (bad >= 0) throw new UsageError(`twist collect: --random-actions must be probabilities in [0, 1] separated by commas (e.g. 0.25,0.5,1), got '${parts[bad]}' in '${text}'`);
-  return out;
-}
+/** '0,0.3,1' -> [0, 0.3, 1] for --action-noise (stds >= 0), naming a bad entry. */
+export const parseNoise = (text: string): number[] => parseList(text, '--action-noise', (v) => Number.isFinite(v) && v >= 0, 'stds >= 0', '0,0.3,0.6,1');
+
+/** '0,0.5,1' -> [0, 0.5, 1] for --random-actions (probabilities), naming a bad entry. */
+export const parseProbabilities = (text: string): number[] => parseList(text, '--random-actions', (v) => v >= 0 && v <= 1, 'probabilities in [0, 1]', '0.25,0.5,1');
 
 /** Progress of a collection (the shared line printer of progress.ts). */
 export function collectProgressPrinter(stream: NodeJS.WriteStream = process.stderr, out: (s: string) => void = console.log) {
