@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSafetensors } from '@twist/autograd/node';
 import { VecEnv } from '@twist/envs/node';
-import { collectTeacherData, exportWeightsOnly, loadRunAgent, readMetricsLog, Replay, runPaths, train, VisualDR, type TrainOptions } from '../src/node.js';
+import { collectTeacherData, exportWeightsOnly, loadRunAgent, readMetricsLog, Replay, runPaths, train, VisualDR, type CollectDriver, type TrainOptions } from '../src/node.js';
 import { cpu } from './harness.js';
 import { checkpointJson, tempRuns, tinyOracle } from './run-fixture.js';
 
@@ -163,5 +163,39 @@ describe('weights-only export and the teacher data collection', () => {
     // the executed actions reproduce the stored states and images
     await expectMatchedConvention(m, [m.episodeIds()[0], m.episodeIds()[1]], 5, 0);
     await expect(collectTeacherData({ teacher, dir: tmp(), device: cpu, episodes: 1, randomActions: [1.5] })).rejects.toThrow(/randomActions must be a non-empty list of probabilities in \[0, 1\], got \[1.5\]/);
+  });
+
+  it("a driver is told, after every step, the actions really executed (DAgger's mixture, action noise), as they are stored", async () => {
+    const teacher = tmp();
+    await train(tiny(teacher, 160));
+    const proposed: number[][] = [];
+    const executed: number[][] = [];
+    const driver: CollectDriver = {
+      describe: { kind: 'test' },
+      task: 'cartpole-balance',
+      imageSize: 32,
+      reset() {},
+      async act(_obs, isFirst) {
+        const a = Float32Array.from(isFirst, (_, i) => 0.9 - 1.5 * i); // 0.9 on env 0, -0.6 on env 1
+        proposed.push(Array.from(a));
+        return a;
+      },
+      executed(a) {
+        executed.push(Array.from(a)); // a copy: the collection goes on to step the envs with this array
+      },
+    };
+    const dir = tmp();
+    await collectTeacherData({ teacher, dir, device: cpu, episodes: 2, envs: 2, driver, driverShare: 0.5, actionNoise: [0, 0.5] });
+    const r = replayOf(dir);
+    const [e0, e1] = r.episodeIds().map((id) => r.episode(id)!);
+    expect(executed.length).toBe(proposed.length); // once per act()
+    expect(executed.length).toBe(e0.length - 1);
+    executed.forEach((a, t) => expect(a, `step ${t}`).toEqual([e0.action[t + 1], e1.action[t + 1]]));
+    // env 0 (no noise): the mixture kept the driver's 0.9 on some steps and gave the teacher's on others
+    const kept = executed.filter((a) => a[0] === Math.fround(0.9)).length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(executed.length);
+    // env 1 (noise 0.5): no executed action is the driver's -0.6 exactly
+    expect(executed.filter((a) => a[1] === Math.fround(-0.6)).length).toBe(0);
   });
 });

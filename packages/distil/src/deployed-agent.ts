@@ -96,6 +96,12 @@ export class PosteriorFilter {
   setAction(action: Tensor | Float32Array): void {
     const N = this.#state?.deter.shape[0];
     if (N === undefined) throw new Error('PosteriorFilter.setAction: call step() first');
+    const A = this.wm.cfg.actionSize;
+    if (action instanceof Float32Array) {
+      if (action.length !== N * A) throw new Error(`PosteriorFilter.setAction: the action must hold N x A = ${N} x ${A} = ${N * A} values, got ${action.length}`);
+      const at = action.findIndex((v) => !Number.isFinite(v));
+      if (at >= 0) throw new Error(`PosteriorFilter.setAction: action ${Math.floor(at / A)}[${at % A}] is ${action[at]}, not a finite number`);
+    }
     this.#action?.dispose();
     this.#action = keep(action instanceof Float32Array ? tensor(this.device, action, [N, this.wm.cfg.actionSize]) : K.scope(() => K.copy(action)));
   }
@@ -198,6 +204,15 @@ export class DeployedAgent implements EvalActor {
     const action = (await a.toArray()) as Float32Array;
     a.dispose();
     return { action, ...s };
+  }
+
+  /**
+   * The environments executed these actions [N * A] instead of the ones the last act() returned (a collection's
+   * DAgger mixture, action noise or random actions): the filter's next step conditions on them, since
+   * h_t = f(h_{t-1}, z_{t-1}, a_{t-1}) must integrate the action really taken, not the one proposed.
+   */
+  executed(actions: Float32Array): void {
+    this.filter.setAction(actions);
   }
 
   #observeImages(obs: Tensor, isFirst: ArrayLike<number>): { deter: Tensor; stoch: Tensor } {

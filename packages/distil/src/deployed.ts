@@ -51,6 +51,7 @@ export function deployedDriver(agent: DeployedAgent, dir: string, mode: 'sample'
         img.dispose();
       }
     },
+    executed: (actions) => agent.executed(actions),
     dispose: () => agent.dispose(),
   };
 }

@@ -95,3 +95,44 @@ describe('DeployedAgent.fromFiles', () => {
   });
 });
 
+
+describe('DeployedAgent.executed', () => {
+  const image = (t: number) => tensor(cpu, Uint8Array.from({ length: N * S * S * 3 }, (_, i) => (i * 31 + t * 97) % 256), [N, S, S, 3], 'u8');
+  /** h after a second step on image 1, the filter having been told `told` (or nothing) after the first. */
+  async function deterAfter(told: 'proposal' | Float32Array, via: 'agent' | 'filter'): Promise<number[]> {
+    const a = DeployedAgent.load(cpu, dir);
+    const [x0, x1] = [image(0), image(1)];
+    try {
+      if (via === 'filter') {
+        a.filter.step(x0, [1, 1]);
+        a.filter.setAction(told as Float32Array);
+        return Array.from((await a.filter.step(x1, [0, 0]).deter.toArray()) as Float32Array);
+      }
+      await a.act(x0, [1, 1], 'mode');
+      if (told !== 'proposal') a.executed(told);
+      return Array.from((await (await a.actWithLatent(x1, [0, 0], 'mode')).deter.toArray()) as Float32Array);
+    } finally {
+      x0.dispose();
+      x1.dispose();
+      a.dispose();
+    }
+  }
+
+  it("conditions the filter's next step on the executed actions instead of the proposed ones", async () => {
+    const other = Float32Array.of(0.75, -0.5);
+    const told = await deterAfter(other, 'agent');
+    expect(told).toEqual(await deterAfter(other, 'filter'));
+    expect(told).not.toEqual(await deterAfter('proposal', 'agent')); // the actions reach h: the check can fail
+  });
+
+  it('refuses actions of the wrong size, non-finite ones, and a call before any step', async () => {
+    const a = DeployedAgent.load(cpu, dir);
+    expect(() => a.executed(Float32Array.of(0, 0))).toThrow(/PosteriorFilter\.setAction: call step\(\) first/);
+    const x = image(0);
+    await a.act(x, [1, 1], 'mode');
+    expect(() => a.executed(Float32Array.of(0, 0, 0))).toThrow(/the action must hold N x A = 2 x 1 = 2 values, got 3/);
+    expect(() => a.executed(Float32Array.of(0, NaN))).toThrow(/action 1\[0\] is NaN, not a finite number/);
+    x.dispose();
+    a.dispose();
+  });
+});

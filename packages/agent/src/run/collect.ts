@@ -226,6 +226,13 @@ export interface CollectDriver {
   reset(): void;
   /** The N actions [N * A] of a step from the observations (images per env rendered with train DR, states). */
   act(obs: BatchObs, isFirst: number[]): Promise<Float32Array>;
+  /**
+   * The actions [N * A] really executed at the step act() was last called for: its own, or the teacher's where
+   * the mixture chose the teacher, with action noise or random actions applied. Called after every act(); a
+   * driver with a filter conditions its next step on these, so it acts as the deployed student would from the
+   * history it is really in (its own proposals would make it a different, worse-informed policy).
+   */
+  executed(actions: Float32Array): void;
 }
 
 export interface CollectResult {
@@ -407,6 +414,7 @@ export async function collectTeacherData(opts: CollectOptions): Promise<CollectR
           }
         }
         if ((driver && share < 1) || (replaced && !driver)) agent.executed(action);
+        driver?.executed(action);
         return action;
       };
       const r = await runEpisodeRound({ vec, dr, replay, N: n, S, Aa, actionRepeat }, seeds, offset + first, counters, act, async () => report());
