@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeDistilConfig } from '@twist/distil';
+import { distilOverridesOf } from '../src/commands/distil.js';
 import { cliHarness } from './cli-harness.js';
 
 const { root, twist, fakeRun } = cliHarness('twist-cli-distil-');
@@ -18,6 +20,9 @@ describe('twist distil / twist twist: usage errors exit 2 and change nothing', (
       [['distil', '--teacher', 't', '--out', out, '--preset', 'huge'], /--preset must be one of paper, quick, debug, got 'huge'/],
       [['distil', '--teacher', 't', '--out', out, '--no-imagined', '--no-imagined'], /--no-imagined is given 2 times/],
       [['distil', '--teacher', 't', '--out', out, 'extra'], /Unexpected argument 'extra'/],
+      [['distil', '--teacher', 't', '--out', out, '--lr-warmup=-1'], /--lr-warmup must be >= 0, got -1/],
+      [['distil', '--teacher', 't', '--out', out, '--lr-warmup', '2.5'], /--lr-warmup must be an integer, got '2.5'/],
+      [['distil', '--resume', join(root, 'r'), '--lr-warmup', '10'], /--lr-warmup does not apply with --resume/],
       [['twist', '--out', out], /--task is required/],
       [['twist', '--task', 'cartpole-balance'], /--out is required/],
       [['twist', '--task', 'nope', '--out', out], /--task must be one of/],
@@ -29,6 +34,13 @@ describe('twist distil / twist twist: usage errors exit 2 and change nothing', (
       expect(r.err, argv.join(' ')).toMatch(re);
     }
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('--lr and --lr-warmup reach the config, each alone or both (the other keeps the preset\'s)', () => {
+    const opt = (a: Record<string, unknown>) => makeDistilConfig('quick', distilOverridesOf(a as Parameters<typeof distilOverridesOf>[0]).overrides).opt;
+    expect(opt({ 'lr-warmup': 100 })).toMatchObject({ lr: 3e-4, warmup: 100 });
+    expect(opt({ lr: 1e-3 })).toMatchObject({ lr: 1e-3, warmup: 0 });
+    expect(opt({ lr: 1e-3, 'lr-warmup': 50 })).toMatchObject({ lr: 1e-3, warmup: 50 });
   });
 
   it('teachers that cannot be distilled, and a --resume of something else', async () => {

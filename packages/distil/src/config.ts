@@ -76,8 +76,12 @@ export interface DistilConfig {
   /**
    * Adam over the student's encoder and RSSM only. The paper gives no optimiser: we take the world model's
    * (DreamerV2 DMC: lr 3e-4, eps 1e-5, global-norm clip 100, weight decay 1e-6).
+   * warmup (an extension, default 0: off, as DreamerV2): the learning rate of update k (1-based) is
+   * lr * min(1, k / warmup). Why: Adam's first steps after a fresh start move every parameter by about lr
+   * whatever its gradient (m / sqrt(v) ~ sign(g) with bias correction), which shakes a student that starts from
+   * an earlier one (--init, a DAgger round: the optimiser starts fresh there) before its moments have settled.
    */
-  opt: { lr: number; eps: number; clip: number; weightDecay: number };
+  opt: { lr: number; eps: number; clip: number; weightDecay: number; warmup: number };
   /** Distillation updates (gradient steps) of the run; the paper does not say how many. */
   steps: number;
   /** Log metrics (a read-back) every this many updates; non-finite losses are detected there. */
@@ -103,7 +107,7 @@ const PAPER: DistilConfig = {
   recon: 0,
   stateRecon: 0,
   actionMatch: 0,
-  opt: { lr: 3e-4, eps: 1e-5, clip: 100, weightDecay: 1e-6 },
+  opt: { lr: 3e-4, eps: 1e-5, clip: 100, weightDecay: 1e-6, warmup: 0 },
   steps: 50_000,
   logEvery: 10,
   evalEvery: 5_000,
@@ -196,6 +200,13 @@ export function validateDistilConfig(c: DistilConfig): void {
   if (!(c.opt.eps > 0)) bad('opt.eps', '> 0', c.opt.eps);
   if (!(c.opt.clip >= 0)) bad('opt.clip', '>= 0', c.opt.clip);
   if (!(c.opt.weightDecay >= 0)) bad('opt.weightDecay', '>= 0', c.opt.weightDecay);
+  if (!(Number.isInteger(c.opt.warmup) && c.opt.warmup >= 0)) bad('opt.warmup', 'a non-negative integer (updates; 0 = off)', c.opt.warmup);
   const active = Object.entries(c.weights).filter(([k, w]) => w > 0 && (c.imagined || !k.startsWith('imag')));
   if (active.length === 0 && c.recon === 0 && c.stateRecon === 0 && c.actionMatch === 0) bad('weights', 'at least one positive weight on an active term (every term is switched off)', c.weights);
+}
+
+/** The learning rate of distillation update k (1-based): opt.lr * min(1, k / opt.warmup), or opt.lr when warmup is 0. */
+export function learningRate(opt: Pick<DistilConfig['opt'], 'lr' | 'warmup'>, update: number): number {
+  if (!(Number.isInteger(update) && update >= 1)) throw new Error(`learningRate: update must be an integer >= 1 (1-based), got ${update}`);
+  return opt.warmup > 0 ? opt.lr * Math.min(1, update / opt.warmup) : opt.lr;
 }

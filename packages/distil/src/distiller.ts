@@ -3,7 +3,7 @@ import type { Var } from '@twist/autograd';
 import { keep, randomNormal, scope, tensor, type Device, type Tensor } from '@twist/kernels';
 import { MAX_CONSECUTIVE_SKIPS, SplitMix, type Actor } from '@twist/agent';
 import { readMetrics, type WorldModel } from '@twist/rssm';
-import { validateDistilConfig, type DistilConfig } from './config.js';
+import { learningRate, validateDistilConfig, type DistilConfig } from './config.js';
 import { actionMatchLoss, distilLoss, imaginedLoss } from './losses.js';
 import { studentTrainables } from './student.js';
 
@@ -257,6 +257,8 @@ export class Distiller {
     }
     // Line 12: only the student's parameters are differentiated and stepped.
     const loss = A.weightedSum(terms);
+    // this update's learning rate (opt.warmup; this.updates counts the updates before it, restored on resume)
+    this.opt.opts.lr = learningRate(cfg.opt, this.updates + 1);
     const gradNorm = this.opt.apply(A.grad(loss, this.opt.params));
     const vals = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, (v as Var).value])) as Record<string, Tensor>;
     return { loss: loss.value, gradNorm, ...vals } as DistilMetrics;

@@ -4,7 +4,7 @@
  * Nothing here imports a Node module (a browser loads a deployed agent with DeployedAgent.fromFiles); the
  * distillation run, the agent's checkpoint directory and the latent check are in src/node.ts (@twist/distil/node).
  */
-export { DISTIL_PRESETS, makeDistilConfig, validateDistilConfig, type DistilConfig, type DistilWeights, type DistilOverrides, type DistilPresetName, type Ablations } from './config.js';
+export { DISTIL_PRESETS, learningRate, makeDistilConfig, validateDistilConfig, type DistilConfig, type DistilWeights, type DistilOverrides, type DistilPresetName, type Ablations } from './config.js';
 export { actionMatchLoss, distilLoss, imaginedLoss, squaredL2, reduceSteps, studentTeacherKL, type FilteredLatents, type RolloutLatents, type LossOptions } from './losses.js';
 export { makeStudentConfig, studentTrainables } from './student.js';
 export { Distiller, readDistilMetrics, type Teacher, type DistilBatch, type DistilMetrics, type DistillerCounters } from './distiller.js';

@@ -8,7 +8,7 @@ import { VecEnv } from '@twist/envs/node';
 import { tensor, type Device, type Tensor } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { WorldModel } from '@twist/rssm';
-import { actorSpecOf, Distiller, makeDistilConfig, makeStudentConfig, readDistilMetrics, studentTrainables } from '../src/index.js';
+import { actorSpecOf, Distiller, learningRate, makeDistilConfig, makeStudentConfig, readDistilMetrics, studentTrainables } from '../src/index.js';
 import { DeployedAgent, distil, distilPaths, latentCheck, loadTeacher, replayStateStats, type DistilOptions, type DistilRunConfig } from '../src/node.js';
 import { cpu, gpu, hasGpu, tmp, trainTinyTeacher } from './harness.js';
 
@@ -243,6 +243,53 @@ describe('the action-matching term (actionMatch, an extension beyond the paper)'
   }, 180_000);
 });
 
+describe('the learning-rate warmup (opt.warmup, an extension beyond the paper)', () => {
+  it('is lr * min(1, k / warmup) by hand, off at 0, and refused when not a non-negative integer', () => {
+    const opt = { lr: 1e-3, warmup: 4 };
+    expect([1, 2, 3, 4, 5, 9].map((k) => learningRate(opt, k))).toEqual([2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3]);
+    expect(learningRate({ lr: 1e-3, warmup: 0 }, 1)).toBe(1e-3);
+    expect(() => learningRate(opt, 0)).toThrow(/update must be an integer >= 1 \(1-based\), got 0/);
+    expect(() => makeDistilConfig('debug', { opt: { warmup: -1 } })).toThrow(/'opt.warmup' must be a non-negative integer \(updates; 0 = off\), got -1/);
+    expect(() => makeDistilConfig('debug', { opt: { warmup: 2.5 } })).toThrow(/'opt.warmup' must be a non-negative integer/);
+    expect(makeDistilConfig('quick').opt.warmup).toBe(0);
+  });
+
+  it("scales Adam's first steps: with warmup 10 the first update moves the student a tenth as far as without", async () => {
+    const T = loadTeacher(cpu, teacherDir);
+    const replay = openReplay(teacherDir, T.info);
+    const cfg0 = makeDistilConfig('debug', { batch: 8 });
+    const fixed = replay.sample(cpu, cfg0.batch, cfg0.length, { obs: 'image' });
+    /** The largest |change| of any student parameter over the first `updates` updates on the fixed batch. */
+    const moved = async (warmup: number, updates: number) => {
+      const cfg = makeDistilConfig('debug', { batch: 8, opt: { warmup } });
+      const student = new WorldModel(cpu, makeStudentConfig(T.config.world, { preset: 'debug', imageSize: 32, seed: 1 }));
+      const d = new Distiller(T.teacher, student, cfg, 0);
+      const before = await Promise.all(d.params.map((p) => p.toArray() as Promise<Float32Array>));
+      const lrs: number[] = [];
+      for (let k = 0; k < updates; k++) {
+        const m = await d.step({ images: fixed.obs, state: fixed.state, actions: fixed.actions, isFirst: fixed.isFirst });
+        lrs.push(d.opt.opts.lr);
+        for (const t of Object.values(m)) t?.dispose();
+      }
+      const after = await Promise.all(d.params.map((p) => p.toArray() as Promise<Float32Array>));
+      let max = 0;
+      after.forEach((a, i) => a.forEach((v, j) => (max = Math.max(max, Math.abs(v - before[i][j])))));
+      d.dispose();
+      student.dispose();
+      return { max, lrs };
+    };
+    const lr = cfg0.opt.lr;
+    const plain = await moved(0, 1);
+    const warm = await moved(10, 1);
+    // Adam's first step is lr * g / (|g| + eps) per coordinate: about lr wherever |g| >> eps, whatever g is
+    expect(plain.max).toBeCloseTo(lr, 6);
+    expect(warm.max / plain.max).toBeCloseTo(0.1, 3);
+    expect((await moved(10, 3)).lrs).toEqual([0.1, 0.2, 0.3].map((f) => lr * f));
+    for (const t of Object.values(fixed)) t.dispose();
+    T.dispose();
+  }, 180_000);
+});
+
 describe('the isFirst host hint', () => {
   it('changes nothing: the same steps with and without batch.isFirstHost give bit-identical students', async () => {
     const T = loadTeacher(cpu, teacherDir);
@@ -366,14 +413,17 @@ describe('DeployedAgent', () => {
 
 describe('distillation runs', () => {
   it('write a run directory (run.json kind distil, metrics of each term, curve, deployed agent, summary) and resume bit for bit', async () => {
+    // with a learning-rate warmup over 4 of the 6 updates, so the resumed run must also pick up its schedule
+    const warm = { overrides: { logEvery: 1, evalEvery: 3, evalEpisodes: 1, checkpointEvery: 2, opt: { warmup: 4 } } };
     const a = tmp('a');
-    const ra = await distil(tinyRun(a));
+    const ra = await distil(tinyRun(a, warm));
     expect(ra.updates).toBe(6);
     const p = distilPaths(a);
     const cfg = readRunConfig<DistilRunConfig>(a);
     expect(cfg.kind).toBe('distil');
     expect(cfg.teacher).toBe(teacherDir);
     expect(cfg.distil.steps).toBe(6);
+    expect(cfg.distil.opt.warmup).toBe(4);
     expect(cfg.student.modality).toBe('image');
     expect(cfg.student.rssm).toEqual(readRunConfig<{ world: { rssm: unknown } }>(teacherDir).world.rssm);
     const rows = readMetricsLog(p.metrics);
@@ -398,7 +448,7 @@ describe('distillation runs', () => {
 
     // Interrupted after its first checkpoint (2 updates), then resumed: the same student, the same metrics.
     const b = tmp('b');
-    const first = await distil(tinyRun(b, { stopAfterCheckpoints: 1 }));
+    const first = await distil(tinyRun(b, { ...warm, stopAfterCheckpoints: 1 }));
     expect(first.stoppedEarly).toBe(true);
     expect(first.updates).toBe(2);
     const rb = await distil({ dir: b, device: cpu, resume: true });

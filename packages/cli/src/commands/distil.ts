@@ -24,6 +24,7 @@ export const distilOptions: Record<string, OptionSpec> = {
   length: { type: 'integer', min: 2, help: "sequence length L (default: the preset's; paper 50, quick 32)" },
   horizon: { type: 'integer', min: 1, help: "imagination horizon H (default: the preset's; paper 15)" },
   lr: { type: 'number', help: "Adam learning rate of the student (default: the preset's, 3e-4)" },
+  'lr-warmup': { type: 'integer', min: 0, help: 'ramp the learning rate linearly over the first N updates (lr * min(1, k / N)), so a fresh Adam does not shake a student that starts from an earlier one (--init; an extension, default 0: off)' },
   'eval-every': { type: 'integer', min: 1, help: "evaluate the deployed agent on held-out domains every N updates (default: the preset's)" },
   'eval-episodes': { type: 'integer', min: 1, help: "episodes of each of those evaluations (default: the preset's)" },
   'latent-episodes': { type: 'integer', default: 1, min: 0, help: 'episodes of the latent check (student vs teacher h and action error) at the end; 0 skips it' },
@@ -31,7 +32,7 @@ export const distilOptions: Record<string, OptionSpec> = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
-const NEW_ONLY = ['teacher', 'out', 'init', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'state-recon', 'state-recon-from', 'action-match', 'batch', 'length', 'horizon', 'lr', 'eval-every', 'eval-episodes'];
+const NEW_ONLY = ['teacher', 'out', 'init', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'state-recon', 'state-recon-from', 'action-match', 'batch', 'length', 'horizon', 'lr', 'lr-warmup', 'eval-every', 'eval-episodes'];
 
 /** The distillation overrides, ablations and student-config overrides given on a command line (shared by `twist twist`). */
 export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; ablations: Ablations; studentOverrides: DeepPartial<WorldModelConfig> } {
@@ -51,7 +52,7 @@ export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; abla
       horizon: num('horizon'),
       evalEvery: num('eval-every'),
       evalEpisodes: num('eval-episodes'),
-      ...(a.lr !== undefined ? { opt: { lr: Number(a.lr) } } : {}),
+      ...(a.lr !== undefined || a['lr-warmup'] !== undefined ? { opt: { lr: num('lr'), warmup: num('lr-warmup') } } : {}),
     },
     ablations: { noImagined: !!a['no-imagined'], noH: !!a['no-h'], noPost: !!a['no-post'] },
     studentOverrides: a['state-recon-from'] !== undefined ? { stateReconFrom: a['state-recon-from'] as 'feature' | 'embed' } : {},
