@@ -364,6 +364,13 @@ function modelColumnsDoc() {
     'check that everything runs, not a measurement: `node benchmarks/run.mjs rssm --reps 1 --no-parts --no-readme',
     '--out /tmp/check.json`.',
     '',
+    'Where a step\'s GPU time goes, kernel by kernel: `node benchmarks/profile.mjs [--preset quick|paper] [--modality',
+    'state|image] [--steps 3] [--by-grid] [--md FILE]` profiles WorldModelTrainer steps with GPU timestamps around',
+    'every dispatch (`GpuDevice.startProfile` / `stopProfile`, the adapter\'s `timestamp-query`), after warm-up steps,',
+    'and prints each kernel\'s dispatches, GPU ms per step and share; `--by-grid` splits a kernel by dispatch grid and',
+    'shape (a matmul as rows x K x columns and its plan). A profile, not a measurement: each dispatch then has its own',
+    'compute pass. Profiles of the quick cases, with the commit and machine they were taken on: `profiles/`.',
+    '',
   ];
 }
 

@@ -22,7 +22,7 @@ export type {
 export { registerKernel, getKernel, listKernels } from './core/registry.js';
 export { createDevice, createGpuDevice, getDevice, releaseDevice, type DeviceOptions } from './core/device.js';
 export { CpuDevice } from './cpu/cpu-device.js';
-export { GpuDevice } from './webgpu/gpu-device.js';
+export { GpuDevice, type KernelProfile } from './webgpu/gpu-device.js';
 export { grid1d, ceilDiv } from './webgpu/grid.js';
 
 export { full, zeros, ones } from './elementwise/fill.js';

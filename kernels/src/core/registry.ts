@@ -32,6 +32,8 @@ export interface WgslKernel<P = any> {
   /** Extra cache-key text when `source` is a template (what changes the generated shader). */
   variant?: (params: P) => string;
   uniforms?: (params: P) => readonly UniformField[];
+  /** A short description of a dispatch's shape for profiles (GpuDevice.startProfile({ byGrid })), e.g. `800x600x200`. */
+  describe?: (params: P) => string;
   /** Workgroups to dispatch in x, y, z. */
   dispatch: (params: P) => readonly [number, number, number] | readonly [number, number] | readonly [number];
 }

@@ -340,6 +340,9 @@ registerKernel({
   source: (p: MatmulParams) =>
     p.plan.variant === 'naive' ? fillShared(naiveSource.replace('{{STORE1}}', epilogue(p.act, 'acc', '0.0', 'u.accum != 0u', '  ')), p.act) : blockedWgsl(p.plan, p.act),
   variant: (p: MatmulParams) => `${planKey(p.plan)}:${p.act}`,
+  // rows x K x columns of the product as computed (after a swap to C^T), its batch, K chunk and plan
+  describe: (p: MatmulParams) =>
+    `${p.R}x${p.K}x${p.Cc}${p.batch > 1 ? ` batch ${p.batch}` : ''}${p.plan.ke - p.plan.kb < p.K ? ` k ${p.plan.kb}..${p.plan.ke}` : ''} ${planKey(p.plan)}${p.act !== 'none' ? ` ${p.act}` : ''}`,
   constants: (p: MatmulParams): Record<string, number> =>
     p.plan.variant === 'naive' ? { WGX: p.plan.TN, WGY: p.plan.TM } : { WG: p.plan.WG },
   uniforms,

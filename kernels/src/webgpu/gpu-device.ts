@@ -36,6 +36,30 @@ const BATCH_LIMIT = 1024;
 /** Bind groups kept for reuse (FIFO eviction). */
 const BIND_GROUP_CACHE = 8192;
 
+/**
+ * One kernel's share of a profile (GpuDevice.startProfile / stopProfile): GPU time between the timestamps the
+ * device wrote at the start and end of each of its dispatches.
+ */
+export interface KernelProfile {
+  /**
+   * The kernel's registered name; with byGrid, followed by its dispatch grid and the kernel's own description of
+   * the shape where it has one (WgslKernel.describe), e.g. `matmul [4,100,1] 800x1024x256 ...`.
+   */
+  name: string;
+  dispatches: number;
+  /** Total GPU milliseconds of these dispatches. */
+  ms: number;
+  /** Share of the profile's total GPU time, 0..1. */
+  share: number;
+}
+
+/** Timestamp pairs of one submitted batch, resolved into a readable buffer. */
+interface ProfiledBatch {
+  resolved: GPUBuffer;
+  read: GPUBuffer;
+  names: string[];
+}
+
 interface Layout {
   sig: string;
   bgl: GPUBindGroupLayout;
@@ -73,6 +97,8 @@ export class GpuDevice implements Device {
   #errors: string[] = [];
   #checks: Promise<void>[] = [];
   #destroyed = false;
+  /** While profiling: the open batch's query set and dispatch names, and the submitted batches not yet read. */
+  #profile: { byGrid: boolean; set: GPUQuerySet | null; names: string[]; done: ProfiledBatch[]; sets: GPUQuerySet[] } | null = null;
   readonly #stats = { live: 0, liveBytes: 0, hits: 0, allocations: 0, dispatches: 0, submits: 0, readbacks: 0 };
 
   /**
@@ -177,11 +203,12 @@ export class GpuDevice implements Device {
       if (this.#bindGroups.size >= BIND_GROUP_CACHE) this.#bindGroups.delete(this.#bindGroups.keys().next().value!);
       this.#bindGroups.set(key, bg);
     }
-    const pass = this.#computePass();
+    const pass = this.#profile ? this.#profiledPass(this.#profile.byGrid ? `${name} [${x},${y},${z}]${k.describe ? ` ${k.describe(params)}` : ''}` : name) : this.#computePass();
     pass.setPipeline(pipeline);
     if (slot) pass.setBindGroup(0, bg, [slot.offset]);
     else pass.setBindGroup(0, bg);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.#profile) this.#endPass();
     this.#stats.dispatches++;
     if (++this.#batch >= BATCH_LIMIT) this.flush();
   }
@@ -235,6 +262,7 @@ export class GpuDevice implements Device {
   flush(): void {
     if (!this.#encoder) return;
     this.#endPass();
+    this.#resolveProfile();
     this.#uniforms.upload(this.gpu.queue);
     this.gpu.queue.submit([this.#encoder.finish()]);
     this.#stats.submits++;
@@ -268,6 +296,52 @@ export class GpuDevice implements Device {
     const k = getKernel(name, 'webgpu');
     this.#pipeline(k, params, nInputs, nOutputs, k.uniforms !== undefined);
     await this.#throwErrors(`compile ${name}`);
+  }
+
+  /**
+   * Starts a GPU-time profile of every dispatch recorded from now on, for finding where a step's time goes
+   * (`benchmarks/profile.mjs`). Each dispatch then gets its own compute pass with timestamp writes at its start
+   * and end, so the times are each kernel's own; a pass per dispatch adds a little overhead of its own, so a
+   * profiled step is not a measurement of the step. `byGrid` keeps dispatches of one kernel with different
+   * grids (shapes) apart. Needs the adapter's 'timestamp-query' feature; throws naming it otherwise.
+   */
+  startProfile(opts: { byGrid?: boolean } = {}): void {
+    if (!this.gpu.features.has('timestamp-query')) throw new Error(`startProfile: this adapter (${this.label}) lacks the 'timestamp-query' feature`);
+    if (this.#profile) throw new Error('startProfile: a profile is already running (stopProfile first)');
+    this.flush();
+    this.#profile = { byGrid: opts.byGrid ?? false, set: null, names: [], done: [], sets: [] };
+  }
+
+  /**
+   * Ends the profile started by startProfile: waits for the device, reads every dispatch's timestamps, and
+   * returns one row per kernel (or kernel and grid), the most GPU time first.
+   */
+  async stopProfile(): Promise<KernelProfile[]> {
+    const p = this.#profile;
+    if (!p) throw new Error('stopProfile: no profile is running (startProfile first)');
+    await this.sync();
+    this.#profile = null;
+    const rows = new Map<string, { dispatches: number; ms: number }>();
+    for (const b of p.done) {
+      await b.read.mapAsync(GPUMapMode.READ);
+      const t = new BigInt64Array(b.read.getMappedRange().slice(0));
+      b.read.unmap();
+      b.read.destroy();
+      b.resolved.destroy();
+      b.names.forEach((n, i) => {
+        // ns; a pair a driver could not order (end before begin) counts as 0 rather than a negative time
+        const ms = Math.max(0, Number(t[2 * i + 1] - t[2 * i])) / 1e6;
+        const r = rows.get(n) ?? { dispatches: 0, ms: 0 };
+        r.dispatches++;
+        r.ms += ms;
+        rows.set(n, r);
+      });
+    }
+    for (const s of p.sets) s.destroy();
+    const total = [...rows.values()].reduce((a, r) => a + r.ms, 0);
+    return [...rows]
+      .map(([name, r]) => ({ name, dispatches: r.dispatches, ms: r.ms, share: total > 0 ? r.ms / total : 0 }))
+      .sort((a, b) => b.ms - a.ms || a.name.localeCompare(b.name));
   }
 
   stats(): DeviceStats {
@@ -308,6 +382,34 @@ export class GpuDevice implements Device {
     this.#readPool.destroyAll();
     this.#uniforms.destroy();
     this.gpu.destroy();
+  }
+
+  /** A compute pass for one profiled dispatch, with its two timestamp writes in the batch's query set. */
+  #profiledPass(name: string): GPUComputePassEncoder {
+    const p = this.#profile!;
+    this.#endPass();
+    const encoder = this.#ensureEncoder();
+    // one set per batch, sized for the batch limit (a batch is flushed at BATCH_LIMIT dispatches)
+    if (!p.set) p.sets.push((p.set = this.gpu.createQuerySet({ type: 'timestamp', count: 2 * BATCH_LIMIT })));
+    const i = p.names.length;
+    p.names.push(name);
+    this.#pass = encoder.beginComputePass({ timestampWrites: { querySet: p.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+    return this.#pass;
+  }
+
+  /** At a batch's submit: resolves its timestamps into a buffer that stopProfile maps. */
+  #resolveProfile(): void {
+    const p = this.#profile;
+    if (!p?.set || p.names.length === 0) return;
+    const bytes = 16 * p.names.length;
+    const resolved = this.gpu.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = this.gpu.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.#encoder!.resolveQuerySet(p.set, 0, 2 * p.names.length, resolved, 0);
+    this.#encoder!.copyBufferToBuffer(resolved, 0, read, 0, bytes);
+    p.done.push({ resolved, read, names: p.names });
+    // the set is reused only after this batch's resolve has run: a fresh one per batch keeps that simple
+    p.set = null;
+    p.names = [];
   }
 
   #idOf(b: GPUBuffer): number {
