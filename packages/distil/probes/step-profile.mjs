@@ -1,7 +1,9 @@
 // Where a quick distillation update's time goes: the full update (Algorithm 1 lines 4-12), without Eq. 4,
 // and the student's image encoder alone (forward + backward on the batch's B x L frames), each timed on the
 // device (median of REPS after a warm-up), on a teacher run's collected data.
-// Usage (in packages/distil): node probes/step-profile.mjs TEACHER_OR_COLLECT_DIR [REPS]
+// With `kernels` as the third argument, one more full update is profiled kernel by kernel on the GPU
+// (GpuDevice.startProfile({ byGrid: true })) and the 30 kernels and shapes with the most GPU time are printed.
+// Usage (in packages/distil): node probes/step-profile.mjs TEACHER_OR_COLLECT_DIR [REPS] [kernels]
 import * as A from '@twist/autograd';
 import { createDevice, scope } from '@twist/kernels';
 import { WorldModel } from '@twist/rssm';
@@ -48,5 +50,20 @@ await time('student encoder forward + backward alone', {}, async (d, b) => {
 await time('teacher observe (no graph) alone', {}, async (d, b) => {
   scope(() => A.noGrad(() => T.teacher.wm.rssm.observe(T.teacher.wm.encoder.forward(T.teacher.wm.preprocess(b.state)), A.constant(b.actions), b.isFirst)).deter.value);
 });
+if (process.argv[4] === 'kernels') {
+  const cfg = makeDistilConfig('quick', {});
+  const d = new Distiller(T.teacher, student, cfg, 0);
+  const b = replay.sample(device, cfg.batch, cfg.length, { obs: 'image' });
+  await step(d, b); // compiles anything the timings above did not
+  await device.sync();
+  device.startProfile({ byGrid: true });
+  await step(d, b);
+  const rows = await device.stopProfile();
+  const total = rows.reduce((s, r) => s + r.ms, 0);
+  console.log(`one full update, profiled: ${total.toFixed(0)} ms of GPU time in ${rows.reduce((s, r) => s + r.dispatches, 0)} dispatches`);
+  for (const r of rows.slice(0, 30)) console.log(`  ${(100 * r.share).toFixed(1).padStart(5)}%  ${r.ms.toFixed(1).padStart(8)} ms  x${r.dispatches}  ${r.name}`);
+  for (const t of Object.values(b)) t.dispose();
+  d.dispose();
+}
 device.destroy();
 process.exit(0);
