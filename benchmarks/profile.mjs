@@ -5,7 +5,9 @@
 // (`node benchmarks/run.mjs rssm` measures those), and on software Vulkan the two CPU cores also run the
 // JavaScript that records the step.
 //   node benchmarks/profile.mjs [--preset quick|paper] [--modality state|image] [--steps 3] [--by-grid] [--top 30] [--md FILE]
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as K from '@twist/kernels';
 import * as R from '@twist/rssm';
@@ -71,8 +73,14 @@ const gpuMs = rows.reduce((s, r) => s + r.ms, 0) / steps;
 const dispatches = rows.reduce((s, r) => s + r.dispatches, 0) / steps;
 
 const title = `WorldModelTrainer step, ${o.preset} ${o.modality} B${B} T${T} (${device.label}), ${steps} profiled steps after ${warmup} warm-up`;
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+} catch {}
 const lines = [
   `# ${title}`,
+  '',
+  `Taken ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC at commit ${commit}, ${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}: \`node benchmarks/profile.mjs ${process.argv.slice(2).join(' ')}\`.`,
   '',
   `Per step: ${gpuMs.toFixed(1)} ms of GPU time in ${dispatches} dispatches; wall ${wallMs.toFixed(1)} ms with profiling on (a pass per dispatch); JS recording ${(recordMs / steps).toFixed(1)} ms.`,
   '',
