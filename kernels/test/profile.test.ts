@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exp, GpuDevice, matmul, scope, tensor } from '../src/index.js';
+import { conv2d, exp, GpuDevice, matmul, scope, tensor } from '../src/index.js';
 import { gpu, hasGpu, read } from './harness.js';
 
 describe.runIf(hasGpu)('WebGPU profile (startProfile / stopProfile: GPU timestamps per dispatch)', () => {
@@ -59,7 +59,14 @@ describe.runIf(hasGpu)('WebGPU profile (startProfile / stopProfile: GPU timestam
     const mm = await g.stopProfile();
     expect(mm).toHaveLength(1);
     expect(mm[0].name).toMatch(/^matmul \[\d+,\d+,\d+\] 48x40x64 (blocked|naive)/);
-    for (const t of [big, small, a, b]) t.dispose();
+    // a convolution its geometry: N, the big and the small image, the filter and the stride
+    const x = tensor(g, new Float32Array(2 * 9 * 9 * 3).fill(0.5), [2, 9, 9, 3]);
+    const w = tensor(g, new Float32Array(4 * 4 * 3 * 5).fill(0.1), [4, 4, 3, 5]);
+    g.startProfile({ byGrid: true });
+    scope(() => void conv2d(x, w, null, { stride: 2 }));
+    const cv = await g.stopProfile();
+    expect(cv.map((r) => r.name.replace(/ \[\d+,\d+,\d+\]/, ''))).toEqual(['conv_down N2 9x9x3 <-> 3x3x5 k4x4 s2']);
+    for (const t of [big, small, a, b, x, w]) t.dispose();
   });
 
   it('refuses a second start and a stop without a start, saying so', async () => {

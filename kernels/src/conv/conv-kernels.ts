@@ -20,6 +20,12 @@ import filterSource from './conv-filter.wgsl';
 import sumSource from './conv-sum.wgsl';
 import biasGradSource from './bias-grad.wgsl';
 
+/**
+ * A dispatch's geometry for profiles (WgslKernel.describe): N, the big image HB x WB x CB and the small HS x WS x CS
+ * of geometry.ts (conv2d: input and output; conv-transpose2d: output and input), the filter KH x KW, the stride.
+ */
+const geomText = (g: ConvGeom) => `N${g.N} ${g.HB}x${g.WB}x${g.CB} <-> ${g.HS}x${g.WS}x${g.CS} k${g.KH}x${g.KW} s${g.sH}`;
+
 export interface ConvParams {
   g: ConvGeom;
   hasBias: boolean;
@@ -468,6 +474,7 @@ function downGen(c: DownCfg): string {
 registerKernel({
   name: 'conv_down',
   backend: 'webgpu',
+  describe: (p: ConvParams) => geomText(p.g),
   source: (p: ConvParams) => downGen(downCfg(p.g, p.sg)),
   variant: (p: ConvParams) => {
     const c = downCfg(p.g, p.sg);
@@ -587,6 +594,7 @@ function upGen(c: UpCfg): string {
 registerKernel({
   name: 'conv_up',
   backend: 'webgpu',
+  describe: (p: ConvParams) => geomText(p.g),
   source: (p: ConvParams) => upGen(upCfg(p.g, p.sg)),
   variant: (p: ConvParams) => {
     const c = upCfg(p.g, p.sg);
@@ -752,6 +760,7 @@ function filterGen(c: FilterCfg): string {
 registerKernel({
   name: 'conv_filter',
   backend: 'webgpu',
+  describe: (p: FilterParams) => geomText(p.g),
   source: (p: FilterParams) => filterGen(filterCfg(p.g, p.sg, p.lanes)),
   variant: (p: FilterParams) => {
     const c = filterCfg(p.g, p.sg, p.lanes);
