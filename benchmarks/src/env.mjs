@@ -48,9 +48,9 @@ export async function adapterLabel() {
 function cpuDetails(/** @type {string} */ model) {
   try {
     const c = parseCpuinfo(readFileSync('/proc/cpuinfo', 'utf8'));
-    return { vendor: c.vendor, simd: c.simd };
+    return { vendor: c.vendor, simd: c.simd, id: c.id, mhz: c.mhz };
   } catch {
-    return { vendor: cpuVendor({ model }), simd: 'unknown' };
+    return { vendor: cpuVendor({ model }), simd: 'unknown', id: '', mhz: 0 };
   }
 }
 
@@ -65,10 +65,13 @@ export const isSoftwareAdapter = (/** @type {string} */ label) => /llvmpipe|lava
 export function machineInfo(adapter, adapterDevice = '') {
   const c = cpus();
   const cpu = c[0]?.model ?? 'unknown';
-  const { vendor, simd } = cpuDetails(cpu);
+  const { vendor, simd, id, mhz } = cpuDetails(cpu);
   const m = {
     key: '',
     cpu,
+    /** cpuinfo's family / model / stepping and clock: not part of the key, recorded to tell apart machines of one name */
+    cpuId: id,
+    mhz: mhz || c[0]?.speed || 0,
     cpuVendor: vendor,
     simd,
     cores: c.length,

@@ -100,7 +100,10 @@ export function parseCpuinfo(/** @type {string} */ text) {
   }
   const model = f['model name'] ?? f['Model'] ?? f['Hardware'] ?? '';
   const flags = (f.flags ?? f.Features ?? '').split(/\s+/).filter(Boolean);
-  return { vendor: cpuVendor({ vendorId: f.vendor_id, implementer: f['CPU implementer'], model }), model, simd: simdClass(flags) };
+  // family / model / stepping: machines of one model name can differ underneath (two 2-vCPU "Intel(R) Xeon(R)
+  // Processor" kinds ran the matmul at 0.40 and 0.25 of the FMA probe); recorded with a baseline, not keyed
+  const id = ['cpu family', 'model', 'stepping'].filter((k) => k in f).map((k) => `${k.replace('cpu ', '')} ${f[k]}`).join(' ');
+  return { vendor: cpuVendor({ vendorId: f.vendor_id, implementer: f['CPU implementer'], model }), model, simd: simdClass(flags), id, mhz: Math.round(Number(f['cpu MHz'])) || 0 };
 }
 
 /** "Intel(R) Xeon(R) Processor" -> "intel-xeon", "AMD EPYC 7B13 64-Core Processor" -> "amd-epyc-7b13". */
@@ -438,6 +441,7 @@ export function evaluateGate(o) {
     const notice = known.provisional
       ? [`gate: the baseline of ${key} is provisional (recorded by the gate on ${known.date.slice(0, 10)} from one run); re-record it: node benchmarks/run.mjs --update-baseline --reason "..."`]
       : [];
+    notice.push(...hardwareNotice(known.machine, o.machine, v.failed));
     return { key, mode: 'known', ...v, notice };
   }
   const floors = sanityFloors(o.file, key);
@@ -453,6 +457,27 @@ export function evaluateGate(o) {
   });
   const file = withEntry(o.file, key, entry);
   return { key, mode: 'provisional', ...v, notice: unknownNotice({ key, file: o.file, floors, recorded: true, ci: o.ci, path: o.baselinePath }), entry, file };
+}
+
+/**
+ * When a machine ratio fails: which CPU (cpuinfo family / model / stepping, clock) the baseline was recorded on
+ * and which this run has. Machines of one key can differ underneath; where they do, the failure may be the
+ * hardware's, not the code's, and the notice says so (and how to check: the same commit against the baseline).
+ * @param {any} recorded  the baseline's machine record  @param {any} now  this run's  @param {string[]} failed
+ * @returns {string[]}
+ */
+export function hardwareNotice(recorded, now, failed) {
+  if (!failed.some((k) => isMachineRatio(k))) return [];
+  const desc = (/** @type {any} */ m) => (m?.cpuId ? `${m.cpuId}${m.mhz ? `, ${m.mhz} MHz` : ''}` : 'family / model / stepping not recorded');
+  const [a, b] = [desc(recorded), desc(now)];
+  if (recorded?.cpuId && a === b) return [];
+  return [
+    `gate: a machine ratio failed; the baseline's CPU: ${a}; this machine's: ${b}.`,
+    recorded?.cpuId
+      ? '      They differ: machines of one key can run the kernels at different fractions of the FMA probe. Run the gate at the'
+      : '      The baseline does not say which CPU it had, so it cannot be told whether this is the same hardware. Run the gate at the',
+    "      baseline's commit on this machine: if it fails there too, the hardware differs (re-record with --update-baseline --reason).",
+  ];
 }
 
 /**

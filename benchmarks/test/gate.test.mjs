@@ -15,6 +15,7 @@ import {
   makeEntry,
   parseBaselines,
   parseCpuinfo,
+  hardwareNotice,
   runGate,
   sanityFloors,
   withEntry,
@@ -117,6 +118,9 @@ describe('machine keys', () => {
     expect(machineKey({ ...INTEL, adapter: 'llvmpipe: Mesa 25.2.1 (LLVM 19.1.7) 0.0.1 / mesa / software' })).toBe(INTEL_KEY);
     expect(machineKey({ ...INTEL, cpu: 'Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz' })).toBe('cpu=intel-xeon-platinum-8481c simd=avx512 cores=2 gpu=llvmpipe/mesa/software');
     expect(parseCpuinfo('vendor_id : AuthenticAMD\nmodel name : AMD EPYC 9B14 96-Core Processor\nflags : avx2 avx512f').simd).toBe('avx512');
+    // what tells machines of one model name apart is recorded (not keyed): family / model / stepping and the clock
+    const c = parseCpuinfo('vendor_id : GenuineIntel\ncpu family : 6\nmodel : 167\nmodel name : Intel(R) Xeon(R) Processor\nstepping : 8\ncpu MHz : 1999.998\nflags : avx2 avx512f');
+    expect([c.id, c.mhz]).toEqual(['family 6 model 167 stepping 8', 2000]);
   });
 
   it('the committed file holds keyed baselines, the Intel Xeon one under the key of its machine record', () => {
@@ -174,6 +178,19 @@ describe.each(solid)('known machine key %s', (key, base) => {
     const v = await gate({ first: run, machine });
     expect(v.ok).toBe(false);
     expect(v.lines.some((l) => l.includes('not measured in this run'))).toBe(true);
+  });
+});
+
+describe('a failed machine ratio names the CPU the baseline was recorded on and this one', () => {
+  const base = { cpu: 'Intel(R) Xeon(R) Processor', cpuId: 'family 6 model 143 stepping 8', mhz: 2100 };
+  it('says they differ, or that the baseline did not record it; nothing when they agree or only a peer ratio failed', () => {
+    const failedM = ['matmul 256x256x256: ours/peak-fma'];
+    const differ = hardwareNotice(base, { ...base, cpuId: 'family 6 model 167 stepping 8', mhz: 2000 }, failedM).join('\n');
+    expect(differ).toMatch(/baseline's CPU: family 6 model 143 stepping 8, 2100 MHz; this machine's: family 6 model 167 stepping 8, 2000 MHz/);
+    expect(differ).toMatch(/They differ/);
+    expect(hardwareNotice({ cpu: base.cpu }, base, failedM).join('\n')).toMatch(/family \/ model \/ stepping not recorded.*\n.*does not say which CPU/);
+    expect(hardwareNotice(base, { ...base }, failedM)).toEqual([]);
+    expect(hardwareNotice({ cpu: base.cpu }, base, ['matmul 256x256x256: ours/tfjs-webgpu'])).toEqual([]);
   });
 });
 
