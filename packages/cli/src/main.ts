@@ -9,6 +9,7 @@ import { experimentCommand, experimentOptions } from './commands/experiment.js';
 import { reportCommand, reportOptions } from './commands/report.js';
 import { diagnoseCommand, diagnoseOptions } from './commands/diagnose.js';
 import { collectCommand, collectOptions } from './commands/collect.js';
+import { daggerCommand, daggerOptions } from './commands/dagger.js';
 import { exportCommand, exportOptions } from './commands/export.js';
 
 interface Command {
@@ -49,6 +50,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'TWIST distillation (Eq. 3 + Eq. 4, Algorithm 1) of a teacher run into an image student, resumable',
     options: distilOptions,
     run: (a, argv) => distilCommand(a, argv),
+  },
+  dagger: {
+    summary: "DAgger-style rounds for a distilled student (an extension): its mixture with the teacher collects, it is distilled further, resumable",
+    options: daggerOptions,
+    run: (a, argv) => daggerCommand(a, argv),
   },
   twist: {
     summary: 'the whole pipeline: teacher with matched image collection, distillation, held-out evaluation, summary',

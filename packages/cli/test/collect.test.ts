@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Replay } from '@twist/agent/node';
@@ -168,4 +168,87 @@ describe('a debug teacher -> export --weights-only -> collect -> distil -> eval'
     expect(r.code, r.err).toBe(0);
     expect(Math.max(...encNames.map((n) => maxDiff(n, w1, weights(fresh))))).toBeGreaterThan(10 * lr);
   });
+
+  // (uses the teacher data and student of the test above: the tests of a file run in order)
+  it('twist dagger: rounds of mixture collection and further distillation, resumable, refusing bad plans', async () => {
+    const [data, dist] = [join(root, 'data'), join(root, 'distil')];
+    expect(existsSync(join(dist, 'summary.json'))).toBe(true);
+    const dag = join(root, 'dagger');
+    const base = ['dagger', '--data', data, '--student', dist, '--out', dag];
+    for (const [argv, re] of [
+      [base, /--rounds is required for new rounds \(or --resume DIR\)/],
+      [[...base, '--rounds', '2', '--shares', '0.5,2'], /--shares must be probabilities in \[0, 1\] separated by commas .*got '2' in '0.5,2'/],
+      [['dagger', '--data', join(root, 'missing'), '--student', dist, '--out', dag, '--rounds', '1'], /--data .*missing is not a run directory \(no run\.json\)/],
+      [['dagger', '--data', data, '--student', data, '--out', dag, '--rounds', '1'], /twist dagger: --student .* is neither a distillation run nor a deployed agent's directory/],
+      [[...base, '--rounds', '1', '--lr', '0'], /--lr must be > 0, got 0/],
+      [['dagger', '--resume', data], /is not a dagger directory \(no dagger\.json\)/],
+      [['dagger', '--resume', dag, '--episodes', '3'], /--episodes does not apply with --resume/],
+    ] as [string[], RegExp][]) {
+      const e = await twist(...argv);
+      expect(e.code, argv.join(' ')).toBe(2);
+      expect(e.err, argv.join(' ')).toMatch(re);
+    }
+    expect(existsSync(dag)).toBe(false);
+
+    const args = ['--rounds', '2', '--shares', '0.5,1', '--episodes', '2', '--envs', '2', '--updates', '2', '--eval-episodes', '1', '--latent-episodes', '0', '--lr-warmup', '2', '--backend', 'cpu'];
+    let r = await twist(...base, ...args);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/done: 2 rounds in .*dagger \(summary\.md\); held-out return by round: [\d.-]+, [\d.-]+/);
+    const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+    const summary = json(join(dag, 'summary.json'));
+    expect(summary.rounds.map((x: any) => [x.round, x.share, x.episodes, x.newEpisodes, x.distilUpdates])).toEqual([
+      [1, 0.5, 5, 2, 2],
+      [2, 1, 7, 2, 2],
+    ]);
+    for (const x of summary.rounds) expect(Number.isFinite(x.heldout) && Number.isFinite(x.mixtureReturn)).toBe(true);
+    // round 2: driven by round 1's student, its data included, its student the start; the warmup reaches the config
+    const d2 = json(join(dag, 'round-2', 'data', 'run.json')).source.collected;
+    expect(d2).toMatchObject({ episodes: 2, included: { dir: join(dag, 'round-1', 'data'), episodes: 5 }, driver: { kind: 'deployed' } });
+    expect(d2.driver.share).toBeUndefined(); // share 1: the driver alone
+    expect(json(join(dag, 'round-1', 'data', 'run.json')).source.collected.driver.share).toBe(0.5);
+    const s2 = json(join(dag, 'round-2', 'student', 'run.json'));
+    expect(s2.init.dir).toBe(join(dag, 'round-1', 'student', 'deployed'));
+    expect(s2.distil.opt.warmup).toBe(2);
+    expect(json(join(dag, 'round-1', 'student', 'run.json')).init.dir).toBe(join(dist, 'deployed'));
+    expect(readFileSync(join(dag, 'summary.md'), 'utf8')).toMatch(/\| 2 \| 1 \| 7 \(2\) \| [\d.-]+ \| [\d.]+ \| 2 \| [\d.]+ \| [\d.-]+ \|/);
+
+    // resumed with nothing left to do: nothing is redone
+    const stamp = statSync(join(dag, 'round-1', 'data', 'run.json')).mtimeMs;
+    let seen = r.out.length; // the harness's output accumulates over a test's commands
+    r = await twist('dagger', '--resume', dag, '--backend', 'cpu');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.slice(seen)).not.toMatch(/collecting|distilling/);
+    expect(r.out.slice(seen)).toMatch(/done: 2 rounds/);
+    expect(statSync(join(dag, 'round-1', 'data', 'run.json')).mtimeMs).toBe(stamp);
+    r = await twist('dagger', '--resume', dag, '--rounds', '1', '--backend', 'cpu');
+    expect([r.code, r.err.split('\n').at(-1)]).toEqual([2, expect.stringMatching(/--rounds 1 is fewer than the 2 rounds .* has done/)]);
+
+    // a third round after a crash in its collection (a directory without collect.json): collected again from the start
+    mkdirSync(join(dag, 'round-3', 'data'), { recursive: true });
+    writeFileSync(join(dag, 'round-3', 'data', 'partial'), 'x');
+    seen = r.out.length;
+    r = await twist('dagger', '--resume', dag, '--rounds', '3', '--backend', 'cpu');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.slice(seen)).not.toMatch(/round [12]\/3: collecting/);
+    expect(r.out.slice(seen)).toMatch(/round 3: .*round-3.data is an unfinished collection; collecting it again/);
+    expect(existsSync(join(dag, 'round-3', 'data', 'partial'))).toBe(false);
+    const s3 = json(join(dag, 'summary.json'));
+    expect(s3.rounds.map((x: any) => [x.round, x.share, x.episodes])).toEqual([
+      [1, 0.5, 5],
+      [2, 1, 7],
+      [3, 1, 9],
+    ]);
+    expect(s3.plan.rounds).toBe(3);
+
+    // cut off after round 3's distillation checkpointed but before its summary: resumed, not redone
+    rmSync(join(dag, 'round-3', 'round.json'));
+    rmSync(join(dag, 'round-3', 'student', 'summary.json'));
+    seen = r.out.length;
+    r = await twist('dagger', '--resume', dag, '--backend', 'cpu');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.slice(seen)).toMatch(/round 3\/3: resuming the distillation of .*round-3.student/);
+    expect(r.out.slice(seen)).not.toMatch(/collecting/);
+    const again = json(join(dag, 'summary.json')).rounds[2];
+    expect([again.distilUpdates, again.heldout]).toEqual([s3.rounds[2].distilUpdates, s3.rounds[2].heldout]);
+  }, 600_000);
 });

@@ -506,8 +506,9 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
         wallSeconds: wallBefore + (performance.now() - t0) / 1000,
         machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), adapter: device.label ?? null, node: process.version },
         evalDomain: 'heldout',
-        evalReturns: lastEval?.returns ?? [],
-        evalMean: lastEval?.mean ?? null,
+        // a run resumed after its last update (cut off before this summary) evaluates nothing new: its last evaluation
+        evalReturns: lastEval?.returns ?? st.evals[st.evals.length - 1]?.returns ?? [],
+        evalMean: lastEval?.mean ?? st.evals[st.evals.length - 1]?.mean ?? null,
         evalHistory: st.evals.map((e) => ({ updates: e.updates, mean: e.mean })),
         teacherStateReturn: st.teacherEval,
         references: st.references ? { zero: st.references.zero.mean, random: st.references.random.mean } : null,

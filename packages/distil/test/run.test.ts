@@ -461,6 +461,15 @@ describe('distillation runs', () => {
     expect(await bits(db.student.encoder.parameters())).toEqual(await bits(da.student.encoder.parameters()));
     da.dispose();
     db.dispose();
+    // Resumed once more after its last update (as when cut off between the final checkpoint and summary.json):
+    // nothing is trained or evaluated again, and the summary keeps the last evaluation
+    const before = JSON.parse(readFileSync(distilPaths(b).summary, 'utf8'));
+    const again = await distil({ dir: b, device: cpu, resume: true, latentEpisodes: 0 });
+    expect(again.updates).toBe(6);
+    const after = JSON.parse(readFileSync(distilPaths(b).summary, 'utf8'));
+    expect(after.evalMean).toBe(before.evalMean);
+    expect(after.evalReturns).toEqual(before.evalReturns);
+    expect(after.evalMean).not.toBeNull();
   });
 
   it('ablations by flag: without Eq. 4 no imagined terms are computed; without h and post their weights are 0', async () => {
