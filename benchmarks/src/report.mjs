@@ -100,19 +100,23 @@ function modelLines(/** @type {CaseResult} */ r) {
  */
 export function modelTable(cases) {
   const out = [
-    '| case | params | model GFLOP/step | ours s/step, median [p10-p90] | dispatches/step | JS recording s/step (share) | ours GFLOP/s | % of FMA peak | PyTorch CPU s/step | ours / PyTorch (s/step) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| case | run | params | model GFLOP/step | ours s/step, median [p10-p90] | dispatches/step | JS recording s/step (share) | ours GFLOP/s | % of FMA peak | PyTorch CPU s/step | ours / PyTorch (s/step) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  for (const c of cases) {
+  // rows of one run together, newest run first (a merged results file holds runs of different machines; the run
+  // names its machine in the list of runs above the tables)
+  const ordered = [...cases].sort((a, b) => String(b.run ?? '').localeCompare(String(a.run ?? '')));
+  for (const c of ordered) {
+    const run = c.run ?? '';
     if (c.status !== 'ok') {
-      out.push(`| ${c.name} | ${c.status}: ${(c.reason ?? '').replace(/\|/g, '/')} | | | | | | | | |`);
+      out.push(`| ${c.name} | ${run} | ${c.status}: ${(c.reason ?? '').replace(/\|/g, '/')} | | | | | | | | |`);
       continue;
     }
     const m = modelFigures(c);
     const rec = m.recordS != null ? `${num(m.recordS)} (${pct(m.recordShare)})` : '';
     const torch = m.torchS != null ? num(m.torchS) : m.torchWhy ? 'skipped' : '';
     out.push(
-      `| ${c.name} | ${m.params != null ? `${num(m.params / 1e6)} M` : ''} | ${num(m.gflopPerStep)} | ${num(m.s)} [${num(m.sP10)}-${num(m.sP90)}] | ${num(m.dispatches)} | ${rec} | ${num(m.gflops)} | ${pct(m.ofPeak)} | ${torch} | ${m.oursOverTorch != null ? `**${times(m.oursOverTorch)}**` : ''} |`,
+      `| ${c.name} | ${run} | ${m.params != null ? `${num(m.params / 1e6)} M` : ''} | ${num(m.gflopPerStep)} | ${num(m.s)} [${num(m.sP10)}-${num(m.sP90)}] | ${num(m.dispatches)} | ${rec} | ${num(m.gflops)} | ${pct(m.ofPeak)} | ${torch} | ${m.oursOverTorch != null ? `**${times(m.oursOverTorch)}**` : ''} |`,
     );
   }
   return out;
@@ -218,16 +222,18 @@ export function resultTables(/** @type {Results} */ res) {
  */
 function rssmTable(/** @type {CaseResult[]} */ cases) {
   const out = [...modelTable(cases), ''];
-  const withParts = cases.filter((c) => c.status === 'ok' && Object.values(c.figures).some((f) => f.part));
+  const withParts = cases
+    .filter((c) => c.status === 'ok' && Object.values(c.figures).some((f) => f.part))
+    .sort((a, b) => String(b.run ?? '').localeCompare(String(a.run ?? '')));
   if (!withParts.length) return out;
-  out.push('| model | breakdown: ms (share of a step, % of FMA peak), each part timed alone |', '|---|---|');
+  out.push('| model | run | breakdown: ms (share of a step, % of FMA peak), each part timed alone |', '|---|---|---|');
   for (const c of withParts) {
     const o = c.figures.ours;
     const parts = Object.entries(c.figures)
       .filter(([, f]) => f.part)
       .map(([n, f]) => (f.status === 'ok' ? `${n} ${num(f.ms)} (${pct(/** @type {number} */ (f.ms) / /** @type {number} */ (o.ms))}${f.fractionOfPeak != null ? `, ${pct(f.fractionOfPeak)}` : ''})` : `${n} n/a`))
       .join('; ');
-    out.push(`| ${c.name} | ${parts} |`);
+    out.push(`| ${c.name} | ${c.run ?? ''} | ${parts} |`);
   }
   return out;
 }
