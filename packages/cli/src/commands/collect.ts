@@ -34,12 +34,15 @@ export const collectOptions: Record<string, OptionSpec> = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
-/** A comma list of numbers for `flag`, each passing `ok`; a bad entry is named with what was expected (`what`, `example`). */
-function parseList(text: string, flag: string, ok: (v: number) => boolean, what: string, example: string): number[] {
+/**
+ * A comma list of numbers for `flag` of `twist cmd`, each passing `ok`; a bad entry is named with what was expected
+ * (`what`, `example`). Shared by the list flags of collect and dagger.
+ */
+export function parseList(text: string, flag: string, ok: (v: number) => boolean, what: string, example: string, cmd = 'collect'): number[] {
   const parts = text.split(',').map((x) => x.trim());
   const out = parts.map(Number);
   const bad = parts.findIndex((x, i) => x === '' || !ok(out[i]));
-  if (bad >= 0) throw new UsageError(`twist collect: ${flag} must be ${what} separated by commas (e.g. ${example}), got '${parts[bad]}' in '${text}'`);
+  if (bad >= 0) throw new UsageError(`twist ${cmd}: ${flag} must be ${what} separated by commas (e.g. ${example}), got '${parts[bad]}' in '${text}'`);
   return out;
 }
 

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '@twist/autograd/node';
 import { collectTeacherData } from '@twist/agent/node';
 import { DeployedAgent, deployedDriver, distil, resolveDeployedDir } from '@twist/distil/node';
 import { rejectInapplicable, UsageError, type OptionSpec, type Parsed } from '../args.js';
-import { collectProgressPrinter } from './collect.js';
+import { collectProgressPrinter, parseList } from './collect.js';
 import { distilOptions, distilOverridesOf, distilProgressPrinter } from './distil.js';
 import { openDevice } from './device.js';
 
@@ -83,13 +83,7 @@ export interface DaggerRound {
 }
 
 /** '0.75,0.9' -> [0.75, 0.9], each in [0, 1], naming a bad entry. */
-export function parseShares(text: string): number[] {
-  const parts = text.split(',').map((x) => x.trim());
-  const out = parts.map(Number);
-  const bad = parts.findIndex((x, i) => x === '' || !(out[i] >= 0 && out[i] <= 1));
-  if (bad >= 0) throw new UsageError(`twist dagger: --shares must be probabilities in [0, 1] separated by commas (e.g. 0.75,0.85,0.9), got '${parts[bad]}' in '${text}'`);
-  return out;
-}
+export const parseShares = (text: string): number[] => parseList(text, '--shares', (v) => v >= 0 && v <= 1, 'probabilities in [0, 1]', '0.75,0.85,0.9', 'dagger');
 
 /** The driver's share of round k (1-based): entry k of the list, the last one repeating. */
 export const shareOf = (shares: readonly number[], k: number): number => shares[Math.min(k, shares.length) - 1];
