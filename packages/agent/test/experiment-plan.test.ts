@@ -172,7 +172,9 @@ describe('time estimates: measured rates first, then the preset default, saying 
   it('the preset default depends on what the method sees: state (oracle, the twist teacher) or images', () => {
     expect(defaultStepsPerSecond('quick', 'oracle')).toBe(DEFAULT_STEPS_PER_SECOND.quick.state);
     expect(defaultStepsPerSecond('quick', 'twist')).toBe(DEFAULT_STEPS_PER_SECOND.quick.state);
-    for (const m of ['dreamer', 'dreamer-dr', 'dreamer-state-recon', 'asym-sac']) expect(defaultStepsPerSecond('quick', m)).toBe(DEFAULT_STEPS_PER_SECOND.quick.image);
+    for (const m of ['dreamer', 'dreamer-dr', 'dreamer-state-recon']) expect(defaultStepsPerSecond('quick', m)).toBe(DEFAULT_STEPS_PER_SECOND.quick.image);
+    expect(defaultStepsPerSecond('quick', 'asym-sac')).toBe(DEFAULT_STEPS_PER_SECOND.quick.sac);
+    expect(DEFAULT_STEPS_PER_SECOND.quick.sac).toBeGreaterThan(DEFAULT_STEPS_PER_SECOND.quick.image);
     expect(DEFAULT_STEPS_PER_SECOND.quick.image).toBeLessThan(DEFAULT_STEPS_PER_SECOND.quick.state);
   });
 });

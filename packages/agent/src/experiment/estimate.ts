@@ -12,23 +12,29 @@ import { TWIST_METHOD } from './spec.js';
 
 /**
  * Env frames per second of training when nothing is measured, on the 2-core lavapipe machine, by preset and by
- * what the agent's world model (or actor) sees. debug: 20-35 (experiments/cartpole-smoke, oracle and dreamer, two
- * runs at once). quick state: the Oracle teacher of results/oracle-cartpole-balance-quick-actionembed ran 9-12
- * frames/s alone and averaged 6.2 over its 90k frames (with pauses and other jobs); 8 is taken. quick image and
- * paper: not measured in a run; from the per-update costs of benchmarks/README.md (an update per 10 frames:
- * quick image ~5 s = world-model step 4.7 s + actor-critic; paper state ~24 s and paper image ~47 s, the
- * paper actor-critic update alone 22 s). asym-sac counts as image (its actor's encoder; not measured).
+ * what the method trains on: `state` (the Oracle, TWIST's teacher), `image` (the three image Dreamers) and `sac`
+ * (asym-sac: its actor's image encoder, its critics on the state, an update every policy step).
+ * debug: 20-35 (experiments/cartpole-smoke, oracle and dreamer, two runs at once).
+ * quick, measured in runs of this experiment's config on cartpole-balance (2026-12-03, an idle 2-vCPU Intel Xeon
+ * model 167 stepping 1 at 2.6 GHz, several minutes after prefill, progress lines of `twist train`): oracle 9.2-10.9
+ * (without --collect-images), dreamer-dr 2.9-3.3, asym-sac 6.0-6.8. The Oracle teacher of
+ * results/oracle-cartpole-balance-quick-actionembed (a 2.0 GHz Xeon of the same model) ran 9-12 frames/s alone and
+ * averaged 6.2 over its 90k frames with pauses and other jobs. Taken: state 8, image 3, sac 6 - the slower end, since
+ * these machines differ (benchmarks/README.md).
+ * paper: not measured in a run; from the per-update costs of benchmarks/README.md (an update per 10 frames: paper
+ * state ~24 s and paper image ~47 s, the paper actor-critic update alone 22 s).
  */
-export const DEFAULT_STEPS_PER_SECOND: Record<string, { state: number; image: number }> = {
-  debug: { state: 25, image: 25 },
-  quick: { state: 8, image: 2 },
-  paper: { state: 0.4, image: 0.2 },
+export const DEFAULT_STEPS_PER_SECOND: Record<string, { state: number; image: number; sac: number }> = {
+  debug: { state: 25, image: 25, sac: 25 },
+  quick: { state: 8, image: 3, sac: 6 },
+  paper: { state: 0.4, image: 0.2, sac: 0.2 },
 };
 
-/** The default rate of a method at a preset: TWIST's teacher and the Oracle see state, the others images. */
+/** The default rate of a method at a preset: TWIST's teacher and the Oracle see state, asym-sac is its own kind, the others see images. */
 export function defaultStepsPerSecond(preset: string, method: string): number {
   const d = DEFAULT_STEPS_PER_SECOND[preset];
   if (!d) return 1;
+  if (method === 'asym-sac') return d.sac;
   return method === 'oracle' || method === TWIST_METHOD ? d.state : d.image;
 }
 /** Distillation seconds per update when nothing is measured (packages/distil/README.md: debug ~0.17 s on CPU, quick ~2.5-3 s on lavapipe). */
