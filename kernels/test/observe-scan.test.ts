@@ -1,7 +1,11 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { CpuDevice, observeScan, observeScanBackward, observeScanSupported, tensor, type Device, type ObserveScanGrads, type ObserveScanInputs, type ScanAct } from '../src/index.js';
-import { cpu, expectClose, gpu, hasGpu, randomArray, read } from './harness.js';
+import { deviceSubgroups8 } from '../src/conv/conv-kernels.js';
+import { cpu, expectClose, gpu, gpuOrNull, hasGpu, randomArray, read } from './harness.js';
+
+/** The GPU runs subgroups of >= 8 lanes: the scan's vec4 form then shares its vector loads (matvec.ts). */
+const sg8 = hasGpu && deviceSubgroups8((await gpuOrNull())!);
 
 /**
  * The fused RSSM posterior scan: the WGSL kernels against their CPU references (forward values, samples, and
@@ -42,9 +46,9 @@ function inputs(dev: Device, z: Sizes, seed: number, start: boolean, firsts: num
 
 const ALL: (keyof ObserveScanGrads)[] = ['actIn', 'embIn', 'wz', 'wx', 'wh', 'gamma', 'beta', 'wo', 'wp', 'bp', 'h0', 'z0'];
 
-async function run(dev: Device, z: Sizes, seed: number, act: ScanAct, unimix: number, start: boolean, firsts: number[]) {
+async function run(dev: Device, z: Sizes, seed: number, act: ScanAct, unimix: number, start: boolean, firsts: number[], subgroups?: boolean) {
   const x = inputs(dev, z, seed, start, firsts);
-  const f = observeScan(x, { stoch: z.S, classes: z.C, act, unimix, key: { seed: 7, offset: 3 + z.B * z.S }, offsetStep: 2 * z.B * z.S });
+  const f = observeScan(x, { stoch: z.S, classes: z.C, act, unimix, key: { seed: 7, offset: 3 + z.B * z.S }, offsetStep: 2 * z.B * z.S, subgroups });
   const dD = tensor(dev, randomArray(z.B * z.T * z.D, seed + 20), [z.B, z.T, z.D]);
   const dZ = tensor(dev, randomArray(z.B * z.T * z.S * z.C, seed + 21), [z.B, z.T, z.S, z.C]);
   const g = observeScanBackward(dD, dZ, f.saved, x, f.deter, new Set(ALL));
@@ -82,6 +86,22 @@ describe('observeScan: WGSL against the CPU reference', () => {
     const f = observeScan(x, { stoch: 2, classes: 3, act: 'elu', key: { seed: 1 }, offsetStep: 12 });
     expect(d.stats().dispatches - before).toBe(1);
     f.saved.dispose();
+  });
+
+  // The vec4 form shares the vector loads across subgroups where the device has them (matvec.ts matvecShared):
+  // the same sums in the same order, so the same bits as the per-lane form. Sizes with outputs past one sweep of
+  // the workgroup (3D / 4 = 36 > 32 lanes) and several chunks of 8 k4 (H / 4 = 10, 3D / 4 = 36), partial ones too.
+  it.skipIf(!sg8)('the subgroup-shared loads give the per-lane form\'s bits', async () => {
+    const d = await gpu();
+    const z = { B: 6, T: 3, D: 48, H: 40, S: 4, C: 12 };
+    const shared = await run(d, z, 5, 'elu', 0.01, true, [7]);
+    const plain = await run(d, z, 5, 'elu', 0.01, true, [7], false);
+    for (const k of Object.keys(plain)) expect(Array.from(shared[k]), k).toEqual(Array.from(plain[k]));
+  }, 600_000);
+
+  it('refuses a subgroups option that is not a boolean', () => {
+    const x = inputs(cpu, { B: 1, T: 1, D: 1, H: 1, S: 1, C: 1 }, 1, false, []);
+    expect(() => observeScan(x, { stoch: 1, classes: 1, act: 'elu', key: { seed: 1 }, offsetStep: 2, subgroups: 1 as unknown as boolean })).toThrow(/observeScan: subgroups must be a boolean, got 1/);
   });
 
   it('names the storage-buffer limit it needs on a device that allows fewer', () => {

@@ -2,6 +2,7 @@ import { weightBits, unimixFixed } from '../categorical/sampler.js';
 import { assertDType } from '../core/dtype.js';
 import { fmt } from '../core/shape.js';
 import { empty, viewAt, VIEW_ALIGN_BYTES, type Tensor } from '../core/tensor.js';
+import { deviceSubgroups8 } from '../conv/conv-kernels.js';
 import { zeros } from '../elementwise/fill.js';
 import { MATMUL_ACTS } from '../matmul/matmul-kernel.js';
 import { matmul } from '../matmul/matmul.js';
@@ -50,6 +51,12 @@ export interface ObserveScanOptions {
   /** gruCell's (DreamerV2: -1 and 1e-3) */
   updateBias?: number;
   eps?: number;
+  /**
+   * false: the per-lane vector loads even where the device has subgroups of >= 8 lanes (the kernels' other
+   * form, for tests and measurements); the default shares them across subgroups there (matvec.ts). The forward
+   * picks the form for its backward too. Both give the same bits.
+   */
+  subgroups?: boolean;
 }
 
 /** What observeScanBackward needs from the forward (windows of the forward's one buffer); dispose() frees them. */
@@ -167,7 +174,9 @@ export function observeScan(x: ObserveScanInputs, opts: ObserveScanOptions): { d
   const dev = x.actIn.device;
   const all = empty(dev, [L.total], 'f32');
   const hasStart = !!x.h0;
-  const p: ScanForwardParams = { ...z, act, hasStart, unimix, eps, updateBias, q: weightBits(C), M: unimixFixed(unimix), ...words, ostep, L };
+  if (opts.subgroups !== undefined && typeof opts.subgroups !== 'boolean') throw new Error(`${OP}: subgroups must be a boolean, got ${String(opts.subgroups)}`);
+  const sg = opts.subgroups !== false && deviceSubgroups8(dev);
+  const p: ScanForwardParams = { ...z, sg, act, hasStart, unimix, eps, updateBias, q: weightBits(C), M: unimixFixed(unimix), ...words, ostep, L };
   // without a start, any tensor stands in for h0 and z0 (never read)
   const h0 = x.h0 ?? x.actIn;
   const z0 = x.z0 ?? x.actIn;
@@ -233,7 +242,7 @@ export function observeScanBackward(
   const dz = dStoch ?? zeros(dev, [B, T, S, C]);
   const G: ScanBackwardLayout = regions({ ain: BT * H, aobs: BT * H, logits: BT * Z, pre: BT * 3 * D, gamma: B * 3 * D, beta: B * 3 * D, h0: B * D, z0: B * Z, sums: B * 2 });
   const go = empty(dev, [G.total], 'f32');
-  const bp: ScanBackwardParams = { ...z, act: p.act, hasStart: p.hasStart, unimix: p.unimix, updateBias: p.updateBias, L: p.L, G };
+  const bp: ScanBackwardParams = { ...z, sg: p.sg, act: p.act, hasStart: p.hasStart, unimix: p.unimix, updateBias: p.updateBias, L: p.L, G };
   dev.run('observe_scan_backward', [dh, dz, saved.all, x.isFirst, x.wz, x.wx, x.wh, x.gamma, x.beta, x.wo, x.wp], [go], bp);
   if (!dDeter) dh.dispose();
   if (!dStoch) dz.dispose();

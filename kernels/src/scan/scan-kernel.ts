@@ -13,6 +13,15 @@ import fwdSource from './observe-scan-forward.wgsl';
 
 /** The vec4 form of the kernels' matrix-vector loops (matvec.ts) needs every size a multiple of 4. */
 const vec4Of = (p: ScanSizes) => p.D % 4 === 0 && p.H % 4 === 0 && (p.S * p.C) % 4 === 0;
+/** Whether the kernel shares the vector loads across subgroups (the vec4 form only). */
+const sgOf = (p: ScanSizes) => vec4Of(p) && !!p.sg;
+/** The form's tag in the pipeline variant: scalar, vec4, or vec4 with subgroup-shared loads. */
+const formOf = (p: ScanSizes) => (sgOf(p) ? 'v4sg' : vec4Of(p) ? 'v4' : 's');
+/** The subgroup form's additions: the enable directive (before everything) and the main's subgroup lane id. */
+const withSg = (p: ScanSizes, src: string) =>
+  sgOf(p)
+    ? 'enable subgroups;\n' + src.replace('@builtin(workgroup_id) wid: vec3<u32>)', '@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sgid: u32)')
+    : src;
 /** Threads per workgroup (>= RB). */
 const WG = 32;
 /**
@@ -58,6 +67,11 @@ export interface ScanBackwardLayout {
 }
 
 export interface ScanSizes {
+  /**
+   * The vec4 products share the vector's loads across subgroups (matvec.ts matvecShared; needs subgroups of >= 8
+   * lanes). Ignored by the scalar form and the CPU backend; the results are the same bit for bit.
+   */
+  sg?: boolean;
   B: number;
   T: number;
   D: number;
@@ -191,8 +205,9 @@ registerKernel({
   backend: 'webgpu',
   source: (p: ScanForwardParams) => {
     const v4 = vec4Of(p);
-    const mv = (m: Pick<MatVec, 'v' | 'rows' | 'cols' | 'w' | 'dst' | 'init'>) => matvec({ ...m, kind: 'cols', load: 'ldo', store: 'sto', dload: 'ldo' }, v4);
-    return (
+    const mv = (m: Pick<MatVec, 'v' | 'rows' | 'cols' | 'w' | 'dst' | 'init'>) => matvec({ ...m, kind: 'cols', load: 'ldo', store: 'sto', dload: 'ldo' }, v4, sgOf(p));
+    return withSg(
+      p,
       ieeeSource +
       unaryGradHelpers +
       withSampler(fwdSource)
@@ -205,10 +220,10 @@ registerKernel({
         .replace('{{MV_PRE_X}}', mv({ v: 'u.oXin + $bt * H', rows: 'H', cols: 'G3', w: 'WX', dst: 'u.oPre + $bt * G3' }))
         .replace('{{MV_PRE_H}}', mv({ v: 'u.oHprev + $bt * D', rows: 'D', cols: 'G3', w: 'WH', dst: 'u.oPre + $bt * G3', init: true }))
         .replace('{{MV_OBS}}', mv({ v: 'u.oDeter + $bt * D', rows: 'D', cols: 'H', w: 'WO', dst: 'u.oAobs + $bt * H' }))
-        .replace('{{MV_POST}}', mv({ v: 'u.oXobs + $bt * H', rows: 'H', cols: 'Z', w: 'WP', dst: 'u.oProbs + $bt * Z' }))
+        .replace('{{MV_POST}}', mv({ v: 'u.oXobs + $bt * H', rows: 'H', cols: 'Z', w: 'WP', dst: 'u.oProbs + $bt * Z' })),
     );
   },
-  variant: (p: ScanForwardParams) => `${p.act}:${vec4Of(p) ? 'v4' : 's'}:${rbOf(p)}`,
+  variant: (p: ScanForwardParams) => `${p.act}:${formOf(p)}:${rbOf(p)}`,
   constants: () => ({ WG }),
   uniforms: (p: ScanForwardParams) => [
     ['u32', p.B],
@@ -339,8 +354,9 @@ registerKernel({
   backend: 'webgpu',
   source: (p: ScanBackwardParams) => {
     const v4 = vec4Of(p);
-    const mv = (m: Pick<MatVec, 'v' | 'rows' | 'cols' | 'w' | 'dst' | 'init'>) => matvec({ ...m, kind: 'rows', load: 'ldg', store: 'stg', dload: 'ldg' }, v4);
-    return (
+    const mv = (m: Pick<MatVec, 'v' | 'rows' | 'cols' | 'w' | 'dst' | 'init'>) => matvec({ ...m, kind: 'rows', load: 'ldg', store: 'stg', dload: 'ldg' }, v4, sgOf(p));
+    return withSg(
+      p,
       ieeeSource +
       unaryGradHelpers +
       bwdSource
@@ -354,10 +370,10 @@ registerKernel({
         .replace('{{MV_OBS}}', mv({ v: 'u.gAobs + $bt * H', rows: 'D', cols: 'H', w: 'WO', dst: 'u.gH + $b * D', init: true }))
         .replace('{{MV_IN}}', mv({ v: 'u.gPre + $bt * G3', rows: 'H', cols: 'G3', w: 'WX', dst: 'u.gAin + $bt * H' }))
         .replace('{{MV_HP}}', mv({ v: 'u.gPre + $bt * G3', rows: 'D', cols: 'G3', w: 'WH', dst: 'u.gH + $b * D', init: true }))
-        .replace('{{MV_Z}}', mv({ v: 'u.gAin + $bt * H', rows: 'Z', cols: 'H', w: 'WZ', dst: 'u.gZ + $b * Z' }))
+        .replace('{{MV_Z}}', mv({ v: 'u.gAin + $bt * H', rows: 'Z', cols: 'H', w: 'WZ', dst: 'u.gZ + $b * Z' })),
     );
   },
-  variant: (p: ScanBackwardParams) => `${p.act}:${vec4Of(p) ? 'v4' : 's'}:${rbOf(p)}`,
+  variant: (p: ScanBackwardParams) => `${p.act}:${formOf(p)}:${rbOf(p)}`,
   constants: () => ({ WG }),
   uniforms: (p: ScanBackwardParams) => [
     ['u32', p.B],
