@@ -43,3 +43,4 @@ export * from './conv/index.js';
 export * from './optim/index.js';
 export * from './peak/index.js';
 export * from './scan/index.js';
+export * from './augment/index.js';
