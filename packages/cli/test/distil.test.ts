@@ -23,6 +23,8 @@ describe('twist distil / twist twist: usage errors exit 2 and change nothing', (
       [['distil', '--teacher', 't', '--out', out, '--lr-warmup=-1'], /--lr-warmup must be >= 0, got -1/],
       [['distil', '--teacher', 't', '--out', out, '--lr-warmup', '2.5'], /--lr-warmup must be an integer, got '2.5'/],
       [['distil', '--resume', join(root, 'r'), '--lr-warmup', '10'], /--lr-warmup does not apply with --resume/],
+      [['distil', '--teacher', 't', '--out', out, '--augment-shift=-2'], /--augment-shift must be >= 0, got -2/],
+      [['distil', '--resume', join(root, 'r'), '--augment-shift', '4'], /--augment-shift does not apply with --resume/],
       [['twist', '--out', out], /--task is required/],
       [['twist', '--task', 'cartpole-balance'], /--out is required/],
       [['twist', '--task', 'nope', '--out', out], /--task must be one of/],
@@ -41,6 +43,12 @@ describe('twist distil / twist twist: usage errors exit 2 and change nothing', (
     expect(opt({ 'lr-warmup': 100 })).toMatchObject({ lr: 3e-4, warmup: 100 });
     expect(opt({ lr: 1e-3 })).toMatchObject({ lr: 1e-3, warmup: 0 });
     expect(opt({ lr: 1e-3, 'lr-warmup': 50 })).toMatchObject({ lr: 1e-3, warmup: 50 });
+  });
+
+  it('--augment-shift reaches the config (default 0: off)', () => {
+    const cfg = (a: Record<string, unknown>) => makeDistilConfig('quick', distilOverridesOf(a as Parameters<typeof distilOverridesOf>[0]).overrides);
+    expect(cfg({}).augmentShift).toBe(0);
+    expect(cfg({ 'augment-shift': 4 }).augmentShift).toBe(4);
   });
 
   it('teachers that cannot be distilled, and a --resume of something else', async () => {

@@ -1,6 +1,6 @@
 import * as A from '@twist/autograd';
 import type { Var } from '@twist/autograd';
-import { keep, randomNormal, scope, tensor, type Device, type Tensor } from '@twist/kernels';
+import { keep, randomNormal, scope, shiftImages, shiftOffsets, tensor, type Device, type Tensor } from '@twist/kernels';
 import { MAX_CONSECUTIVE_SKIPS, SplitMix, type Actor } from '@twist/agent';
 import { readMetrics, type WorldModel } from '@twist/rssm';
 import { learningRate, validateDistilConfig, type DistilConfig } from './config.js';
@@ -103,6 +103,7 @@ export class Distiller {
   readonly startRng: SplitMix;
   readonly #actorSeed: number;
   readonly #noiseSeed: number;
+  readonly #augmentSeed: number;
   #stateStats: { mean: Tensor; std: Tensor } | null = null;
 
   constructor(
@@ -129,6 +130,7 @@ export class Distiller {
     this.startRng = new SplitMix(seed + 2_147_483);
     this.#actorSeed = seed + 7_368_787;
     this.#noiseSeed = seed + 9_999_991;
+    this.#augmentSeed = seed + 5_555_557;
   }
 
   get device(): Device {
@@ -175,7 +177,8 @@ export class Distiller {
     // Line 5: both posteriors over the same steps; the teacher's without a graph.
     const hint = { isFirstHost: b.isFirstHost };
     const tLat = A.noGrad(() => T.rssm.observe(T.encoder.forward(T.preprocess(b.state)), actions, b.isFirst, undefined, hint));
-    const x = S.preprocess(b.images);
+    // (optional) random-shift augmentation of the student's frames, one offset per sequence (DistilConfig.augmentShift)
+    const x = cfg.augmentShift > 0 ? A.constant(shiftImages(S.preprocess(b.images).value, tensor(this.device, shiftOffsets(B, cfg.augmentShift, this.#augmentSeed, this.updates), [B, 2], 'i32'))) : S.preprocess(b.images);
     const sEmbed = S.encoder.forward(x);
     const sLat = S.rssm.observe(sEmbed, actions, b.isFirst, undefined, hint);
     const d = distilLoss(tLat, sLat, { timeReduce: cfg.timeReduce, unimix, weights: cfg.weights });

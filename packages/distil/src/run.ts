@@ -241,6 +241,8 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
     if (config.distil.actionMatch === undefined) config = { ...config, distil: { ...config.distil, actionMatch: 0 } };
     // and those before the learning-rate warmup have none either
     if (config.distil.opt.warmup === undefined) config = { ...config, distil: { ...config.distil, opt: { ...config.distil.opt, warmup: 0 } } };
+    // and those before the shift augmentation have none either
+    if (config.distil.augmentShift === undefined) config = { ...config, distil: { ...config.distil, augmentShift: 0 } };
     if (opts.teacher && resolve(opts.teacher) !== config.teacher) throw new UsageError(`${opts.dir} distils ${config.teacher}, not ${resolve(opts.teacher)}`);
     if (opts.steps !== undefined && opts.steps !== config.distil.steps) {
       if (!(Number.isInteger(opts.steps) && opts.steps > 0)) throw new UsageError(`steps must be a positive integer, got ${opts.steps}`);

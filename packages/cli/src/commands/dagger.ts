@@ -20,7 +20,7 @@ import { openDevice } from './device.js';
  * round.json is written; `--resume DIR` redoes an unfinished collection (a collection is not resumable) and resumes an
  * unfinished distillation from its checkpoint. summary.json and summary.md list every round.
  */
-const PICK = ['preset', 'lr', 'lr-warmup', 'action-match', 'noise', 'no-imagined', 'batch', 'length', 'horizon', 'eval-episodes', 'latent-episodes'] as const;
+const PICK = ['preset', 'lr', 'lr-warmup', 'action-match', 'augment-shift', 'noise', 'no-imagined', 'batch', 'length', 'horizon', 'eval-episodes', 'latent-episodes'] as const;
 
 export const daggerOptions: Record<string, OptionSpec> = {
   data: { type: 'string', help: "the collection the first round includes and whose teacher labels every round's steps (a twist collect or twist dagger round's data/ directory)" },

@@ -19,6 +19,7 @@ export const distilOptions: Record<string, OptionSpec> = {
   recon: { type: 'number', min: 0, help: "weight of an image reconstruction term for the student's decoder (default 0: off, as in the paper)" },
   'state-recon': { type: 'number', min: 0, help: "weight of a privileged-state decoding term for the student (a state decoder on [h, z], or on the frame's embed with --state-recon-from embed; default 0: off, as in the paper - an extension, see packages/distil/README.md)" },
   'action-match': { type: 'number', min: 0, help: "weight of an action-matching term: the frozen teacher actor's mean action on the student's posterior feature against its action on the teacher's (default 0: off, as in the paper - an extension, see packages/distil/README.md)" },
+  'augment-shift': { type: 'integer', min: 0, help: "random-shift augmentation of the student's frames: each sequence moved by up to N pixels (edge replication, DrQ's pad-and-crop; default 0: off, as in the paper - an extension, see packages/distil/README.md)" },
   'state-recon-from': { type: 'string', choices: ['feature', 'embed'], help: "what --state-recon's decoder reads: 'feature' ([h, z], the default) or 'embed' (the image encoder's output of the frame alone, so the encoder must see the state)" },
   batch: { type: 'integer', min: 1, help: "sequences per batch (default: the preset's, 16)" },
   length: { type: 'integer', min: 2, help: "sequence length L (default: the preset's; paper 50, quick 32)" },
@@ -32,7 +33,7 @@ export const distilOptions: Record<string, OptionSpec> = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'webgpu', 'cpu'], help: 'device' },
 };
 
-const NEW_ONLY = ['teacher', 'out', 'init', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'state-recon', 'state-recon-from', 'action-match', 'batch', 'length', 'horizon', 'lr', 'lr-warmup', 'eval-every', 'eval-episodes'];
+const NEW_ONLY = ['teacher', 'out', 'init', 'preset', 'seed', 'no-imagined', 'no-h', 'no-post', 'noise', 'recon', 'state-recon', 'state-recon-from', 'action-match', 'augment-shift', 'batch', 'length', 'horizon', 'lr', 'lr-warmup', 'eval-every', 'eval-episodes'];
 
 /** The distillation overrides, ablations and student-config overrides given on a command line (shared by `twist twist`). */
 export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; ablations: Ablations; studentOverrides: DeepPartial<WorldModelConfig> } {
@@ -47,6 +48,7 @@ export function distilOverridesOf(a: Parsed): { overrides: DistilOverrides; abla
       recon: num('recon'),
       stateRecon: num('state-recon'),
       actionMatch: num('action-match'),
+      augmentShift: num('augment-shift'),
       batch: num('batch'),
       length: num('length'),
       horizon: num('horizon'),
