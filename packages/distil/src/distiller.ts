@@ -177,8 +177,13 @@ export class Distiller {
     // Line 5: both posteriors over the same steps; the teacher's without a graph.
     const hint = { isFirstHost: b.isFirstHost };
     const tLat = A.noGrad(() => T.rssm.observe(T.encoder.forward(T.preprocess(b.state)), actions, b.isFirst, undefined, hint));
-    // (optional) random-shift augmentation of the student's frames, one offset per sequence (DistilConfig.augmentShift)
-    const x = cfg.augmentShift > 0 ? A.constant(shiftImages(S.preprocess(b.images).value, tensor(this.device, shiftOffsets(B, cfg.augmentShift, this.#augmentSeed, this.updates), [B, 2], 'i32'))) : S.preprocess(b.images);
+    let x = S.preprocess(b.images);
+    if (cfg.augmentShift > 0) {
+      // (optional) random-shift augmentation of the student's frames, one offset per sequence (DistilConfig.augmentShift);
+      // update k draws hash(seed, k), so a resumed run repeats them
+      const offsets = tensor(this.device, shiftOffsets(B, cfg.augmentShift, this.#augmentSeed, this.updates), [B, 2], 'i32');
+      x = A.constant(shiftImages(x.value, offsets));
+    }
     const sEmbed = S.encoder.forward(x);
     const sLat = S.rssm.observe(sEmbed, actions, b.isFirst, undefined, hint);
     const d = distilLoss(tLat, sLat, { timeReduce: cfg.timeReduce, unimix, weights: cfg.weights });
