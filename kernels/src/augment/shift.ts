@@ -9,6 +9,7 @@ import { assertDType } from '../core/dtype.js';
 import { registerKernel } from '../core/registry.js';
 import { fmt } from '../core/shape.js';
 import { empty, type Tensor } from '../core/tensor.js';
+import { philoxInto } from '../rng/philox.js';
 import { grid1d } from '../webgpu/grid.js';
 import source from './shift.wgsl';
 
@@ -81,27 +82,20 @@ export function shiftImages(images: Tensor, shifts: Tensor): Tensor {
 }
 
 /**
- * Per-sequence offsets for shiftImages, uniform integers in [-pad, pad] from a counter-based hash of (seed,
- * step, b), so that update k of a run always draws the same ones (no RNG state to checkpoint).
+ * Per-sequence offsets for shiftImages, uniform integers in [-pad, pad] from the kernels' counter-based Philox4x32
+ * (rng/philox.ts) at counter (i / 4, 0, step as two words), key (seed, 0), so that update `step` of a run always
+ * draws the same ones (no RNG state to checkpoint). The modulo's bias is below 2^-28 for any pad a frame allows.
  */
 export function shiftOffsets(batch: number, pad: number, seed: number, step: number): Int32Array {
   if (!Number.isInteger(batch) || batch < 0) throw new Error(`shiftOffsets: batch must be an integer >= 0, got ${batch}`);
   if (!Number.isInteger(pad) || pad < 0) throw new Error(`shiftOffsets: pad must be an integer >= 0, got ${pad}`);
-  if (!Number.isInteger(step) || step < 0) throw new Error(`shiftOffsets: step must be an integer >= 0, got ${step}`);
+  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`shiftOffsets: step must be an integer >= 0, got ${step}`);
   const out = new Int32Array(2 * batch);
   const span = 2 * pad + 1;
-  for (let i = 0; i < 2 * batch; i++) out[i] = (mix32(seed >>> 0, step >>> 0, Math.floor(step / 2 ** 32) >>> 0, i) % span) - pad;
-  return out;
-}
-
-/** A 32-bit integer hash of four words (murmur3's finaliser over a running mix). */
-function mix32(a: number, b: number, c: number, d: number): number {
-  let h = 0x9e3779b9;
-  for (const w of [a, b, c, d]) {
-    h = Math.imul(h ^ w, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 2 * batch; i++) {
+    if (i % 4 === 0) philoxInto(i / 4, 0, step >>> 0, Math.floor(step / 2 ** 32) >>> 0, seed >>> 0, 0, w);
+    out[i] = (w[i % 4] % span) - pad;
   }
-  return h >>> 0;
+  return out;
 }

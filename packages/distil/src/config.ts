@@ -80,7 +80,7 @@ export interface DistilConfig {
    * sequence so that a sequence stays one camera's. The teacher reads the state, so its targets are unchanged:
    * the student learns the same latents from shifted frames. Why: the quick student matched the teacher on the
    * training distribution's domains and fell short on held-out ones (results/twist-cartpole-balance-quick v15),
-   * a generalisation gap that augmentation is the standard remedy for. Offsets come from a hash of (seed, update),
+   * a generalisation gap that augmentation is the standard remedy for. Offsets come from Philox at (seed, update),
    * so a resumed run draws the same ones.
    */
   augmentShift: number;
