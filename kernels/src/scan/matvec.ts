@@ -92,8 +92,8 @@ export function matvec(m: MatVec, vec4: boolean, sg = false): string {
  * number of times and lanes past the last output compute a clamped copy and store nothing.
  * Measured on lavapipe (2.6 GHz Xeon, idle, quick sizes B16 T50 D128 H128 Z256): forward scan 112 -> 84 ms,
  * backward 145 -> 112 ms, a quick state trainStep 519 -> 458 ms (interleaved runs); compile time unchanged (7 s /
- * 12 s); `node benchmarks/scan-forms.mjs` measures both forms (2026-12-03: 101 / 117 ms against 131 / 149 with
- * another job beside it). Unrolled subgroupBroadcasts into a private array were slower to compile (19 s / 28 s) and no faster.
+ * 12 s); `node benchmarks/scan-forms.mjs` measures both forms (2026-12-03, idle, medians
+ * of 4: 101 / 117 ms against 131 / 149). Unrolled subgroupBroadcasts into a private array were slower to compile (19 s / 28 s) and no faster.
  */
 function matvecShared(m: MatVec, body: string, vAt: string, dAt: string, n: string, k: string): string {
   const { load, store, dload } = m;
