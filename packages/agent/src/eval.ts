@@ -33,6 +33,11 @@ export interface EvalReport {
   seeds: number[];
   /** The agent's return of each episode (the actor's mode; DR applied once at episode start). */
   returns: number[];
+  /**
+   * Each episode's background texture family (VisualDomain.background.family, 'image' for a folder's PNG), when
+   * the actor sees images in a randomised domain; see returnsByBackground.
+   */
+  backgrounds?: string[];
   mean: number;
   std: number;
   references?: { zero: { returns: number[]; mean: number }; random: { returns: number[]; mean: number } };
@@ -51,12 +56,14 @@ async function rollout(
   opts: EvalOptions,
   render: { size: number } | null,
   policy: (obs: { state: Float32Array; image: Uint8Array[] | null }, isFirst: number[], t: number) => Promise<Float32Array>,
-): Promise<number[]> {
+): Promise<{ returns: number[]; backgrounds: string[] | null }> {
   const N = opts.episodes;
   const dr = render ? new VisualDR(device, opts.domain, N, false, opts.seed, render.size) : null;
   const vec = await VecEnv.create(opts.task, { num: N, workers: opts.workers ?? 0, seed: opts.seed, ...(opts.episodeLength ? { episodeLength: opts.episodeLength } : {}), ...(dr ? { renderBatch: dr.render } : {}) });
   try {
     if (dr) for (let i = 0; i < N; i++) dr.startEpisode(i, i);
+    const bg = dr ? Array.from({ length: N }, (_, i) => dr.backgroundOf(i)) : [];
+    const backgrounds = bg.length && bg.every((b) => b !== null) ? (bg as string[]) : null;
     let obs = await vec.reset(Array.from({ length: N }, (_, i) => opts.seed + i));
     const returns = new Array(N).fill(0);
     const done = new Array(N).fill(false);
@@ -73,7 +80,7 @@ async function rollout(
       }
       isFirst = new Array(N).fill(0);
     }
-    return returns;
+    return { returns, backgrounds };
   } finally {
     await vec.close();
   }
@@ -88,7 +95,7 @@ export async function evaluate(device: Device, actor: Actor, opts: EvalOptions):
   const t0 = performance.now();
   const image = actor.observes === 'image';
   actor.resetPolicy();
-  const returns = await rollout(device, opts, image ? { size: actor.imageSize ?? 64 } : null, async (obs, isFirst) => {
+  const { returns, backgrounds } = await rollout(device, opts, image ? { size: actor.imageSize ?? 64 } : null, async (obs, isFirst) => {
     const N = isFirst.length;
     const x = image
       ? tensor(device, concatImages(obs.image!), [N, actor.imageSize ?? 64, actor.imageSize ?? 64, 3], 'u8')
@@ -113,6 +120,7 @@ export async function evaluate(device: Device, actor: Actor, opts: EvalOptions):
     episodes: opts.episodes,
     seeds: Array.from({ length: opts.episodes }, (_, i) => opts.seed + i),
     returns,
+    ...(backgrounds ? { backgrounds } : {}),
     ...stats(returns),
     wallSeconds: 0,
   };
@@ -128,10 +136,46 @@ export async function evaluate(device: Device, actor: Actor, opts: EvalOptions):
 /** Returns of the zero-action or uniform-random policy on the evaluation's seeds (they ignore the pixels). */
 export async function referenceReturns(device: Device, opts: EvalOptions, kind: 'zero' | 'random'): Promise<number[]> {
   const rng = new SplitMix(opts.seed * 7 + 3);
-  return rollout(device, opts, null, async (_obs, isFirst) => {
+  const r = await rollout(device, opts, null, async (_obs, isFirst) => {
     const n = isFirst.length;
     const A = actionSizeOf(opts.task);
     return kind === 'zero' ? new Float32Array(n * A) : Float32Array.from({ length: n * A }, () => rng.uniform(-1, 1));
+  });
+  return r.returns;
+}
+
+export interface BackgroundRow {
+  background: string;
+  episodes: number;
+  mean: number;
+  min: number;
+  max: number;
+  /** The zero-action policy's mean on the same episodes (when the report has references). */
+  zeroMean?: number;
+}
+
+/**
+ * An evaluation's returns grouped by the background each episode was drawn with (sorted by name): which
+ * visual domains a policy fails in. Null when the report has no backgrounds (a state actor, domain 'none').
+ */
+export function returnsByBackground(report: Pick<EvalReport, 'returns' | 'backgrounds' | 'references'>): BackgroundRow[] | null {
+  const bg = report.backgrounds;
+  if (!bg) return null;
+  if (bg.length !== report.returns.length) throw new Error(`returnsByBackground: ${bg.length} backgrounds for ${report.returns.length} returns`);
+  const groups = new Map<string, number[]>();
+  bg.forEach((b, i) => groups.set(b, [...(groups.get(b) ?? []), i]));
+  return [...groups.keys()].sort().map((b) => {
+    const idx = groups.get(b)!;
+    const rs = idx.map((i) => report.returns[i]);
+    const zero = report.references?.zero.returns;
+    return {
+      background: b,
+      episodes: rs.length,
+      mean: rs.reduce((a, x) => a + x, 0) / rs.length,
+      min: Math.min(...rs),
+      max: Math.max(...rs),
+      ...(zero ? { zeroMean: idx.reduce((a, i) => a + zero[i], 0) / idx.length } : {}),
+    };
   });
 }
 

@@ -69,6 +69,14 @@ export class VisualDR {
     this.#domains[i] = this.#draw(i);
   }
 
+  /**
+   * The background env i is rendered with now: its texture family ('image' for a folder's PNG), or null in the
+   * domain 'none'. Evaluations report it per episode, so returns can be broken down by background.
+   */
+  backgroundOf(i: number): string | null {
+    return this.#domains[i]?.background.family ?? null;
+  }
+
   /** Advance env i by one step (re-draws when perStep). */
   advance(i: number): void {
     this.#step[i]++;

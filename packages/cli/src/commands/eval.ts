@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { domainName, evaluate, loadRunActor, parseDomain, readRunConfig, runPaths, type EvalActor } from '@twist/agent/node';
+import { domainName, evaluate, loadRunActor, parseDomain, readRunConfig, returnsByBackground, runPaths, type EvalActor } from '@twist/agent/node';
 import { DeployedAgent, isDistilRun, resolveDeployedDir, type DistilRunConfig } from '@twist/distil/node';
 import { writeFileAtomic } from '@twist/autograd/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
@@ -52,6 +52,9 @@ export async function evalCommand(a: Parsed, _argv: readonly string[], log: (s: 
     const r = report.references!;
     log(`${config.method} on ${config.task}, domain ${report.domain}, ${report.episodes} episodes: mean return ${report.mean.toFixed(1)} +- ${report.std.toFixed(1)}`);
     log(`  reference rows on the same seeds: zero action ${r.zero.mean.toFixed(1)}, uniform random ${r.random.mean.toFixed(1)}`);
+    for (const b of returnsByBackground(report) ?? []) {
+      log(`  background ${b.background}: ${b.episodes} episodes, mean ${b.mean.toFixed(1)} (min ${b.min.toFixed(1)}, max ${b.max.toFixed(1)}; zero action ${b.zeroMean!.toFixed(1)})`);
+    }
     log(`  wrote ${out}`);
     return 0;
   } finally {
