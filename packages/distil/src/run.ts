@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import * as AN from '@twist/autograd/node';
 import type { Device, Tensor } from '@twist/kernels';
 import { Actor, MAX_CONSECUTIVE_SKIPS, Xoshiro128, type RunConfig } from '@twist/agent';
-import { asRunError, createRunDir, evaluate, loadRunAgent, LossWatch, MetricsLog, readRunConfig, Replay, RunUsageError as UsageError, runPaths, type EvalReport, type ReplayState } from '@twist/agent/node';
+import { asRunError, createRunDir, evaluate, loadRunAgent, LossWatch, MetricsLog, readRunConfig, Replay, returnsByBackground, RunUsageError as UsageError, runPaths, type EvalReport, type ReplayState } from '@twist/agent/node';
 import { WorldModel, type DeepPartial, type WorldModelConfig } from '@twist/rssm';
 import { readCheckpointConfig } from '@twist/rssm/node';
 import { makeDistilConfig, type Ablations, type DistilConfig, type DistilOverrides } from './config.js';
@@ -91,7 +91,8 @@ interface DistilLoopState {
   nextEvalAt: number;
   nextCkptAt: number;
   wallSeconds: number;
-  evals: { updates: number; mean: number; std: number; returns: number[] }[];
+  /** backgrounds: each episode's background family (EvalReport.backgrounds; absent in checkpoints before 2026-12-03) */
+  evals: { updates: number; mean: number; std: number; returns: number[]; backgrounds?: string[] }[];
   teacherEval: { mean: number; returns: number[] } | null;
   references: EvalReport['references'] | null;
 }
@@ -468,9 +469,12 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
         lastEval = await untouched(() => evaluate(device, deployed, { ...evalOpts, domain: 'heldout', references: false }));
         lastEval.references = st.references ?? undefined;
         while (st.nextEvalAt <= st.updates) st.nextEvalAt += cfg.evalEvery;
-        st.evals.push({ updates: st.updates, mean: lastEval.mean, std: lastEval.std, returns: lastEval.returns });
-        metrics.write({ kind: 'eval', updates: st.updates, domain: lastEval.domain, mean: lastEval.mean, std: lastEval.std, returns: lastEval.returns });
+        const backgrounds = lastEval.backgrounds ? { backgrounds: lastEval.backgrounds } : {};
+        st.evals.push({ updates: st.updates, mean: lastEval.mean, std: lastEval.std, returns: lastEval.returns, ...backgrounds });
+        metrics.write({ kind: 'eval', updates: st.updates, domain: lastEval.domain, mean: lastEval.mean, std: lastEval.std, returns: lastEval.returns, ...backgrounds });
         log(`eval at ${st.updates} updates (deployed student, heldout): mean return ${lastEval.mean.toFixed(1)} over ${lastEval.episodes} episodes (teacher on state ${st.teacherEval?.mean.toFixed(1)})`);
+        const byBg = returnsByBackground(lastEval);
+        if (byBg) log(`  by background: ${byBg.map((b) => `${b.background} ${b.mean.toFixed(1)} (${b.episodes})`).join(', ')}`);
         writeDistilCurve(paths.curve, paths.metrics, title);
       }
       // No checkpoint while the student's latest step was skipped (it would hold a run going non-finite).
@@ -511,6 +515,8 @@ export async function distil(opts: DistilOptions): Promise<DistilResult> {
         // a run resumed after its last update (cut off before this summary) evaluates nothing new: its last evaluation
         evalReturns: lastEval?.returns ?? st.evals[st.evals.length - 1]?.returns ?? [],
         evalMean: lastEval?.mean ?? st.evals[st.evals.length - 1]?.mean ?? null,
+        // each of those episodes' background family (EvalReport.backgrounds), null when not recorded
+        evalBackgrounds: lastEval?.backgrounds ?? st.evals[st.evals.length - 1]?.backgrounds ?? null,
         evalHistory: st.evals.map((e) => ({ updates: e.updates, mean: e.mean })),
         teacherStateReturn: st.teacherEval,
         references: st.references ? { zero: st.references.zero.mean, random: st.references.random.mean } : null,

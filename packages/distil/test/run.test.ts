@@ -5,6 +5,7 @@ import * as A from '@twist/autograd';
 import * as AN from '@twist/autograd/node';
 import { readMetricsLog, readRunConfig, Replay, runPaths, type ReplayState } from '@twist/agent/node';
 import { VecEnv } from '@twist/envs/node';
+import { VISUAL_DISTRIBUTIONS } from '@twist/envs';
 import { tensor, type Device, type Tensor } from '@twist/kernels';
 import { readMetrics } from '@twist/rssm';
 import { WorldModel } from '@twist/rssm';
@@ -471,6 +472,10 @@ describe('distillation runs', () => {
     const summary = JSON.parse(readFileSync(p.summary, 'utf8'));
     expect(summary.distilSteps).toBe(6);
     expect(summary.evalReturns.length).toBe(1);
+    // the held-out evaluation's background per episode, in the summary and in the metrics' eval rows
+    expect(summary.evalBackgrounds).toHaveLength(1);
+    expect(VISUAL_DISTRIBUTIONS.heldout.families).toContain(summary.evalBackgrounds[0]);
+    for (const r of rows.filter((r) => r.kind === 'eval')) expect(r.backgrounds).toHaveLength(1);
     expect(Number.isFinite(summary.teacherStateReturn.mean)).toBe(true);
     expect(summary.latentCheck.steps).toBeGreaterThan(0);
     expect(Number.isFinite(summary.latentCheck.hError) && Number.isFinite(summary.latentCheck.actionError)).toBe(true);
