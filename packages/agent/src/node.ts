@@ -3,7 +3,7 @@
  * and its run directory, evaluation over VecEnv (worker threads), visual domains from PNG folders, and
  * PNG/SVG plots. The model side (src/index.ts) loads in browsers too.
  */
-export { VisualDR, parseDomain, domainName, type DomainSpec } from './visual.js';
+export { VisualDR, domainSeed, parseDomain, domainName, type DomainSpec } from './visual.js';
 export { evaluate, referenceReturns, returnsByBackground, concatImages, type Actor as EvalActor, type BackgroundRow, type EvalOptions, type EvalReport } from './eval.js';
 export { LossWatch, asRunError } from './run/non-finite.js';
 export { train, hasRunCheckpoint, NonFiniteLossError, type TrainOptions, type TrainProgress, type TrainResult } from './run/train.js';

@@ -28,6 +28,13 @@ function mix(...xs: number[]): number {
 }
 
 /**
+ * The RNG seed of the visual domain that env `env` is drawn with at step `step` of episode `episode` in a VisualDR
+ * of this seed (step 0 when the domain is drawn once per episode, as in evaluations, where env i plays episode i):
+ * sampleVisualDomain(createRng(domainSeed(...)), split) is that domain.
+ */
+export const domainSeed = (seed: number, episode: number, env: number, step: number): number => mix(seed, episode, env, step);
+
+/**
  * Visual domains of N environments, and the batch renderer that applies them. `perStep` re-draws each env's
  * domain every step (training with DR, and TWIST's matched collection); otherwise a domain is drawn once at
  * episode start (the paper's evaluation). Draws are a pure function of (seed, episode, env, step), so a
@@ -57,7 +64,7 @@ export class VisualDR {
 
   #draw(i: number): VisualDomain | null {
     if (this.domain === 'none') return null;
-    const rng = createRng(mix(this.seed, this.#episode[i], i, this.perStep ? this.#step[i] : 0));
+    const rng = createRng(domainSeed(this.seed, this.#episode[i], i, this.perStep ? this.#step[i] : 0));
     const split = this.domain === 'train' ? 'train' : 'heldout';
     return sampleVisualDomain(rng, split, this.#backgrounds ? { backgrounds: this.#backgrounds } : {});
   }

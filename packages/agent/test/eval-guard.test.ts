@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VISUAL_DISTRIBUTIONS } from '@twist/envs';
-import { evaluate, returnsByBackground, type EvalActor } from '../src/node.js';
+import { createRng, sampleVisualDomain, VISUAL_DISTRIBUTIONS } from '@twist/envs';
+import { domainSeed, evaluate, returnsByBackground, type EvalActor } from '../src/node.js';
 import { cpu } from './harness.js';
 
 describe('evaluate', () => {
@@ -42,6 +42,8 @@ describe('evaluate: backgrounds per episode', () => {
     expect(a.backgrounds).toHaveLength(8);
     for (const b of a.backgrounds!) expect(VISUAL_DISTRIBUTIONS.heldout.families).toContain(b);
     expect(new Set(a.backgrounds).size).toBeGreaterThan(1); // drawn per episode, not once per evaluation
+    // episode i's domain is the draw of domainSeed(seed, i, i, 0) (what probes use on older eval JSONs)
+    expect(a.backgrounds).toEqual(a.seeds.map((_, i) => sampleVisualDomain(createRng(domainSeed(opts.seed, i, i, 0)), 'heldout').background.family));
     // the same evaluation again: the same domains, and so the same first frames
     const framesB: number[] = [];
     const b = await evaluate(cpu, imageActor(framesB), { ...opts, domain: 'heldout' });

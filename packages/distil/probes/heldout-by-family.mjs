@@ -1,27 +1,19 @@
 #!/usr/bin/env node
 // Which held-out visual domains an evaluation drew, episode by episode, beside the returns of an eval JSON:
 // `node packages/distil/probes/heldout-by-family.mjs EVAL.json [EVAL2.json ...]`.
-// eval's domain for episode i is sampleVisualDomain(createRng(mix(seed, i, i, 0)), split), drawn once at
-// episode start (packages/agent/src/visual.ts); `mix` is copied from there, so a change there must be made here.
+// eval's domain for episode i is sampleVisualDomain(createRng(domainSeed(seed, i, i, 0)), split), drawn once at
+// episode start (VisualDR in packages/agent/src/visual.ts). Eval JSONs written since 2026-12-03 hold it as `backgrounds`.
 import { readFileSync } from 'node:fs';
 import { createRng, sampleVisualDomain } from '@twist/envs';
+import { domainSeed } from '@twist/agent/node';
 
-function mix(...xs) {
-  let h = 0x811c9dc5;
-  for (const x of xs) {
-    h = Math.imul(h ^ (x >>> 0), 0x01000193) >>> 0;
-    h = Math.imul(h ^ Math.floor(x / 2 ** 32), 0x01000193) >>> 0;
-    h ^= h >>> 15;
-  }
-  return h >>> 0;
-}
 const rows = [];
 for (const f of process.argv.slice(2)) {
   const e = JSON.parse(readFileSync(f, 'utf8'));
   if (e.domain !== 'heldout' && e.domain !== 'train') throw new Error(`${f}: domain ${e.domain}, want heldout or train`);
   const seed = e.seeds[0];
   e.returns.forEach((r, i) => {
-    const d = sampleVisualDomain(createRng(mix(seed, i, i, 0)), e.domain);
+    const d = sampleVisualDomain(createRng(domainSeed(seed, i, i, 0)), e.domain);
     const bg = d.background;
     const lum = (c) => 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
     rows.push({ file: f, domain: e.domain, i, ret: r, zero: e.references?.zero.returns[i], family: bg.family, scale: bg.scale, a: bg.params[3], contrast: Math.abs(lum(bg.colorA) - lum(bg.colorB)), floor: lum(d.floor.colorA) });
