@@ -81,6 +81,7 @@ describe('a debug teacher -> export --weights-only -> collect -> distil -> eval'
     r = await twist('eval', '--run', dist, '--domain', 'heldout', '--episodes', '1', '--episode-length', '40', '--backend', 'cpu');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/twist on cartpole-balance, domain heldout/);
+    expect(r.out).toMatch(/background (rings|waves|cells|marble|zigzag): 1 episodes, mean [\d.-]+ \(min [\d.-]+, max [\d.-]+; zero action [\d.-]+\)/);
     // the deployed agent with a deterministic filter (z = the posterior's mode); refused for other methods
     r = await twist('eval', '--run', dist, '--domain', 'heldout', '--episodes', '1', '--episode-length', '40', '--latent', 'mode', '--backend', 'cpu');
     expect(r.code, r.err).toBe(0);
