@@ -32,6 +32,14 @@ export interface WgslKernel<P = any> {
   /** Extra cache-key text when `source` is a template (what changes the generated shader). */
   variant?: (params: P) => string;
   uniforms?: (params: P) => readonly UniformField[];
+  /**
+   * Inputs bound as uniform buffers instead of read-only storage, a bit per input index (bit i: input i). Such an
+   * input must be a window (viewAt) of at most the adapter's maxUniformBufferBindingSize at an offset aligned to
+   * its minUniformBufferOffsetAlignment, and the shader declares it `var<uniform>` with a fixed-size array. On
+   * llvmpipe a lane-varying load from a uniform buffer is a branchless gather where a storage load branches per
+   * lane (kernels README, What llvmpipe makes of a load).
+   */
+  uniformInputs?: (params: P) => number;
   /** A short description of a dispatch's shape for profiles (GpuDevice.startProfile({ byGrid })), e.g. `800x600x200`. */
   describe?: (params: P) => string;
   /** Workgroups to dispatch in x, y, z. */

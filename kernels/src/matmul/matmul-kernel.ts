@@ -107,6 +107,64 @@ export interface MatmulPlan {
   acc: boolean;
   /** blocked: K is split into dispatches of this many k (0: one dispatch) */
   kSplit: number;
+  /**
+   * blocked, 'c4' only: Y is bound as a uniform buffer, a window of this many rows of Y (k) per dispatch (0: Y is
+   * a storage buffer). On llvmpipe a lane-varying uniform load is a branchless gather where a storage load branches
+   * per lane: the kernel runs ~2x faster (kernels README). Uniform bindings hold 64 KiB, so K is split into
+   * dispatches of uboRows k (kSplit = uboRows); the last window is moved back to end at K (windows keep one size,
+   * so one pipeline) and yb is its first row.
+   */
+  uboRows: number;
+  /**
+   * blocked, 'k4' only: Y bound as uniform windows of this many whole columns (all K of each), a dispatch per block
+   * of columns (its workgroups only: gxn), yb its first column (0: off). Needs the column stride sYc <= 256.
+   */
+  uboCols: number;
+  /** with uboRows / uboCols: vec4s in a window (the WGSL array's size), and the window's first k / column */
+  uboVec4s: number;
+  yb: number;
+  /** workgroups in x of this dispatch (0: the rest of the grid from gx0) */
+  gxn: number;
+}
+
+/** f32 elements of a uniform window of Y: 64 KiB, WebGPU's default maxUniformBufferBindingSize. */
+export const UBO_FLOATS = 16384;
+/** At most this many windows (dispatches) per product; beyond, Y stays a storage buffer. */
+export const MAX_WINDOWS = 8;
+
+/**
+ * Rows of Y per uniform window for a 'c4' product (0 when Y cannot be bound so): a multiple of 16 (windows start
+ * at multiples of 256 bytes when the row stride is a multiple of 4) that fits 64 KiB, at most K, at least 32 when K
+ * is split, into at most MAX_WINDOWS windows; Y unbatched
+ * (sy all 0), K whole rows of the row stride within Y, and when K is split the last window's start (K - rows) * sYk
+ * aligned too.
+ */
+export function uboRowsFor(p: { K: number; sYk: number; sy: number[]; ySize: number }): number {
+  if (p.sy.some((s) => s !== 0) || p.sYk % 4 !== 0 || p.K < 1) return 0;
+  const fit = Math.floor(UBO_FLOATS / p.sYk / 16) * 16;
+  if (fit < 16) return 0;
+  if (p.K * p.sYk > p.ySize) return 0; // windows are whole rows of the row stride
+  if (p.K <= fit) return p.K;
+  // each window is a dispatch: not for thin ones (a GRU's 600 gate columns would take 13 of 16 rows for K = 200)
+  if (fit < 32 || Math.ceil(p.K / fit) > MAX_WINDOWS) return 0;
+  return ((p.K - fit) * p.sYk) % 64 === 0 ? fit : 0;
+}
+
+/** Columns per workgroup of the blocked kernel (WG x TN). */
+const WG_COLS = 64;
+
+/**
+ * Columns of Y per uniform window for a 'k4' product (0 when Y cannot be bound so): whole columns (sYc floats
+ * each, holding K <= sYc k's), a multiple of 64 (a workgroup's columns, so windows start at multiples of 256 bytes
+ * for sYc a multiple of 4) that fits 64 KiB; all Cc columns when they fit one window, else Cc a multiple of it
+ * (at most MAX_WINDOWS blocks).
+ */
+export function uboColsFor(p: { K: number; Cc: number; sYc: number; sy: number[]; ySize: number }): number {
+  if (p.sy.some((s) => s !== 0) || p.sYc % 4 !== 0 || p.K > p.sYc || p.Cc * p.sYc > p.ySize) return 0;
+  const fit = Math.floor(UBO_FLOATS / p.sYc / WG_COLS) * WG_COLS;
+  if (fit < WG_COLS) return 0;
+  if (p.Cc <= fit) return p.Cc;
+  return p.Cc % fit === 0 && p.Cc / fit <= MAX_WINDOWS ? fit : 0;
 }
 
 /** k per dispatch when K is split (a multiple of 8, the subgroup chunk). */
@@ -126,10 +184,10 @@ export const K_CHUNK = 256;
  */
 export function planMatmul(
   p: { R: number; Cc: number; K: number; sYk: number; sYc: number; sy: number[]; ySize: number },
-  caps: { subgroups: boolean },
+  caps: { subgroups: boolean; uniformY?: boolean },
   force?: MatmulVariant,
 ): MatmulPlan {
-  const none = { gx0: 0, gy0: 0, z0: 0, kb: 0, ke: p.K, acc: false, kSplit: 0 };
+  const none = { gx0: 0, gy0: 0, z0: 0, kb: 0, ke: p.K, acc: false, kSplit: 0, uboRows: 0, uboCols: 0, uboVec4s: 0, yb: 0, gxn: 0 };
   if (force === 'naive') return { variant: 'naive', TM: 16, TN: 16, WG: 256, sg: false, ymode: 's', ...none };
   // a vec4 binding of Y needs whole vec4s: at least one, and no partial one at the end
   const aligned = p.ySize >= 4 && p.ySize % 4 === 0 && p.sy.every((s) => s % 4 === 0);
@@ -138,6 +196,10 @@ export function planMatmul(
   const TM = p.R === 1 ? 1 : 8;
   // Split K when several row blocks re-read a Y larger than ~1 MiB (measured on lavapipe at 1024^3: ~2x).
   const kSplit = p.R > TM && p.K > K_CHUNK * 1.5 && p.K * p.Cc * 4 > 1 << 20 ? K_CHUNK : 0;
+  const uboRows = caps.uniformY && ymode === 'c4' ? uboRowsFor(p) : 0;
+  if (uboRows) return { variant: 'blocked', TM, TN: 4, WG: 16, sg: caps.subgroups, ymode, ...none, kSplit: uboRows < p.K ? uboRows : 0, uboRows, uboVec4s: (uboRows * p.sYk) / 4 };
+  const uboCols = caps.uniformY && ymode === 'k4' ? uboColsFor(p) : 0;
+  if (uboCols) return { variant: 'blocked', TM, TN: 4, WG: 16, sg: caps.subgroups, ymode, ...none, uboCols, uboVec4s: (uboCols * p.sYc) / 4 };
   return { variant: 'blocked', TM, TN: 4, WG: 16, sg: caps.subgroups, ymode, ...none, kSplit };
 }
 
@@ -228,7 +290,7 @@ const uniforms = (p: MatmulParams) =>
     ['u32', p.plan.TM],
     ['u32', p.sBc],
     ['u32', p.bOff],
-    ['u32', 0],
+    ['u32', p.plan.yb ?? 0],
     ['u32', 0],
     ['u32', 0],
   ] as const;
@@ -248,7 +310,9 @@ export function blockedWgsl(plan: MatmulPlan, act: MatmulAct = 'none'): string {
     ymode === 'c4'
       ? `${I}let yq = (yOff + min(c0, u.Cc - 4u)) / 4u;\n${I}let sYk4 = u.sYk / 4u;`
       : ymode === 'k4'
-        ? rep(TN, (j) => `${I}let yq${j} = (yOff + min(c0 + ${j}u, u.Cc - 1u) * u.sYc) / 4u;`)
+        ? plan.uboCols
+          ? rep(TN, (j) => `${I}let yq${j} = (min(c0 + ${j}u, u.Cc - 1u) - u.yb) * u.sYc / 4u;`) // a window of columns from u.yb
+          : rep(TN, (j) => `${I}let yq${j} = (yOff + min(c0 + ${j}u, u.Cc - 1u) * u.sYc) / 4u;`)
         : rep(TN, (j) => `${I}let yc${j} = yOff + min(c0 + ${j}u, u.Cc - 1u) * u.sYc;`),
     rep(TM, (i) => rep(TN, (j) => `${I}var acc${i}_${j} = 0.0;`)),
   ]
@@ -277,7 +341,9 @@ export function blockedWgsl(plan: MatmulPlan, act: MatmulAct = 'none'): string {
       const kk = 4 * q + e;
       body.push(`${J}  {`, `${J}    let kb = kq + ${e}u;`, `${J}    let ok = kb < u.ke;`);
       if (ymode === 'c4') {
-        body.push(`${J}    let yv = select(vec4<f32>(0.0), Y[yq + min(kb, u.ke - 1u) * sYk4], ok);`);
+        // a uniform window of Y starts at row u.yb
+        const row = plan.uboRows ? '(min(kb, u.ke - 1u) - u.yb)' : 'min(kb, u.ke - 1u)';
+        body.push(`${J}    let yv = select(vec4<f32>(0.0), Y[yq + ${row} * sYk4], ok);`);
         body.push(rep(TN, (j) => `${J}    let b${j} = yv[${j}];`));
       } else if (ymode === 'k4') {
         body.push(rep(TN, (j) => `${J}    let b${j} = yv${j}[${e}];`));
@@ -317,9 +383,11 @@ export function blockedWgsl(plan: MatmulPlan, act: MatmulAct = 'none'): string {
     ),
     `${I}}`,
   ].join('\n');
+  if ((plan.uboRows && ymode !== 'c4') || (plan.uboCols && ymode !== 'k4')) throw new Error(`matmul: uniform rows of Y need the 'c4' layout, columns 'k4'; got '${ymode}'`);
+  const ubo = plan.uboRows || plan.uboCols;
   const out = blockedSource
+    .replace('{{YDECL}}', ubo ? `var<uniform> Y: array<vec4<f32>, ${plan.uboVec4s}>;` : `var<storage, read> Y: array<${ymode === 's' ? 'f32' : 'vec4<f32>'}>;`)
     .replace('{{ENABLE}}', sg ? 'enable subgroups;' : '')
-    .replace('{{YTYPE}}', ymode === 's' ? 'f32' : 'vec4<f32>')
     .replace('{{TM}}', String(TM))
     .replace('{{TN}}', String(TN))
     .replace('{{SGI}}', sg ? ', @builtin(subgroup_invocation_id) sgi: u32' : '')
@@ -332,7 +400,7 @@ export function blockedWgsl(plan: MatmulPlan, act: MatmulAct = 'none'): string {
 }
 
 const planKey = (q: MatmulPlan) =>
-  q.variant === 'naive' ? 'naive' : `blocked:tm${q.TM}:tn${q.TN}:${q.sg ? 'sg' : 'nosg'}:${q.ymode}`;
+  q.variant === 'naive' ? 'naive' : `blocked:tm${q.TM}:tn${q.TN}:${q.sg ? 'sg' : 'nosg'}:${q.ymode}${q.uboRows ? `:ubo${q.uboVec4s}` : q.uboCols ? `:uboc${q.uboVec4s}` : ''}`;
 
 registerKernel({
   name: 'matmul',
@@ -346,10 +414,12 @@ registerKernel({
   constants: (p: MatmulParams): Record<string, number> =>
     p.plan.variant === 'naive' ? { WGX: p.plan.TN, WGY: p.plan.TM } : { WG: p.plan.WG },
   uniforms,
+  // Y (input 1) as a uniform buffer: the op binds a window of uboRows rows or uboCols columns per dispatch
+  uniformInputs: (p: MatmulParams) => (p.plan.uboRows || p.plan.uboCols ? 0b10 : 0),
   // the op sets gx0/gy0/z0 and calls once per part of splitGrid(fullGrid(p))
   dispatch: (p: MatmulParams) => {
     const [gx, gy, gz] = fullGrid(p);
     const q = p.plan;
-    return [Math.min(MAX_GROUPS, gx - q.gx0), Math.min(MAX_GROUPS, gy - q.gy0), Math.min(MAX_GROUPS, gz - q.z0)];
+    return [q.gxn || Math.min(MAX_GROUPS, gx - q.gx0), Math.min(MAX_GROUPS, gy - q.gy0), Math.min(MAX_GROUPS, gz - q.z0)];
   },
 });

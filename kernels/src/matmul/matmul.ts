@@ -1,6 +1,6 @@
 import { assertDType } from '../core/dtype.js';
 import { fmt, sameShape } from '../core/shape.js';
-import { empty, type Tensor } from '../core/tensor.js';
+import { empty, viewAt, type Tensor } from '../core/tensor.js';
 import type { Device } from '../core/registry.js';
 import type { GpuDevice } from '../webgpu/gpu-device.js';
 import { fullGrid, MATMUL_ACTS, MAX_BATCH_DIMS, planMatmul, splitGrid, type MatmulAct, type MatmulParams, type MatmulVariant } from './matmul-kernel.js';
@@ -53,6 +53,8 @@ export interface MatmulInternalOptions extends MatmulOptions {
   variant?: MatmulVariant;
   /** false: plan as if the device had no subgroups (tests the fallback path) */
   subgroups?: boolean;
+  /** true / false: bind Y as uniform windows where the product allows it, or never (default: on llvmpipe) */
+  uniformY?: boolean;
 }
 
 /**
@@ -206,7 +208,8 @@ function run(op: string, a: Tensor, b: Tensor, opts: MatmulOptions, act: MatmulA
   const internal = opts as MatmulInternalOptions;
   const devCaps = capsOf(a.device);
   const useSubgroups = devCaps.subgroups && internal.subgroups !== false;
-  const plan = planMatmul({ ...base, ySize: (swap ? a : b).size }, { subgroups: useSubgroups }, internal.variant);
+  const uniformY = internal.uniformY ?? devCaps.uniformY;
+  const plan = planMatmul({ ...base, ySize: (swap ? a : b).size }, { subgroups: useSubgroups, uniformY }, internal.variant);
   const params: MatmulParams = { ...base, plan, accumulate, act, addend: !!add };
   const extra = bias ?? add?.x ?? a;
   const inputs = swap ? [b, a, extra] : [a, b, extra];
@@ -217,24 +220,59 @@ function run(op: string, a: Tensor, b: Tensor, opts: MatmulOptions, act: MatmulA
   }
   // K in chunks (see planMatmul), and at most 65535 workgroups per dimension per dispatch
   const step = plan.kSplit > 0 ? plan.kSplit : Math.max(K, 1);
+  if (plan.uboCols) {
+    // a uniform Y of whole columns: a dispatch per block of uboCols columns, binding that block's window
+    const wgCols = plan.WG * plan.TN;
+    const [, gy, gz] = fullGrid(params);
+    for (let cb = 0; cb < params.Cc; cb += plan.uboCols) {
+      const win = viewAt(inputs[1], cb * base.sYc, [plan.uboVec4s * 4]);
+      try {
+        const gxn = Math.ceil(Math.min(plan.uboCols, params.Cc - cb) / wgCols);
+        for (const { off, n } of splitGrid([gxn, gy, gz])) {
+          const q = { ...plan, yb: cb, gx0: cb / wgCols + off[0], gxn: n[0], gy0: off[1], z0: off[2] };
+          a.device.run('matmul', [inputs[0], win, inputs[2]], outputs, { ...params, plan: q });
+        }
+      } finally {
+        win.dispose();
+      }
+    }
+    return { y: out, pre };
+  }
   for (let kb = 0; kb === 0 || kb < K; kb += step) {
     const chunk = { ...plan, kb, ke: Math.min(K, kb + step), acc: kb > 0 };
-    for (const { off } of splitGrid(fullGrid(params))) {
-      a.device.run('matmul', inputs, outputs, { ...params, plan: { ...chunk, gx0: off[0], gy0: off[1], z0: off[2] } });
+    // a uniform Y: this chunk's rows as a window of uboRows rows, the last one ending at K (see MatmulPlan.uboRows)
+    let win: Tensor | null = null;
+    if (plan.uboRows) {
+      chunk.yb = Math.min(kb, K - plan.uboRows);
+      win = viewAt(inputs[1], chunk.yb * base.sYk, [plan.uboVec4s * 4]);
+    }
+    const ins = win ? [inputs[0], win, inputs[2]] : inputs;
+    try {
+      for (const { off } of splitGrid(fullGrid(params))) {
+        a.device.run('matmul', ins, outputs, { ...params, plan: { ...chunk, gx0: off[0], gy0: off[1], z0: off[2] } });
+      }
+    } finally {
+      win?.dispose();
     }
   }
   return { y: out, pre };
 }
 
-const caps = new WeakMap<Device, { subgroups: boolean }>();
+const caps = new WeakMap<Device, { subgroups: boolean; uniformY: boolean }>();
 
-/** What the WGSL plan may use on this device: subgroups with at least 8 lanes (lane & 7 picks the k). */
-function capsOf(device: Device): { subgroups: boolean } {
+/**
+ * What the WGSL plan may use on this device: subgroups with at least 8 lanes (lane & 7 picks the k); Y as uniform
+ * windows on llvmpipe only (its uniform gathers are cheaper than its storage loads; on a GPU a lane-varying
+ * uniform index may serialise instead).
+ */
+function capsOf(device: Device): { subgroups: boolean; uniformY: boolean } {
   let c = caps.get(device);
   if (!c) {
     const g = (device as Partial<GpuDevice>).gpu;
     const min = (g as any)?.adapterInfo?.subgroupMinSize ?? 0;
-    c = { subgroups: device.backend === 'webgpu' && !!g?.features.has('subgroups') && min >= 8 };
+    const info = (device as Partial<GpuDevice>).adapterInfo;
+    const llvmpipe = /llvmpipe/i.test(`${info?.description ?? ''} ${info?.device ?? ''} ${info?.architecture ?? ''}`);
+    c = { subgroups: device.backend === 'webgpu' && !!g?.features.has('subgroups') && min >= 8, uniformY: device.backend === 'webgpu' && llvmpipe };
     caps.set(device, c);
   }
   return c;

@@ -18,6 +18,8 @@
 //   * Y is read as vec4 where its layout allows: over 4 adjacent columns ('c4') or over 4 consecutive k of one
 //     column ('k4'); else as scalars. Each load site costs a per-lane loop, so this is faster and, as much, keeps
 //     the code small.
+// On llvmpipe Y may be bound as a uniform window instead (YDECL; MatmulPlan.uboRows / uboCols): a lane-varying
+// uniform load is a branchless gather there, a storage load a branch per lane (kernels README).
 // No workgroup memory and no barriers (slow on llvmpipe). Out-of-range rows/columns are clamped for loading and
 // skipped when storing, so control flow stays uniform around subgroupBroadcast. No grid loops either: the op
 // splits a grid beyond 65535 groups per dimension into several dispatches with group offsets gx0, gy0, z0.
@@ -32,7 +34,7 @@
 // chunk of a split K, or the op's accumulate option), else 0; or, with an activation, PRE = acc + bias and
 // C = act(PRE) (a second output, which the backward of the activation reads).
 // Template markers (double braces, filled by blockedWgsl in matmul-kernel.ts since the unrolled blocks depend
-// on TM, TN and the Y layout): ENABLE, YTYPE, TM, TN, SGI, DECL (offsets, bias, accumulators), LOOP (the k
+// on TM, TN and the Y layout): ENABLE, YDECL (Y's binding: storage, or a uniform window), TM, TN, SGI, DECL (offsets, bias, accumulators), LOOP (the k
 // loop), STORE, and for the epilogue ACT (the activation's expression of x), PRE_DECL (the PRE binding) and BU
 // (the uniforms' binding number).
 {{ENABLE}}
@@ -46,11 +48,11 @@ struct Params {
   sy0: u32, sy1: u32, sy2: u32, sy3: u32,
   gx0: u32, gy0: u32, z0: u32, kb: u32,
   ke: u32, accum: u32, tm: u32, sBc: u32,
-  bOff: u32, _p0: u32, _p1: u32, _p2: u32,
+  bOff: u32, yb: u32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Y: array<{{YTYPE}}>;
+@group(0) @binding(1) {{YDECL}}
 @group(0) @binding(2) var<storage, read> Bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 {{PRE_DECL}}

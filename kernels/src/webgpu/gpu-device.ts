@@ -134,7 +134,8 @@ export class GpuDevice implements Device {
     else {
       buf = this.gpu.createBuffer({
         size: cls,
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        // UNIFORM too: a kernel may bind a window of any tensor as a uniform buffer (WgslKernel.uniformInputs)
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       });
     }
     this.#stats.live++;
@@ -174,8 +175,10 @@ export class GpuDevice implements Device {
     if (x * y * z === 0) return; // empty tensors: nothing to compute
     const fields = k.uniforms?.(params);
     const uniform = fields !== undefined;
-    const layout = this.#layout(inputs.length, outputs.length, uniform);
-    const pipeline = this.#pipeline(k, params, inputs.length, outputs.length, uniform);
+    const ubos = k.uniformInputs?.(params) ?? 0;
+    if (ubos) this.#checkUniformInputs(name, inputs, ubos);
+    const layout = this.#layout(inputs.length, outputs.length, uniform, ubos);
+    const pipeline = this.#pipeline(k, params, inputs.length, outputs.length, uniform, ubos);
     // Bind groups are cached by the identity of the buffers they bind: a training step reuses the same pooled
     // buffers in the same order, and creating a bind group costs far more than the rest of a dispatch.
     // Storage is bound whole (no shader uses arrayLength); the uniform slot is a dynamic offset.
@@ -432,12 +435,26 @@ export class GpuDevice implements Device {
     this.#pass = null;
   }
 
-  #layout(nIn: number, nOut: number, uniform: boolean): Layout {
-    const sig = `${nIn}r${nOut}w${uniform ? 'u' : ''}`;
+  /** Inputs bound as uniform buffers must be windows within the uniform binding limits (WgslKernel.uniformInputs). */
+  #checkUniformInputs(name: string, inputs: Tensor[], ubos: number): void {
+    const max = this.gpu.limits.maxUniformBufferBindingSize;
+    const align = this.gpu.limits.minUniformBufferOffsetAlignment;
+    inputs.forEach((t, i) => {
+      if (!(ubos & (1 << i))) return;
+      const s = t.storage(name);
+      const bytes = Math.ceil(s.bytes / 16) * 16;
+      if (!s.parent || s.offset % align !== 0 || bytes > max) {
+        throw new Error(`${name}: input ${i} is bound as a uniform buffer, so it must be a window at a multiple of ${align} bytes of at most ${max} bytes; got ${s.parent ? `a window at byte ${s.offset} of ${bytes} bytes` : 'a whole buffer'}`);
+      }
+    });
+  }
+
+  #layout(nIn: number, nOut: number, uniform: boolean, ubos = 0): Layout {
+    const sig = `${nIn}r${nOut}w${uniform ? 'u' : ''}${ubos ? `b${ubos}` : ''}`;
     let l = this.#layouts.get(sig);
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [];
-      for (let i = 0; i < nIn; i++) entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
+      for (let i = 0; i < nIn; i++) entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: ubos & (1 << i) ? 'uniform' : 'read-only-storage' } });
       for (let i = 0; i < nOut; i++) entries.push({ binding: nIn + i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } });
       if (uniform) entries.push({ binding: nIn + nOut, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
       const bgl = this.gpu.createBindGroupLayout({ entries, label: sig });
@@ -447,24 +464,24 @@ export class GpuDevice implements Device {
     return l;
   }
 
-  #pipeline(k: WgslKernel, params: unknown, nIn: number, nOut: number, uniform: boolean): GPUComputePipeline {
+  #pipeline(k: WgslKernel, params: unknown, nIn: number, nOut: number, uniform: boolean, ubos = 0): GPUComputePipeline {
     // Hot path (every dispatch): a per-kernel map keyed by the variant and the constants' values. A kernel's
     // constants() builds its object in a fixed key order, so the values alone identify the pipeline.
     const constants = k.constants?.(params);
     let key = k.variant ? k.variant(params) : '';
     if (constants) for (const c in constants) key += `|${constants[c]}`;
-    key += `|${nIn}${nOut}${uniform ? 'u' : ''}`;
+    key += `|${nIn}${nOut}${uniform ? 'u' : ''}${ubos ? `b${ubos}` : ''}`;
     let byKey = this.#pipelines.get(k);
     if (!byKey) this.#pipelines.set(k, (byKey = new Map()));
     const hit = byKey.get(key);
     if (hit) return hit;
-    const p = this.#createPipeline(k, params, constants ?? {}, nIn, nOut, uniform);
+    const p = this.#createPipeline(k, params, constants ?? {}, nIn, nOut, uniform, ubos);
     byKey.set(key, p);
     this.#pipelineCount++;
     return p;
   }
 
-  #createPipeline(k: WgslKernel, params: unknown, constants: Record<string, number>, nIn: number, nOut: number, uniform: boolean): GPUComputePipeline {
+  #createPipeline(k: WgslKernel, params: unknown, constants: Record<string, number>, nIn: number, nOut: number, uniform: boolean, ubos = 0): GPUComputePipeline {
     const code = resolveWgslIncludes(typeof k.source === 'function' ? k.source(params) : k.source);
     let module = this.#modules.get(code);
     this.gpu.pushErrorScope('validation');
@@ -481,7 +498,7 @@ export class GpuDevice implements Device {
     }
     const p = this.gpu.createComputePipeline({
       label: k.name,
-      layout: this.#layout(nIn, nOut, uniform).pl,
+      layout: this.#layout(nIn, nOut, uniform, ubos).pl,
       compute: { module, entryPoint: k.entryPoint ?? 'main', constants },
     });
     this.#checks.push(
