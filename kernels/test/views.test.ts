@@ -54,6 +54,24 @@ describe('viewAt: a window of a tensor is a tensor of its own', () => {
       for (const t of [f, a, b]) t.dispose();
     }
   });
+
+  it.skipIf(!hasGpu)('windows at one offset with other sizes bind their own ranges (bind groups are cached per offset and size)', async () => {
+    const g = await gpu();
+    const data = Float32Array.from({ length: 1024 }, (_, i) => i + 1);
+    const flat = tensor(g, data, [1024]);
+    const out = zeros(g, [1024]);
+    for (const n of [64, 512, 1024]) {
+      // the same two buffers at the same offsets each time: only the windows' sizes tell the dispatches apart
+      const w = viewAt(flat, 0, [n]);
+      const o = viewAt(out, 0, [n]);
+      copyInto(o, w);
+      expect(Array.from((await out.toArray()) as Float32Array).slice(0, n)).toEqual(Array.from(data.subarray(0, n)));
+      w.dispose();
+      o.dispose();
+    }
+    flat.dispose();
+    out.dispose();
+  });
 });
 
 /** Random shapes for many-tensor copies: up to 17 parts (three dispatches), sizes 0, 1, primes, odd. */

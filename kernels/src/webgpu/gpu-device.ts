@@ -185,15 +185,17 @@ export class GpuDevice implements Device {
     const slot = uniform ? this.#uniforms.push(fields) : null;
     let key = layout.sig;
     let windows = false;
+    // a window binds its byte range, so its size is part of the key as much as its offset (a pooled buffer comes
+    // back under other tensors: the same offset with another size must not reuse a bind group of the old size)
     for (const t of inputs) {
       const s = t.storage(name);
       key += `,${this.#idOf(s.handle as GPUBuffer)}`;
-      if (s.parent) (key += `@${s.offset}`), (windows = true);
+      if (s.parent) (key += `@${s.offset}+${s.bytes}`), (windows = true);
     }
     for (const t of outputs) {
       const s = t.storage(name);
       key += `,${this.#idOf(s.handle as GPUBuffer)}`;
-      if (s.parent) (key += `@${s.offset}`), (windows = true);
+      if (s.parent) (key += `@${s.offset}+${s.bytes}`), (windows = true);
     }
     if (windows) checkWindows(name, inputs, outputs);
     if (slot) key += `,${this.#idOf(slot.buffer)}:${slot.size}`;

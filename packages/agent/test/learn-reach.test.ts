@@ -79,5 +79,7 @@ describe('learning (point-mass-reach)', () => {
     console.log(`learned: best ${best.toFixed(1)}, last ${res.lastEval!.mean.toFixed(1)} (${curve}); random ${random.toFixed(1)}, zero action ${zero.toFixed(1)}; ${res.updates} updates in ${res.wallSeconds.toFixed(0)} s`);
     expect(evals.length).toBeGreaterThanOrEqual(Math.floor(STEPS / EVAL_EVERY));
     expect(best).toBeGreaterThan(random + 0.5 * (200 - random));
-  }, 900_000);
+    // 1500 s: on the 2-core AMD EPYC AVX2 kind, with a distillation running beside CI's parallel test files
+    // (2026-12-03), it ran past the earlier 900 s after it had learned (157.5 at 4000 env steps).
+  }, 1_500_000);
 });
