@@ -163,7 +163,11 @@ export function returnsByBackground(report: Pick<EvalReport, 'returns' | 'backgr
   if (!bg) return null;
   if (bg.length !== report.returns.length) throw new Error(`returnsByBackground: ${bg.length} backgrounds for ${report.returns.length} returns`);
   const groups = new Map<string, number[]>();
-  bg.forEach((b, i) => groups.set(b, [...(groups.get(b) ?? []), i]));
+  bg.forEach((b, i) => {
+    const g = groups.get(b);
+    if (g) g.push(i);
+    else groups.set(b, [i]);
+  });
   return [...groups.keys()].sort().map((b) => {
     const idx = groups.get(b)!;
     const rs = idx.map((i) => report.returns[i]);
