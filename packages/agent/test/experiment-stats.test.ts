@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SplitMix } from '../src/rng.js';
-import { iqm, iqmOf, meanOf, medianOf, meanStd, optimalityGapOf, oracleNormalise, percentile, stratifiedBootstrapCI, trimMean } from '../src/experiment/stats.js';
+import { iqm, iqmOf, meanOf, medianOf, meanStd, optimalityGapOf, oracleNormalise, pairedDifference, percentile, stratifiedBootstrapCI, trimMean } from '../src/experiment/stats.js';
 
 describe('rliable aggregates on a 3 runs x 2 tasks matrix, by hand', () => {
   // task A runs [0.2, 0.5, 0.9], task B runs [0.1, 0.4, 1.0]; pooled sorted: 0.1 0.2 0.4 0.5 0.9 1.0 (n = 6)
@@ -125,6 +125,36 @@ describe('stratified bootstrap', () => {
     expect(within(c95), `coverage of the 95% interval: ${c95}`).toBe(true);
     const c50 = coverage(0.5);
     expect(within(c50), `coverage of a 50% interval: ${c50} (the check must reject it)`).toBe(false);
+  });
+});
+
+describe('paired difference of two policies on the same episodes', () => {
+  it('is the mean of a_i - b_i: [10, 20, 30] - [9, 18, 33] = mean(1, 2, -3) = 0; a constant shift has a zero-width interval', () => {
+    expect(pairedDifference([10, 20, 30], [9, 18, 33]).point).toBeCloseTo(0, 12);
+    const c = pairedDifference([105, 7, 900, 52], [100, 2, 895, 47], { reps: 500 });
+    expect([c.point, c.lo, c.hi, c.n]).toEqual([5, 5, 5, 4]);
+  });
+  it('sees a small improvement that unpaired intervals of the two means cannot: shared episode difficulty cancels', () => {
+    // 30 episodes whose difficulty spreads returns over 300..900; a is b + 20 + noise of +-10
+    const rng = new SplitMix(5);
+    const b = Array.from({ length: 30 }, () => 300 + 600 * rng.next());
+    const a = b.map((x) => x + 20 + 20 * (rng.next() - 0.5));
+    const d = pairedDifference(a, b, { seed: 1 });
+    expect(d.lo).toBeGreaterThan(0);
+    expect(d.point).toBeGreaterThan(15);
+    expect(d.point).toBeLessThan(25);
+    const ia = stratifiedBootstrapCI([a], meanOf, { reps: 2000, seed: 1 });
+    const ib = stratifiedBootstrapCI([b], meanOf, { reps: 2000, seed: 2 });
+    expect(ia.lo).toBeLessThan(ib.hi); // the unpaired intervals overlap
+    // and it does not invent a difference: a copy of b with the noise only straddles 0
+    const n = b.map((x) => x + 20 * (rng.next() - 0.5));
+    const z = pairedDifference(n, b, { seed: 1 });
+    expect(z.lo).toBeLessThan(0);
+    expect(z.hi).toBeGreaterThan(0);
+  });
+  it('refuses arrays of different lengths or none, naming both lengths', () => {
+    expect(() => pairedDifference([1, 2], [1])).toThrow(/same episodes' returns, got lengths 2 and 1/);
+    expect(() => pairedDifference([], [])).toThrow(/non-empty/);
   });
 });
 

@@ -9,5 +9,6 @@ export { twistCommand, twistOptions } from './commands/twist.js';
 export { renderCommand, renderOptions } from './commands/render.js';
 export { collectCommand, collectOptions, collectProgressPrinter } from './commands/collect.js';
 export { exportCommand, exportOptions } from './commands/export.js';
+export { compareCommand, compareOptions } from './commands/compare.js';
 export { startPipeline, type StartOptions, type StartResult } from './commands/start.js';
 export { relaunchFilteringDawnWarnings, dawnWarningFilter, DAWN_LIMIT_WARNING } from './launcher.js';

@@ -11,6 +11,7 @@ import { diagnoseCommand, diagnoseOptions } from './commands/diagnose.js';
 import { collectCommand, collectOptions } from './commands/collect.js';
 import { daggerCommand, daggerOptions } from './commands/dagger.js';
 import { exportCommand, exportOptions } from './commands/export.js';
+import { compareCommand, compareOptions } from './commands/compare.js';
 
 interface Command {
   summary: string;
@@ -65,6 +66,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "evaluate a run's agent for N episodes in a visual domain, with zero-action and random reference rows",
     options: evalOptions,
     run: (a, argv) => evalCommand(a, argv),
+  },
+  compare: {
+    summary: "two evaluations of the same episodes (twist eval reports, same seeds): the mean paired difference with its 95% bootstrap interval",
+    options: compareOptions,
+    run: (a, argv) => compareCommand(a, argv),
   },
   diagnose: {
     summary: "how well an oracle run's world model predicts fresh episodes: posterior fit, open-loop returns, and the action effect the actor follows",

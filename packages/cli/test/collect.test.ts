@@ -82,6 +82,22 @@ describe('a debug teacher -> export --weights-only -> collect -> distil -> eval'
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/twist on cartpole-balance, domain heldout/);
     expect(r.out).toMatch(/background (rings|waves|cells|marble|zigzag): 1 episodes, mean [\d.-]+ \(min [\d.-]+, max [\d.-]+; zero action [\d.-]+\)/);
+    // the deployed agent's own directory (what assets/students hold) evaluates to the same returns on the same seeds
+    const viaDir = join(root, 'eval-deployed-dir.json');
+    r = await twist('eval', '--run', join(dist, 'deployed'), '--domain', 'heldout', '--episodes', '1', '--episode-length', '40', '--out', viaDir, '--backend', 'cpu');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(viaDir, 'utf8')).returns).toEqual(JSON.parse(readFileSync(join(dist, 'eval', 'heldout-1ep-seed2000000.json'), 'utf8')).returns);
+    const runReport = JSON.parse(readFileSync(viaDir, 'utf8'));
+    expect(runReport.paired.zero.point).toBeCloseTo(runReport.returns[0] - runReport.references.zero.returns[0], 9);
+    expect(r.out).toMatch(/paired difference on the same seeds \(95% bootstrap CI\): vs zero action [-+][\d.]+ \[[-+][\d.]+, [-+][\d.]+\], vs random/);
+    // twist compare: the same agent on the same episodes differs by exactly 0; other episodes are refused
+    r = await twist('compare', '--a', viaDir, '--b', join(dist, 'eval', 'heldout-1ep-seed2000000.json'));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/1 paired episodes: .*\n  A - B: \+0\.0, 95% bootstrap CI \[\+0\.0, \+0\.0\] \(10000 resamples\): no clear difference/);
+    const other = join(root, 'eval-other-seed.json');
+    writeFileSync(other, JSON.stringify({ ...runReport, seeds: [7] }));
+    r = await twist('compare', '--a', viaDir, '--b', other);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/twist compare: the reports ran different episodes: --a seeds 2000000\.\.2000000 \(1\), --b seeds 7\.\.7 \(1\)/)]);
     // the deployed agent with a deterministic filter (z = the posterior's mode); refused for other methods
     r = await twist('eval', '--run', dist, '--domain', 'heldout', '--episodes', '1', '--episode-length', '40', '--latent', 'mode', '--backend', 'cpu');
     expect(r.code, r.err).toBe(0);

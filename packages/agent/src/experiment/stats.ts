@@ -126,6 +126,21 @@ export function stratifiedBootstrapCI(scores: Scores, stat: Aggregate = iqmOf, o
 }
 
 /**
+ * The mean paired difference a - b of two policies' returns on the same episodes (the same seeds, so the same
+ * initial states and visual domains) and its percentile bootstrap interval: the differences d_i = a_i - b_i
+ * resampled with replacement (stratifiedBootstrapCI of one task, the mean). Pairing removes what the episodes
+ * share - how hard each start and each background is - which on cartpole-balance is most of a return's spread:
+ * two 30-episode means whose unpaired standard errors are ~25 each can still differ clearly here.
+ */
+export function pairedDifference(a: readonly number[], b: readonly number[], opts: BootstrapOptions = {}): IntervalEstimate & { n: number } {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length || a.length === 0) {
+    throw new Error(`pairedDifference: a and b must be non-empty arrays of the same episodes' returns, got lengths ${a?.length} and ${b?.length}`);
+  }
+  const d = a.map((x, i) => x - b[i]);
+  return { ...stratifiedBootstrapCI([d], meanOf, { reps: 10_000, ...opts }), n: d.length };
+}
+
+/**
  * Oracle-normalised scores, TWIST's normalisation: each task's scores divided by the Oracle's mean score on
  * that task. A task whose Oracle mean is zero or negative has no meaningful ratio (its sign would flip or the
  * ratio blow up), so it is refused with an error naming the task and the value; a task without an Oracle score

@@ -1,14 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { domainName, evaluate, loadRunActor, parseDomain, readRunConfig, returnsByBackground, runPaths, type EvalActor } from '@twist/agent/node';
+import { domainName, evaluate, loadRunActor, pairedDifference, parseDomain, readRunConfig, returnsByBackground, runPaths, type EvalActor } from '@twist/agent/node';
+import { DEPLOYED_FORMAT } from '@twist/distil';
 import { DeployedAgent, isDistilRun, resolveDeployedDir, type DistilRunConfig } from '@twist/distil/node';
-import { writeFileAtomic } from '@twist/autograd/node';
+import { readCheckpointInfo, writeFileAtomic } from '@twist/autograd/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';
 
 export const evalOptions: Record<string, OptionSpec> = {
-  run: { type: 'string', help: "run directory (its last checkpoint is evaluated): a training run, a distillation run (its deployed agent: student encoder + teacher actor, from images), or a 'twist twist' pipeline folder" },
+  run: { type: 'string', help: "run directory (its last checkpoint is evaluated): a training run, a distillation run (its deployed agent: student encoder + teacher actor, from images), a 'twist twist' pipeline folder, or a deployed agent's own directory (e.g. assets/students/*, twist soup's output)" },
   domain: { type: 'string', default: 'heldout', help: "visual domain: none, train, heldout, or folder:<dir of PNG backgrounds>" },
   episodes: { type: 'integer', default: 10, min: 1, help: 'episodes (run in parallel; DR drawn once at each episode start)' },
   seed: { type: 'integer', default: 2_000_000, help: 'episode i uses env seed seed + i (the same for the reference policies)' },
@@ -47,11 +48,14 @@ export async function evalCommand(a: Parsed, _argv: readonly string[], log: (s: 
     }
     const config = { method: target.method, preset: target.preset, task: target.task };
     const out = a.out ? String(a.out) : join(runPaths(target.dir).eval, `${domainName(domain).replace(/[^a-z0-9]+/gi, '_')}-${report.episodes}ep-seed${a.seed}${a.latent !== 'sample' ? `-latent-${a.latent}` : ''}.json`);
-    mkdirSync(join(out, '..'), { recursive: true });
-    writeFileAtomic(out, JSON.stringify({ run: dir, method: config.method, preset: config.preset, ...(a.latent !== 'sample' ? { latent: a.latent } : {}), ...report }, null, 2) + '\n');
     const r = report.references!;
+    // the agent against each reference policy episode by episode (same seeds: same starts and domains)
+    const paired = { zero: pairedDifference(report.returns, r.zero.returns), random: pairedDifference(report.returns, r.random.returns) };
+    mkdirSync(join(out, '..'), { recursive: true });
+    writeFileAtomic(out, JSON.stringify({ run: dir, method: config.method, preset: config.preset, ...(a.latent !== 'sample' ? { latent: a.latent } : {}), ...report, paired }, null, 2) + '\n');
     log(`${config.method} on ${config.task}, domain ${report.domain}, ${report.episodes} episodes: mean return ${report.mean.toFixed(1)} +- ${report.std.toFixed(1)}`);
     log(`  reference rows on the same seeds: zero action ${r.zero.mean.toFixed(1)}, uniform random ${r.random.mean.toFixed(1)}`);
+    log(`  paired difference on the same seeds (95% bootstrap CI): vs zero action ${signed(paired.zero.point)} [${signed(paired.zero.lo)}, ${signed(paired.zero.hi)}], vs random ${signed(paired.random.point)} [${signed(paired.random.lo)}, ${signed(paired.random.hi)}]`);
     for (const b of returnsByBackground(report) ?? []) {
       log(`  background ${b.background}: ${b.episodes} episodes, mean ${b.mean.toFixed(1)} (min ${b.min.toFixed(1)}, max ${b.max.toFixed(1)}; zero action ${b.zeroMean!.toFixed(1)})`);
     }
@@ -60,6 +64,14 @@ export async function evalCommand(a: Parsed, _argv: readonly string[], log: (s: 
   } finally {
     device.destroy();
   }
+}
+
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+
+/** True when dir is a deployed agent's directory: a checkpoint of DEPLOYED_FORMAT and no run.json. */
+function isDeployedDir(dir: string): boolean {
+  if (existsSync(join(dir, 'run.json')) || !existsSync(join(dir, 'checkpoint.json'))) return false;
+  return (readCheckpointInfo(dir).config as { format?: string } | null)?.format === DEPLOYED_FORMAT;
 }
 
 /**
@@ -72,6 +84,11 @@ export function loadEvalTarget(
   dir: string,
 ): { actor: EvalActor; task: string; method: string; preset: string; observes: 'state' | 'image'; dir: string; dispose(): void } {
   if (existsSync(join(dir, 'twist.json')) && !existsSync(join(dir, 'run.json'))) dir = join(dir, 'distil');
+  if (isDeployedDir(dir)) {
+    // a deployed agent's own directory (no run.json): what twist export, twist soup and assets/students hold
+    const agent = DeployedAgent.load(device, dir);
+    return { actor: agent, task: agent.meta.task, method: 'twist', preset: 'deployed', observes: 'image', dir, dispose: () => agent.dispose() };
+  }
   if (isDistilRun(dir)) {
     const config = readRunConfig<DistilRunConfig>(dir);
     const deployedDir = resolveDeployedDir(dir, 'twist eval: --run');

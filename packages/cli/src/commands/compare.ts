@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { pairedDifference } from '@twist/agent/node';
+import { UsageError, type OptionSpec, type Parsed } from '../args.js';
+
+export const compareOptions: Record<string, OptionSpec> = {
+  a: { type: 'string', help: 'evaluation report A (a JSON written by twist eval); the difference is A - B' },
+  b: { type: 'string', help: 'evaluation report B, of the same task, domain and seeds' },
+  seed: { type: 'integer', default: 0, help: "the bootstrap's seed" },
+};
+
+interface Report {
+  task: string;
+  domain: string;
+  seeds: number[];
+  returns: number[];
+  run?: string;
+  mean: number;
+}
+
+function readReport(path: string, which: string): Report {
+  let r: Partial<Report>;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`twist compare: --${which} ${path} cannot be read as JSON (${(e as Error).message})`);
+  }
+  for (const k of ['task', 'domain', 'seeds', 'returns'] as const) {
+    if (r?.[k] === undefined) throw new UsageError(`twist compare: --${which} ${path} is not an evaluation report of twist eval (no '${k}')`);
+  }
+  return r as Report;
+}
+
+/**
+ * `twist compare --a A.json --b B.json`: two agents' evaluations on the same episodes (the same seeds, so the
+ * same starts and visual domains) as the mean paired difference A - B with its 95% bootstrap interval.
+ */
+export async function compareCommand(a: Parsed, _argv: readonly string[], log: (s: string) => void = console.log): Promise<number> {
+  for (const k of ['a', 'b'] as const) if (a[k] === undefined) throw new UsageError(`twist compare: --${k} is required (e.g. twist compare --a new/eval/heldout-30ep-seed2000000.json --b old/eval/heldout-30ep-seed2000000.json)`);
+  const A = readReport(String(a.a), 'a');
+  const B = readReport(String(a.b), 'b');
+  for (const k of ['task', 'domain'] as const) {
+    if (A[k] !== B[k]) throw new UsageError(`twist compare: the reports differ in ${k}: '${A[k]}' (--a) against '${B[k]}' (--b); a paired comparison needs the same episodes`);
+  }
+  if (A.seeds.length !== B.seeds.length || A.seeds.some((s, i) => s !== B.seeds[i])) {
+    throw new UsageError(
+      `twist compare: the reports ran different episodes: --a seeds ${A.seeds[0]}..${A.seeds.at(-1)} (${A.seeds.length}), --b seeds ${B.seeds[0]}..${B.seeds.at(-1)} (${B.seeds.length}); evaluate both with the same --seed and --episodes`,
+    );
+  }
+  const d = pairedDifference(A.returns, B.returns, { seed: Number(a.seed) });
+  const f = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+  log(`${A.task}, domain ${A.domain}, ${d.n} paired episodes: A ${A.mean.toFixed(1)} (${A.run ?? a.a}), B ${B.mean.toFixed(1)} (${B.run ?? a.b})`);
+  log(`  A - B: ${f(d.point)}, 95% bootstrap CI [${f(d.lo)}, ${f(d.hi)}] (${d.reps} resamples)${d.lo > 0 ? ': A is better' : d.hi < 0 ? ': B is better' : ': no clear difference'}`);
+  return 0;
+}
