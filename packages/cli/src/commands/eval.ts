@@ -9,7 +9,7 @@ import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';
 
 export const evalOptions: Record<string, OptionSpec> = {
-  run: { type: 'string', help: "run directory (its last checkpoint is evaluated): a training run, a distillation run (its deployed agent: student encoder + teacher actor, from images), a 'twist twist' pipeline folder, or a deployed agent's own directory (e.g. assets/students/*, twist soup's output)" },
+  run: { type: 'string', help: "run directory (its last checkpoint is evaluated): a training run, a distillation run (its deployed agent: student encoder + teacher actor, from images), a 'twist twist' pipeline folder, or a deployed agent's own directory (e.g. assets/students/*)" },
   domain: { type: 'string', default: 'heldout', help: "visual domain: none, train, heldout, or folder:<dir of PNG backgrounds>" },
   episodes: { type: 'integer', default: 10, min: 1, help: 'episodes (run in parallel; DR drawn once at each episode start)' },
   seed: { type: 'integer', default: 2_000_000, help: 'episode i uses env seed seed + i (the same for the reference policies)' },
@@ -85,7 +85,7 @@ export function loadEvalTarget(
 ): { actor: EvalActor; task: string; method: string; preset: string; observes: 'state' | 'image'; dir: string; dispose(): void } {
   if (existsSync(join(dir, 'twist.json')) && !existsSync(join(dir, 'run.json'))) dir = join(dir, 'distil');
   if (isDeployedDir(dir)) {
-    // a deployed agent's own directory (no run.json): what twist export, twist soup and assets/students hold
+    // a deployed agent's own directory (no run.json): what DeployedAgent.save writes and assets/students hold
     const agent = DeployedAgent.load(device, dir);
     return { actor: agent, task: agent.meta.task, method: 'twist', preset: 'deployed', observes: 'image', dir, dispose: () => agent.dispose() };
   }
