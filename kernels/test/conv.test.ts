@@ -475,6 +475,28 @@ describe.runIf(hasGpu)('conv kernels: WGSL equals the CPU reference', () => {
     }
   });
 
+  // conv_up in runs (conv-up-run.wgsl): R neighbouring output pixels along w per invocation, sharing S columns.
+  // It serves conv2d's backward-input and conv-transpose2d's forward; compareCase checks all six ops (the others
+  // with their default tiles). Runs of 1..5 against widths of 1..13 output columns per phase cover runs longer than
+  // a row, partial last runs, phases with one tap fewer (KW % sW != 0), strides 1..3, vec4 and scalar S.
+  test.prop([caseArb, fc.integer({ min: 1, max: 5 }), fc.boolean()], { numRuns: 12 })('conv_up in runs of R pixels along w: random shapes', async (c, R, SG) => {
+    convTuning.up = { R, C: 4, SG };
+    await compareCase(c, `${describeCase(c)} up runs R=${R} SG=${SG}`);
+  });
+
+  it('conv_up in runs at the Dreamer decoder shapes (3 and 16 output channels, k6 / k5 s2) and the tails of C', async () => {
+    const cases: [Case, NonNullable<typeof convTuning.up>][] = [
+      [{ transpose: true, N: 2, H: 30, W: 30, Cin: 16, Cout: 3, KH: 6, KW: 6, stride: [2, 2], padding: 'valid', outputPadding: 0, seed: 71 }, { R: 8, C: 3 }],
+      [{ transpose: true, N: 3, H: 13, W: 13, Cin: 32, Cout: 16, KH: 6, KW: 6, stride: [2, 2], padding: 'valid', outputPadding: 0, seed: 72 }, { R: 4, C: 8 }],
+      [{ transpose: true, N: 2, H: 5, W: 5, Cin: 64, Cout: 32, KH: 5, KW: 5, stride: [2, 2], padding: 'valid', outputPadding: 0, seed: 73 }, { R: 3, C: 12, SG: false }],
+      [{ transpose: false, N: 2, H: 31, W: 31, Cin: 16, Cout: 32, KH: 4, KW: 4, stride: [2, 2], padding: 'valid', outputPadding: 0, seed: 74 }, { R: 4, C: 12 }],
+    ];
+    for (const [c, t] of cases) {
+      convTuning.up = t;
+      await compareCase(c, `${describeCase(c)} up runs ${JSON.stringify(t)}`);
+    }
+  });
+
   it('Dreamer encoder / decoder layers at batch 2 (default tiles)', async () => {
     const enc: [number, number, number][] = [
       [64, 3, 48],

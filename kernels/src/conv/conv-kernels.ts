@@ -16,6 +16,7 @@ import { ceilDiv, grid1d, MAX_GROUPS } from '../webgpu/grid.js';
 import type { ConvGeom } from './geometry.js';
 import downSource from './conv-down.wgsl';
 import upSource from './conv-up.wgsl';
+import upRunSource from './conv-up-run.wgsl';
 import filterSource from './conv-filter.wgsl';
 import sumSource from './conv-sum.wgsl';
 import biasGradSource from './bias-grad.wgsl';
@@ -279,7 +280,7 @@ export interface Tile {
  */
 export const convTuning: {
   down?: Partial<Tile & { SG: boolean }>;
-  up?: Partial<Tile & { SG: boolean }>;
+  up?: Partial<Tile & { SG: boolean; R: number }>;
   filter?: Partial<Tile & { SG: boolean; U: number }>;
 } = {};
 
@@ -495,6 +496,14 @@ interface UpCfg extends Tile {
   /** Width of the stores (and bias loads) along cb: 4 when CB and C are multiples of 4. */
   YV: 1 | 4;
   SG: boolean;
+  /**
+   * Runs (conv-up-run.wgsl): each invocation computes R neighbouring output pixels along w of one phase and reads
+   * the R + TW - 1 S columns they share (0: conv-up.wgsl's P pixels strided over the batch). P = R then.
+   */
+  R: number;
+  /** With runs: taps per phase along w, ceil(KW / sW), and whether some phases have one fewer (KW % sW != 0). */
+  TW: number;
+  gate: boolean;
 }
 
 function upCfg(g: ConvGeom, sg: boolean): UpCfg {
@@ -502,10 +511,108 @@ function upCfg(g: ConvGeom, sg: boolean): UpCfg {
   const t = convTuning.up ?? {};
   const SG = (t.SG ?? sg) && SV === 4;
   const C = Math.max(1, t.C ?? (g.CB >= 16 ? 16 : g.CB % 4 === 0 ? g.CB : Math.min(8, g.CB)));
+  const YV = g.CB % 4 === 0 && C % 4 === 0 ? 4 : 1;
+  const TW = ceilDiv(g.KW, g.sW);
+  // Runs for a few output channels (the decoder's RGB layer): measured on llvmpipe (AMD EPYC AVX2, 2 cores, idle,
+  // 2026-12-04) at N 800, 30x30x16 -> 64x64x3, k6 s2: 817-911 ms per call in conv-up.wgsl (P 8), 627-678 with runs
+  // of 3, 684-740 of 4, 700-780 of 2, 5 or 6; with 16 output channels (13x13x32 -> 30x30x16) runs were 1.6-1.9x
+  // slower (TW x C filter vectors per step no longer fit in registers), so only C <= 4 takes them. A quick image
+  // trainStep (`node benchmarks/run.mjs rssm "quick image" --no-torch --reps 4`, interleaved builds): 8.29 / 8.07 s
+  // with runs, 8.75 / 8.49 s without.
+  const R = Math.max(0, Math.min(t.R ?? (SG && C <= 4 && TW >= 2 ? 3 : 0), ceilDiv(g.WB, g.sW)));
+  if (R > 0) {
+    const runs = g.N * ceilDiv(g.HB, g.sH) * ceilDiv(ceilDiv(g.WB, g.sW), R);
+    return { SV, YV, C, P: R, SG, WG: t.WG ?? wgFor(runs), R, TW, gate: g.KW % g.sW !== 0 };
+  }
   const perPhase = g.N * ceilDiv(g.HB, g.sH) * ceilDiv(g.WB, g.sW);
   const P = t.P ?? pixelsFor(C, perPhase);
-  const YV = g.CB % 4 === 0 && C % 4 === 0 ? 4 : 1;
-  return { SV, YV, C, P, SG, WG: t.WG ?? wgFor(perPhase) };
+  return { SV, YV, C, P, SG, WG: t.WG ?? wgFor(perPhase), R: 0, TW, gate: false };
+}
+
+/** conv-up-run.wgsl's generated statements (see its header): R pixels along w per invocation, R + TW - 1 S columns. */
+function upRunGen(c: UpCfg): string {
+  const ST = elemType(c.SV);
+  const { R, TW, C } = c;
+  const TW1 = TW - 1;
+  const Rs = range(R);
+  const Cs = range(C);
+  const Ds = range(R + TW1);
+  const nF = TW * C; // filter vectors per step: tap tw, channel k at index tw * C + k
+  const nq = Math.ceil(nF / 8);
+  const setup = [
+    ...Rs.flatMap((p) => Cs.map((k) => `var a${p}_${k} = 0.0;`)),
+    `let hasLast = nTw == ${TW}u;`,
+    ...(c.SG
+      ? ['let sgl = sgid % 8u;', ...range(nq).flatMap((q) => [`let fe${q} = min(${q * 8}u + sgl, ${nF - 1}u);`, `let ftw${q} = fe${q} / ${C}u;`, `let fk${q} = fe${q} % ${C}u;`])]
+      : []),
+  ];
+  const taps = c.SG
+    ? ['let thLo = subgroupMin(max(0, ohb - i32(u.HS) + 1));', 'let thHi = subgroupMax(min(nTh - 1, ohb));']
+    : ['let thLo = 0;', 'let thHi = nTh - 1;'];
+  const tapCol = (tw: string) => `min(kw0 + ${tw} * u.sW, u.KW - 1u)`; // a phase's missing last tap reads a valid index
+  const row = [
+    ...Ds.flatMap((d) => [
+      `let c${d} = cw + ${d};`,
+      `let ok${d} = okh && c${d} >= 0 && c${d} < i32(u.WS);`,
+      `let sb${d} = select(0u, (rb + u32(max(c${d}, 0))) * CSv, ok${d});`,
+    ]),
+    ...(c.SG
+      ? range(nq).map((q) => `let fo${q} = ((kh * u.KW + ${tapCol(`ftw${q}`)}) * u.CB + cb0 + fk${q}) * CSv;`)
+      : range(TW).map((tw) => `let fr${tw} = ((kh * u.KW + ${tapCol(`${tw}u`)}) * u.CB + cb0) * CSv;`)),
+  ];
+  const mac = (a: string, s: string, f: string, gated: boolean) => {
+    const term = c.SV === 4 ? `dot(${s}, ${f})` : `${s} * ${f}`;
+    return gated ? `${a} += select(0.0, ${term}, hasLast);` : c.SV === 4 ? `${a} += ${term};` : `${a} = fma(${s}, ${f}, ${a});`;
+  };
+  const body = [
+    ...(c.SG ? range(nq).map((q) => `let fg${q} = F[fo${q} + cs];`) : []),
+    ...range(TW).flatMap((tw) =>
+      Cs.map((k) => {
+        const idx = tw * C + k;
+        return `let f${tw}_${k} = ${c.SG ? `subgroupBroadcast(fg${Math.floor(idx / 8)}, ${idx % 8}u)` : `F[fr${tw}${k ? ` + ${k}u * CSv` : ''} + cs]`};`;
+      }),
+    ),
+    ...Ds.flatMap((d) => [
+      `let s${d} = select(${ST}(0.0), S[sb${d} + cs], ok${d});`,
+      ...range(TW).flatMap((tw) => {
+        const p = d + tw - TW1;
+        if (p < 0 || p >= R) return [];
+        return Cs.map((k) => mac(`a${p}_${k}`, `s${d}`, `f${tw}_${k}`, c.gate && tw === TW1));
+      }),
+    ]),
+  ];
+  const YV = c.YV;
+  const Ks = range(C / YV);
+  const YT = elemType(YV);
+  const packed = (k: number) => (YV === 4 ? `vec4<f32>(${range(4).map((i) => `v${4 * k + i}`).join(', ')})` : `v${k}`);
+  const store = [
+    ...Ks.map((k) => `let bb${k} = select(${YT}(0.0), Bias[cb0 / ${YV}u + ${k}u], u.hasBias != 0u);`),
+    // a loop with an opaque trip count (tileP = R): one copy of the store code (as conv-up.wgsl)
+    `for (var p = 0u; p < u.tileP; p++) {`,
+    ...Cs.flatMap((k) => [`  var v${k} = a0_${k};`, ...Rs.slice(1).map((q) => `  v${k} = select(v${k}, a${q}_${k}, p == ${q}u);`)]),
+    `  let j = j0 + p;`,
+    `  if (gr < Gp && j < nw) {`,
+    `    let yb = ((n * u.HB + ph + u.sH * i) * u.WB + pw + u.sW * j) * u.CB + cb0;`,
+    ...Ks.map((k) => `    if (cb0 + ${k * YV}u < u.CB) { Y[yb / ${YV}u + ${k}u] = ${packed(k)} + bb${k}; }`),
+    `  }`,
+    `}`,
+  ];
+  return fill(upRunSource, {
+    ENABLE: c.SG ? SG_ENABLE : '',
+    DIAG: c.SG ? SG_DIAG : '',
+    SGARG: c.SG ? SG_ARG : '',
+    ST,
+    SV: c.SV,
+    YT,
+    C,
+    R,
+    TW1,
+    SETUP: indent(setup, 2),
+    TAPS: indent(taps, 2),
+    ROW: indent(row, 4),
+    BODY: indent(body, 6),
+    STORE: indent(store, 2),
+  });
 }
 
 function upGen(c: UpCfg): string {
@@ -595,18 +702,21 @@ registerKernel({
   name: 'conv_up',
   backend: 'webgpu',
   describe: (p: ConvParams) => geomText(p.g),
-  source: (p: ConvParams) => upGen(upCfg(p.g, p.sg)),
+  source: (p: ConvParams) => {
+    const c = upCfg(p.g, p.sg);
+    return c.R ? upRunGen(c) : upGen(c);
+  },
   variant: (p: ConvParams) => {
     const c = upCfg(p.g, p.sg);
-    return `s${c.SV}y${c.YV}c${c.C}p${c.P}${c.SG ? 'sg' : ''}`;
+    return `s${c.SV}y${c.YV}c${c.C}p${c.P}${c.SG ? 'sg' : ''}${c.R ? `r${c.R}t${c.TW}${c.gate ? 'g' : ''}` : ''}`;
   },
   constants: (p: ConvParams) => ({ WG: upCfg(p.g, p.sg).WG }),
   uniforms: (p: ConvParams) => [...geomUniforms(p.g), ['u32', p.g.N], ['u32', p.hasBias ? 1 : 0], ['u32', upCfg(p.g, p.sg).P], ['u32', 0]],
   dispatch: (p: ConvParams) => {
     const { g } = p;
     const c = upCfg(g, p.sg);
-    const perPhase = g.N * ceilDiv(g.HB, g.sH) * ceilDiv(g.WB, g.sW);
-    return gridXYZ(g.sH * g.sW * ceilDiv(g.CB, c.C), ceilDiv(perPhase, c.WG * c.P));
+    const perPhase = c.R ? g.N * ceilDiv(g.HB, g.sH) * ceilDiv(ceilDiv(g.WB, g.sW), c.R) : g.N * ceilDiv(g.HB, g.sH) * ceilDiv(g.WB, g.sW);
+    return gridXYZ(g.sH * g.sW * ceilDiv(g.CB, c.C), ceilDiv(perPhase, c.R ? c.WG : c.WG * c.P));
   },
 });
 
