@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CpuDevice } from '@twist/kernels';
-import { axisAngleMat, renderScenes, renderScenesCpu, TEXTURE_FAMILY_NAMES, type Scene, type SceneGeom } from '../src/index.js';
+import { axisAngleMat, renderScenes, renderScenesCpu, TEXTURE_FAMILY_NAMES, type RenderSize, type Scene, type SceneGeom } from '../src/index.js';
 import { baseScene, geom, px, randomScene } from './render-helpers.js';
 
 const S = 64;
-const size = { width: S, height: S };
+const size: RenderSize = { width: S, height: S };
 const render1 = (sc: Scene, sz = size) => renderScenesCpu([sc], sz)[0];
 const byte = (v: number) => Math.round(v * 255);
 const luma = (c: number[]) => c[0] + c[1] + c[2];

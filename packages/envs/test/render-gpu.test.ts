@@ -13,6 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createGpuDevice, type GpuDevice } from '@twist/kernels';
 import { createRenderer, demoScene, renderScenes, renderScenesCpu } from '../src/index.js';
 import { agreement, randomScene } from './render-helpers.js';
+import { renderTuning, sharedScenes } from '../src/render/render-kernel.js';
+import { packScenes } from '../src/render/pack.js';
 
 let gpuPromise: Promise<GpuDevice | null> | null = null;
 function gpuOrNull(): Promise<GpuDevice | null> {
@@ -67,6 +69,30 @@ describe.runIf(hasGpu)('renderScenes on WebGPU equals the CPU reference', () => 
       const budget = Math.floor((1 - MIN_AGREE) * width * height) + width + height;
       expect(a.bad, `scene seed ${seed + s} at ${width}x${height}: ${a.bad} pixels differ by more than ${TOL} (max ${a.maxDiff}); budget ${budget}`).toBeLessThanOrEqual(budget);
     });
+  });
+
+  it("with each workgroup's scene in workgroup memory (SHARED) it gives the bytes of the global reads, bit for bit", async () => {
+    const g = await gpu();
+    // sizes whose pixel count is a multiple of the workgroup (64) take the shared copy; 47 x 33 does not
+    for (const [w, h, seed] of [[64, 64, 11], [32, 48, 12], [96, 40, 13], [47, 33, 14]] as const) {
+      const scenes = Array.from({ length: 3 }, (_, i) => randomScene(seed * 10 + i));
+      const packed = packScenes('test', scenes, { width: w, height: h });
+      expect(sharedScenes(packed.params), `${w}x${h}`).toBe((w * h) % 64 === 0);
+      const a = await createRenderer(g, { width: w, height: h })(scenes);
+      renderTuning.shared = false;
+      try {
+        const b = await createRenderer(g, { width: w, height: h })(scenes);
+        expect(a, `${w}x${h}`).toEqual(b);
+      } finally {
+        delete renderTuning.shared;
+      }
+      const want = renderScenesCpu(scenes, { width: w, height: h });
+      for (let s = 0; s < 3; s++) expect(agreement(a[s], want[s], TOL).frac, `${w}x${h} scene ${s}`).toBeGreaterThanOrEqual(MIN_AGREE);
+    }
+    // a scene with more geoms than the copy holds (33 visible) stays on global reads
+    const many = randomScene(5);
+    many.geoms = Array.from({ length: 33 }, (_, k) => ({ ...many.geoms[1 + (k % (many.geoms.length - 1))] ?? many.geoms[0] }));
+    expect(sharedScenes(packScenes('test', [many], { width: 64, height: 64 }).params)).toBe(false);
   });
 
   it('draws a batch in one dispatch and reads it back once; leaks nothing', async () => {

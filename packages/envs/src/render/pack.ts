@@ -54,6 +54,8 @@ export interface RenderParams {
   texF: number;
   geomI: number;
   texI: number;
+  /** Visible geoms of the scene that has the most (render.wgsl copies a scene's geoms to workgroup memory when they fit). */
+  maxGeoms: number;
 }
 
 export interface PackedScenes {
@@ -173,6 +175,7 @@ export function packScenes(op: string, scenes: readonly Scene[], size: RenderSiz
   let texels = 0;
 
   let g0 = 0;
+  let maxGeoms = 0; // visible geoms of the busiest scene (render.wgsl's shared copy holds up to 32)
   let t0 = 0;
   const packTexture = (tex: Texture, t: number, where: string) => {
     if (!tex || typeof tex !== 'object') throw new Error(`${op}: ${where} must be a Texture, got ${String(tex)}`);
@@ -284,6 +287,7 @@ export function packScenes(op: string, scenes: readonly Scene[], size: RenderSiz
     const si = s * SCENE_I;
     iarr[si] = start;
     iarr[si + 1] = g0 - start;
+    maxGeoms = Math.max(maxGeoms, g0 - start);
     iarr[si + 2] = bg;
     iarr[si + 3] = sc.light.shadows === false ? 0 : 1;
     t0 += sc.textures.length + 1;
@@ -299,5 +303,5 @@ export function packScenes(op: string, scenes: readonly Scene[], size: RenderSiz
       img[p++] = 255;
     }
   }
-  return { f, i: iarr, img, params: { n, width, height, samples, geomF, texF, geomI, texI } };
+  return { f, i: iarr, img, params: { n, width, height, samples, geomF, texF, geomI, texI, maxGeoms } };
 }

@@ -10,6 +10,19 @@ import source from './render.wgsl';
 
 export const RENDER_KERNEL = 'render_scenes';
 const WG = 64;
+/** Geoms per scene that render.wgsl's workgroup copy holds (its MAXG). */
+const MAX_SHARED_GEOMS = 32;
+
+/**
+ * @internal tests: `shared: false` keeps the WGSL renderer on global reads where it would copy each workgroup's
+ * scene to workgroup memory (the two give identical bytes).
+ */
+export const renderTuning: { shared?: boolean } = {};
+
+/** Whether every workgroup's pixels lie in one scene whose geoms fit the workgroup copy (render.wgsl SHARED). */
+export function sharedScenes(p: RenderParams): boolean {
+  return renderTuning.shared !== false && (p.width * p.height) % WG === 0 && p.maxGeoms <= MAX_SHARED_GEOMS;
+}
 
 registerKernel({
   name: RENDER_KERNEL,
@@ -23,7 +36,7 @@ registerKernel({
   name: RENDER_KERNEL,
   backend: 'webgpu',
   source,
-  constants: () => ({ WG }),
+  constants: (p: RenderParams) => ({ WG, SHARED: sharedScenes(p) ? 1 : 0 }),
   uniforms: (p: RenderParams) => [
     ['u32', p.n],
     ['u32', p.width],

@@ -7,6 +7,12 @@
 // Each geom first gets a bounding-sphere test (radius packed by pack.ts): a pure speed-up, the CPU reference
 // does without it (its radius has a margin, so it never rejects a real hit).
 //
+// Scene data in workgroup memory (SHARED, chosen by render-kernel.ts when every workgroup's pixels belong to one
+// scene, i.e. width * height is a multiple of WG, and its geoms fit MAXG): the workgroup first copies its scene's
+// floats and ints and its geoms' into workgroup arrays, and the ray casting reads them there. The values and the
+// arithmetic are the same, so the images are bit for bit those of the global reads; the point is llvmpipe, where
+// every storage-buffer load inside the loop is a bounds-checked scalar load per lane (kernels README).
+//
 // Shape of the code: lavapipe (software Vulkan) compiles each shader to per-lane LLVM code, and nested loops
 // with big bodies made that take tens of seconds. So the ray casting is ONE flat loop over (ray, geom,
 // sub-primitive) states with one intersection routine for every geom type (see sub_hit).
@@ -29,8 +35,13 @@ struct Params {
 @group(0) @binding(4) var<uniform> u: Params;
 
 override WG: u32 = 64;
+override SHARED: bool = false;
 
 var<workgroup> tile: array<u32, WG>;
+const MAXG: u32 = 32u;
+var<workgroup> sF: array<f32, 660>; // SCENE_F + MAXG * GEOM_F: the scene's floats, then its geoms'
+var<workgroup> sI: array<i32, 68>;  // SCENE_I + MAXG * GEOM_I
+var<private> sg0: u32;              // the first geom of the workgroup's scene (SHARED)
 
 const SCENE_F: u32 = 20u;
 const GEOM_F: u32 = 20u;
@@ -46,6 +57,26 @@ const TAU: f32 = 6.283185307179586;
 
 fn gvec(b: u32) -> vec3<f32> { return vec3<f32>(F[b], F[b + 1u], F[b + 2u]); }
 
+// Scene s's float j, int j; geom g's float j, int j: from the workgroup's copy (SHARED) or the buffers.
+fn sf(s: u32, j: u32) -> f32 {
+  if (SHARED) { return sF[j]; }
+  return F[s * SCENE_F + j];
+}
+fn sint(s: u32, j: u32) -> i32 {
+  if (SHARED) { return sI[j]; }
+  return I[s * SCENE_I + j];
+}
+fn gf(g: u32, j: u32) -> f32 {
+  if (SHARED) { return sF[SCENE_F + (g - sg0) * GEOM_F + j]; }
+  return F[u.geomF + g * GEOM_F + j];
+}
+fn gint(g: u32, j: u32) -> i32 {
+  if (SHARED) { return sI[SCENE_I + (g - sg0) * GEOM_I + j]; }
+  return I[u.geomI + g * GEOM_I + j];
+}
+fn svec(s: u32, j: u32) -> vec3<f32> { return vec3<f32>(sf(s, j), sf(s, j + 1u), sf(s, j + 2u)); }
+fn gvec3(g: u32, j: u32) -> vec3<f32> { return vec3<f32>(gf(g, j), gf(g, j + 1u), gf(g, j + 2u)); }
+
 // 1 / d, with |d| kept >= TINY so the result stays finite (<= 1e12; products with BIG stay < 1e28)
 fn safe_inv(d: f32) -> f32 {
   if (abs(d) < TINY) { return 1.0 / select(TINY, -TINY, d < 0.0); }
@@ -54,12 +85,11 @@ fn safe_inv(d: f32) -> f32 {
 
 // Ray (p, q) in geom g's local frame: local = mat^T (world - pos); mat is row-major, its columns the local axes.
 fn to_local(g: u32, v: vec3<f32>, is_point: bool) -> vec3<f32> {
-  let b = u.geomF + g * GEOM_F;
-  let r = select(v, v - gvec(b), is_point);
+  let r = select(v, v - gvec3(g, 0u), is_point);
   return vec3<f32>(
-    F[b + 3u] * r.x + F[b + 6u] * r.y + F[b + 9u] * r.z,
-    F[b + 4u] * r.x + F[b + 7u] * r.y + F[b + 10u] * r.z,
-    F[b + 5u] * r.x + F[b + 8u] * r.y + F[b + 11u] * r.z);
+    gf(g, 3u) * r.x + gf(g, 6u) * r.y + gf(g, 9u) * r.z,
+    gf(g, 4u) * r.x + gf(g, 7u) * r.y + gf(g, 10u) * r.z,
+    gf(g, 5u) * r.x + gf(g, 8u) * r.y + gf(g, 11u) * r.z);
 }
 
 // Number of sub-primitives of geom type t: a capsule is a cylinder plus two spheres, the rest one.
@@ -243,15 +273,13 @@ fn tex_color(ti: i32, uv: vec2<f32>) -> vec3<f32> {
 // Linear colour of scene s seen through image point (px, py) (pixel units from the top-left corner; a pixel's
 // centre is x + 0.5).
 fn shade(s: u32, px: f32, py: f32) -> vec3<f32> {
-  let c = s * SCENE_F;
   let sx = (2.0 * px) / f32(u.width) - 1.0;
   let sy = 1.0 - (2.0 * py) / f32(u.height);
-  let d = normalize(gvec(c + 9u) + sx * gvec(c + 3u) + sy * gvec(c + 6u));
-  let o = gvec(c);
-  let si = s * SCENE_I;
-  let g0 = u32(I[si]);
-  let g1 = g0 + u32(I[si + 1u]);
-  let L = -gvec(c + 12u);
+  let d = normalize(svec(s, 9u) + sx * svec(s, 3u) + sy * svec(s, 6u));
+  let o = svec(s, 0u);
+  let g0 = u32(sint(s, 0u));
+  let g1 = g0 + u32(sint(s, 1u));
+  let L = -svec(s, 12u);
   // One flat loop: ray 0 is the camera ray (nearest hit over every sub-primitive of every geom), ray 1 the
   // shadow ray from that hit towards the light (any hit ends it), cast only for a lit surface with shadows on.
   var best_t = NO_HIT;
@@ -270,28 +298,28 @@ fn shade(s: u32, px: f32, py: f32) -> vec3<f32> {
     if (g >= g1) {
       if (ray == 1 || best_g < 0) { break; }
       // world normal = mat * local normal, facing the camera
-      let b = u.geomF + u32(best_g) * GEOM_F;
+      let bg = u32(best_g);
       let nl = best_n;
       wn = normalize(vec3<f32>(
-        F[b + 3u] * nl.x + F[b + 4u] * nl.y + F[b + 5u] * nl.z,
-        F[b + 6u] * nl.x + F[b + 7u] * nl.y + F[b + 8u] * nl.z,
-        F[b + 9u] * nl.x + F[b + 10u] * nl.y + F[b + 11u] * nl.z));
+        gf(bg, 3u) * nl.x + gf(bg, 4u) * nl.y + gf(bg, 5u) * nl.z,
+        gf(bg, 6u) * nl.x + gf(bg, 7u) * nl.y + gf(bg, 8u) * nl.z,
+        gf(bg, 9u) * nl.x + gf(bg, 10u) * nl.y + gf(bg, 11u) * nl.z));
       if (dot(wn, d) > 0.0) { wn = -wn; }
       ndl = max(0.0, dot(wn, L));
-      if (ndl <= 0.0 || I[si + 3u] == 0) { break; }
+      if (ndl <= 0.0 || sint(s, 3u) == 0) { break; }
       ray = 1;
       ro = o + best_t * d + wn * 1e-3;
       rd = L;
       g = g0;
       k = 0u;
     }
-    let gtype = I[u.geomI + g * GEOM_I];
+    let gtype = gint(g, 0u);
     if (k == 0u) {
       p = to_local(g, ro, true);
       q = to_local(g, rd, false);
       // early out: the ray misses the geom's bounding sphere (or, for the camera ray, meets it only beyond the
       // nearest hit so far)
-      let br = F[u.geomF + g * GEOM_F + 18u];
+      let br = gf(g, 18u);
       let bb = dot(p, q);
       let cc = dot(p, p) - br * br;
       let disc = bb * bb - cc;
@@ -300,7 +328,7 @@ fn shade(s: u32, px: f32, py: f32) -> vec3<f32> {
         continue;
       }
     }
-    let h = sub_hit(gtype, k, gvec(u.geomF + g * GEOM_F + 12u), p, q);
+    let h = sub_hit(gtype, k, gvec3(g, 12u), p, q);
     if (ray == 0) {
       if (h.x < best_t) {
         best_t = h.x;
@@ -320,21 +348,20 @@ fn shade(s: u32, px: f32, py: f32) -> vec3<f32> {
   // texture: the background at the screen position, or the geom's texture at the local hit point (the two
   // local axes across the dominant axis of the local normal)
   let hh = f32(u.height);
-  var ti = I[si + 2u];
+  var ti = sint(s, 2u);
   var uv = vec2<f32>(px / hh, py / hh);
   var col = vec3<f32>(1.0);
   var light = 1.0;
   if (best_g >= 0) {
     let gb = u32(best_g);
-    let b = u.geomF + gb * GEOM_F;
-    col = gvec(b + 15u);
-    ti = I[u.geomI + gb * GEOM_I + 1u];
+    col = gvec3(gb, 15u);
+    ti = gint(gb, 1u);
     let l = to_local(gb, o, true) + best_t * to_local(gb, d, false);
     let an = abs(best_n);
     uv = l.xy;
     if (an.x >= an.y && an.x >= an.z) { uv = l.yz; }
     else if (an.y >= an.z) { uv = l.xz; }
-    light = F[c + 15u] + F[c + 16u] * ndl;
+    light = sf(s, 15u) + sf(s, 16u) * ndl;
   }
   if (ti >= 0) { col = col * tex_color(ti, uv); }
   return col * light;
@@ -350,6 +377,20 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let total = u.n * per;
   let wgi = wid.x + wid.y * nwg.x;
   let pix = wgi * WG + li;
+  if (SHARED) {
+    // the workgroup's scene (width * height is a multiple of WG), its floats and ints, and its geoms'
+    let sc = min((wgi * WG) / per, u.n - 1u);
+    let g0 = u32(I[sc * SCENE_I]);
+    let gn = u32(I[sc * SCENE_I + 1u]);
+    sg0 = g0;
+    for (var k = li; k < SCENE_F + gn * GEOM_F; k += WG) {
+      if (k < SCENE_F) { sF[k] = F[sc * SCENE_F + k]; } else { sF[k] = F[u.geomF + g0 * GEOM_F + k - SCENE_F]; }
+    }
+    for (var k = li; k < SCENE_I + gn * GEOM_I; k += WG) {
+      if (k < SCENE_I) { sI[k] = I[sc * SCENE_I + k]; } else { sI[k] = I[u.geomI + g0 * GEOM_I + k - SCENE_I]; }
+    }
+    workgroupBarrier();
+  }
   var rgb = 0u;
   if (pix < total) {
     let s = pix / per;
