@@ -32,8 +32,12 @@ describe('resolveWgslIncludes (the shared-WGSL include step)', () => {
     expect(() => resolveWgslIncludes('//#include', lib)).toThrow(/without a snippet name/);
   });
 
-  it("the library's snippets: sigmoid (no parameters), row-sum (ELEM) and ln-gru (which includes sigmoid and layer-norm)", () => {
-    expect(Object.keys(WGSL_LIB).sort()).toEqual(['layer-norm', 'ln-gru', 'row-sum', 'sigmoid']);
+  it("the library's snippets: sigmoid (no parameters), row-sum (ELEM), ln-gru (which includes sigmoid and layer-norm), conv_up's", () => {
+    expect(Object.keys(WGSL_LIB).sort()).toEqual(['conv-up-io', 'conv-up-phase', 'layer-norm', 'ln-gru', 'row-sum', 'sigmoid']);
+    const io = resolveWgslIncludes('//#include conv-up-io ST=vec4<f32> YT=f32');
+    expect(io).toMatch(/var<storage, read> S: array<vec4<f32>>;/);
+    expect(io).toMatch(/var<storage, read_write> Y: array<f32>;/);
+    expect(resolveWgslIncludes('//#include conv-up-phase C=16 SV=4')).toMatch(/let cb0 = \(wid.x \/ nPh\) \* 16u;[\s\S]*let CSv = u.CS \/ 4u;/);
     const gru = resolveWgslIncludes('//#include sigmoid\n//#include ln-gru');
     for (const f of ['lnGruGates', 'lnGruState', 'lnGruGrads', 'layerNormGrad', 'sigm']) expect(gru.match(new RegExp(`fn ${f}\\(`, 'g'))).toHaveLength(1);
     expect(resolveWgslIncludes('//#include sigmoid')).toMatch(/fn sigm\(x: f32\) -> f32/);

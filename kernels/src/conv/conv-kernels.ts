@@ -541,7 +541,7 @@ function upRunGen(c: UpCfg): string {
   const nq = Math.ceil(nF / 8);
   const setup = [
     ...Rs.flatMap((p) => Cs.map((k) => `var a${p}_${k} = 0.0;`)),
-    `let hasLast = nTw == ${TW}u;`,
+    `let hasLast = nTwU == ${TW}u;`,
     ...(c.SG
       ? ['let sgl = sgid % 8u;', ...range(nq).flatMap((q) => [`let fe${q} = min(${q * 8}u + sgl, ${nF - 1}u);`, `let ftw${q} = fe${q} / ${C}u;`, `let fk${q} = fe${q} % ${C}u;`])]
       : []),

@@ -20,41 +20,17 @@
 // element type), C (output channels per invocation), R (pixels per run), TW1 (= TW - 1), and the generated
 // statements SETUP, TAPS, ROW, BODY, STORE (conv-kernels.ts upRunGen).
 {{ENABLE}}{{DIAG}}
-struct Params {
-  HB: u32, WB: u32, CB: u32, HS: u32,
-  WS: u32, CS: u32, KH: u32, KW: u32,
-  sH: u32, sW: u32, pT: u32, pL: u32,
-  N: u32, hasBias: u32, tileP: u32, _pad0: u32,
-}
-
-@group(0) @binding(0) var<storage, read> S: array<{{ST}}>;        // S [N,HS,WS,CS]
-@group(0) @binding(1) var<storage, read> F: array<{{ST}}>;        // F [KH,KW,CB,CS]
-@group(0) @binding(2) var<storage, read> Bias: array<{{YT}}>;     // [CB] (F again when hasBias == 0)
-@group(0) @binding(3) var<storage, read_write> Y: array<{{YT}}>;  // B [N,HB,WB,CB]
-@group(0) @binding(4) var<uniform> u: Params;
+//#include conv-up-io ST={{ST}} YT={{YT}}
 
 override WG: u32 = 64;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>{{SGARG}}) {
-  let nPh = u.sH * u.sW;
-  let phase = wid.x % nPh;
-  let cb0 = (wid.x / nPh) * {{C}}u;
-  let ph = phase / u.sW;
-  let pw = phase % u.sW;
-  let nh = select(0u, (u.HB - ph + u.sH - 1u) / u.sH, ph < u.HB);
-  let nw = select(0u, (u.WB - pw + u.sW - 1u) / u.sW, pw < u.WB);
+//#include conv-up-phase C={{C}} SV={{SV}}
   let nJB = (nw + {{R}}u - 1u) / {{R}}u; // runs per output row of the phase
   let Gp = u.N * nh * nJB;
   if (Gp == 0u) { return; }
-  let kh0 = (ph + u.pT) % u.sH;
-  let kw0 = (pw + u.pL) % u.sW;
-  let nTh = i32((u.KH - min(kh0, u.KH) + u.sH - 1u) / u.sH);
-  let nTw = (u.KW - min(kw0, u.KW) + u.sW - 1u) / u.sW;
-  let qh = i32((ph + u.pT) / u.sH);
-  let qw = i32((pw + u.pL) / u.sW);
-  let CSv = u.CS / {{SV}}u;
   let gr = (wid.y + wid.z * nwg.y) * WG + lid.x;
   let g = min(gr, Gp - 1u);
   let n = g % u.N;

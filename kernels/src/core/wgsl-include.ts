@@ -1,3 +1,5 @@
+import convUpIo from '../wgsl-lib/conv-up-io.wgsl';
+import convUpPhase from '../wgsl-lib/conv-up-phase.wgsl';
 import layerNorm from '../wgsl-lib/layer-norm.wgsl';
 import lnGru from '../wgsl-lib/ln-gru.wgsl';
 import rowSum from '../wgsl-lib/row-sum.wgsl';
@@ -12,7 +14,7 @@ import sigmoid from '../wgsl-lib/sigmoid.wgsl';
  * with other parameters it is an error (two definitions of one function). Snippets may include snippets.
  * A comment line, so a shader with includes is still valid WGSL to tools that do not know the step.
  */
-export const WGSL_LIB: Readonly<Record<string, string>> = { 'layer-norm': layerNorm, 'ln-gru': lnGru, 'row-sum': rowSum, sigmoid };
+export const WGSL_LIB: Readonly<Record<string, string>> = { 'conv-up-io': convUpIo, 'conv-up-phase': convUpPhase, 'layer-norm': layerNorm, 'ln-gru': lnGru, 'row-sum': rowSum, sigmoid };
 
 const INCLUDE = String.raw`^[ \t]*//#include\b(.*)$`;
 
