@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SplitMix } from '../src/rng.js';
-import { iqm, iqmOf, meanOf, medianOf, meanStd, optimalityGapOf, oracleNormalise, pairedDifference, percentile, stratifiedBootstrapCI, trimMean } from '../src/experiment/stats.js';
+import { iqm, iqmOf, meanOf, medianOf, meanStd, optimalityGapOf, oracleNormalise, pairedDifference, pairedRatio, percentile, stratifiedBootstrapCI, trimMean } from '../src/experiment/stats.js';
 
 describe('rliable aggregates on a 3 runs x 2 tasks matrix, by hand', () => {
   // task A runs [0.2, 0.5, 0.9], task B runs [0.1, 0.4, 1.0]; pooled sorted: 0.1 0.2 0.4 0.5 0.9 1.0 (n = 6)
@@ -151,6 +151,17 @@ describe('paired difference of two policies on the same episodes', () => {
     const z = pairedDifference(n, b, { seed: 1 });
     expect(z.lo).toBeLessThan(0);
     expect(z.hi).toBeGreaterThan(0);
+  });
+  it('the ratio of means: [90, 45, 180] over [100, 50, 200] is 0.9 with a zero-width interval; mixed pairs spread it', () => {
+    const c = pairedRatio([90, 45, 180], [100, 50, 200], { reps: 500 });
+    expect(c.point).toBeCloseTo(0.9, 12);
+    expect(c.lo).toBeCloseTo(0.9, 12);
+    expect(c.hi).toBeCloseTo(0.9, 12);
+    // pairs (1, 2) and (3, 2): resamples of 2 pairs give sums 2/4, 4/4, 6/4 with probabilities 1/4, 1/2, 1/4
+    const m = pairedRatio([1, 3], [2, 2], { reps: 4000, seed: 3 });
+    expect(m.point).toBe(1);
+    expect([m.lo, m.hi]).toEqual([0.5, 1.5]);
+    expect(() => pairedRatio([1], [0])).toThrow(/mean\(b\) must be positive/);
   });
   it('refuses arrays of different lengths or none, naming both lengths', () => {
     expect(() => pairedDifference([1, 2], [1])).toThrow(/same episodes' returns, got lengths 2 and 1/);

@@ -98,6 +98,13 @@ describe('a debug teacher -> export --weights-only -> collect -> distil -> eval'
     writeFileSync(other, JSON.stringify({ ...runReport, seeds: [7] }));
     r = await twist('compare', '--a', viaDir, '--b', other);
     expect([r.code, r.err]).toEqual([2, expect.stringMatching(/twist compare: the reports ran different episodes: --a seeds 2000000\.\.2000000 \(1\), --b seeds 7\.\.7 \(1\)/)]);
+    writeFileSync(other, JSON.stringify({ ...runReport, domain: 'none' }));
+    r = await twist('compare', '--a', viaDir, '--b', other);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/the reports differ in domain: 'heldout' \(--a\) against 'none' \(--b\).*--any-domain/)]);
+    r = await twist('compare', '--a', viaDir, '--b', other, '--any-domain');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/domains heldout \(A\) and none \(B\), 1 paired episodes: /);
+    if (runReport.returns[0] > 0) expect(r.out).toMatch(/A \/ B: 1\.000, 95% bootstrap CI \[1\.000, 1\.000\]/);
     // the deployed agent with a deterministic filter (z = the posterior's mode); refused for other methods
     r = await twist('eval', '--run', dist, '--domain', 'heldout', '--episodes', '1', '--episode-length', '40', '--latent', 'mode', '--backend', 'cpu');
     expect(r.code, r.err).toBe(0);

@@ -141,6 +141,40 @@ export function pairedDifference(a: readonly number[], b: readonly number[], opt
 }
 
 /**
+ * The ratio of two policies' mean returns on the same episodes, mean(a) / mean(b) (e.g. a student's against its
+ * teacher's, the issue's "90% of the Oracle"), with a percentile bootstrap interval that resamples the episodes
+ * as pairs (the same indices for a and b), so that what the episodes share cancels as in pairedDifference.
+ * mean(b) must be positive.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[], opts: BootstrapOptions = {}): IntervalEstimate & { n: number } {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length || a.length === 0) {
+    throw new Error(`pairedRatio: a and b must be non-empty arrays of the same episodes' returns, got lengths ${a?.length} and ${b?.length}`);
+  }
+  const n = a.length;
+  const mean = (x: readonly number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+  if (!(mean(b) > 0)) throw new Error(`pairedRatio: mean(b) must be positive for a ratio, got ${mean(b)}`);
+  const reps = opts.reps ?? 10_000;
+  const size = opts.size ?? 0.95;
+  if (!(Number.isInteger(reps) && reps >= 1)) throw new Error(`pairedRatio: reps must be a positive integer, got ${reps}`);
+  if (!(size > 0 && size < 1)) throw new Error(`pairedRatio: size must be in (0, 1), got ${size}`);
+  const rng = new SplitMix(opts.seed ?? 0);
+  const out = new Float64Array(reps);
+  for (let r = 0; r < reps; r++) {
+    let sa = 0;
+    let sb = 0;
+    for (let j = 0; j < n; j++) {
+      const i = Math.floor(rng.next() * n);
+      sa += a[i];
+      sb += b[i];
+    }
+    out[r] = sa / sb;
+  }
+  out.sort();
+  const tail = (100 * (1 - size)) / 2;
+  return { point: mean(a) / mean(b), lo: percentile(out, tail), hi: percentile(out, 100 - tail), reps, size, seed: opts.seed ?? 0, n };
+}
+
+/**
  * Oracle-normalised scores, TWIST's normalisation: each task's scores divided by the Oracle's mean score on
  * that task. A task whose Oracle mean is zero or negative has no meaningful ratio (its sign would flip or the
  * ratio blow up), so it is refused with an error naming the task and the value; a task without an Oracle score

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { pairedDifference } from '@twist/agent/node';
+import { pairedDifference, pairedRatio } from '@twist/agent/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 
 export const compareOptions: Record<string, OptionSpec> = {
   a: { type: 'string', help: 'evaluation report A (a JSON written by twist eval); the difference is A - B' },
   b: { type: 'string', help: 'evaluation report B, of the same task, domain and seeds' },
   seed: { type: 'integer', default: 0, help: "the bootstrap's seed" },
+  'any-domain': { type: 'boolean', help: 'allow reports of different visual domains: the same seeds still give the same starts (e.g. a teacher on the state, domain none, against its student on heldout)' },
 };
 
 interface Report {
@@ -38,8 +39,9 @@ export async function compareCommand(a: Parsed, _argv: readonly string[], log: (
   for (const k of ['a', 'b'] as const) if (a[k] === undefined) throw new UsageError(`twist compare: --${k} is required (e.g. twist compare --a new/eval/heldout-30ep-seed2000000.json --b old/eval/heldout-30ep-seed2000000.json)`);
   const A = readReport(String(a.a), 'a');
   const B = readReport(String(a.b), 'b');
-  for (const k of ['task', 'domain'] as const) {
-    if (A[k] !== B[k]) throw new UsageError(`twist compare: the reports differ in ${k}: '${A[k]}' (--a) against '${B[k]}' (--b); a paired comparison needs the same episodes`);
+  if (A.task !== B.task) throw new UsageError(`twist compare: the reports differ in task: '${A.task}' (--a) against '${B.task}' (--b); a paired comparison needs the same episodes`);
+  if (A.domain !== B.domain && !a['any-domain']) {
+    throw new UsageError(`twist compare: the reports differ in domain: '${A.domain}' (--a) against '${B.domain}' (--b); a paired comparison needs the same episodes (--any-domain compares the same starts seen in different domains)`);
   }
   if (A.seeds.length !== B.seeds.length || A.seeds.some((s, i) => s !== B.seeds[i])) {
     throw new UsageError(
@@ -48,7 +50,13 @@ export async function compareCommand(a: Parsed, _argv: readonly string[], log: (
   }
   const d = pairedDifference(A.returns, B.returns, { seed: Number(a.seed) });
   const f = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
-  log(`${A.task}, domain ${A.domain}, ${d.n} paired episodes: A ${A.mean.toFixed(1)} (${A.run ?? a.a}), B ${B.mean.toFixed(1)} (${B.run ?? a.b})`);
+  const domain = A.domain === B.domain ? `domain ${A.domain}` : `domains ${A.domain} (A) and ${B.domain} (B)`;
+  log(`${A.task}, ${domain}, ${d.n} paired episodes: A ${A.mean.toFixed(1)} (${A.run ?? a.a}), B ${B.mean.toFixed(1)} (${B.run ?? a.b})`);
   log(`  A - B: ${f(d.point)}, 95% bootstrap CI [${f(d.lo)}, ${f(d.hi)}] (${d.reps} resamples)${d.lo > 0 ? ': A is better' : d.hi < 0 ? ': B is better' : ': no clear difference'}`);
+  const mb = B.returns.reduce((s, v) => s + v, 0) / B.returns.length;
+  if (mb > 0) {
+    const q = pairedRatio(A.returns, B.returns, { seed: Number(a.seed) });
+    log(`  A / B: ${q.point.toFixed(3)}, 95% bootstrap CI [${q.lo.toFixed(3)}, ${q.hi.toFixed(3)}] (pairs resampled)`);
+  }
   return 0;
 }
