@@ -514,7 +514,8 @@ function upCfg(g: ConvGeom, sg: boolean): UpCfg {
   const YV = g.CB % 4 === 0 && C % 4 === 0 ? 4 : 1;
   const TW = ceilDiv(g.KW, g.sW);
   // Runs for a few output channels (the decoder's RGB layer): measured on llvmpipe (AMD EPYC AVX2, 2 cores, idle,
-  // 2026-12-04) at N 800, 30x30x16 -> 64x64x3, k6 s2: 817-911 ms per call in conv-up.wgsl (P 8), 627-678 with runs
+  // 2026-12-04; a timing loop over convTuning.up settings, not kept - `node benchmarks/profile.mjs --modality image
+  // --by-grid` shows the layer's dispatch) at N 800, 30x30x16 -> 64x64x3, k6 s2: 817-911 ms per call in conv-up.wgsl (P 8), 627-678 with runs
   // of 3, 684-740 of 4, 700-780 of 2, 5 or 6; with 16 output channels (13x13x32 -> 30x30x16) runs were 1.6-1.9x
   // slower (TW x C filter vectors per step no longer fit in registers), so only C <= 4 takes them. A quick image
   // trainStep (`node benchmarks/run.mjs rssm "quick image" --no-torch --reps 4`, interleaved builds): 8.29 / 8.07 s
@@ -537,41 +538,35 @@ function upRunGen(c: UpCfg): string {
   const Rs = range(R);
   const Cs = range(C);
   const Ds = range(R + TW1);
-  const nF = TW * C; // filter vectors per step: tap tw, channel k at index tw * C + k
-  const nq = Math.ceil(nF / 8);
+  const tapCol = (tw: string) => `min(kw0 + ${tw} * u.sW, u.KW - 1u)`; // a phase's missing last tap reads a valid index
+  // The TW x C filter vectors of a step (tap tw, channel k as row tw * C + k), shared over the subgroup; the
+  // offsets within the tap row kh (fkh, set per th) are loop invariant.
+  const coop = c.SG
+    ? coopLoads('f', TW * C, 1, (r) => `((${tapCol(`(${r} / ${C}u)`)}) * u.CB + cb0 + ${r} % ${C}u) * CSv`, (o) => `F[fkh + ${o} + cs]`)
+    : null;
   const setup = [
     ...Rs.flatMap((p) => Cs.map((k) => `var a${p}_${k} = 0.0;`)),
     `let hasLast = nTwU == ${TW}u;`,
-    ...(c.SG
-      ? ['let sgl = sgid % 8u;', ...range(nq).flatMap((q) => [`let fe${q} = min(${q * 8}u + sgl, ${nF - 1}u);`, `let ftw${q} = fe${q} / ${C}u;`, `let fk${q} = fe${q} % ${C}u;`])]
-      : []),
+    ...(coop ? ['let sgl = sgid % 8u;', ...coop.pre] : []),
   ];
   const taps = c.SG
     ? ['let thLo = subgroupMin(max(0, ohb - i32(u.HS) + 1));', 'let thHi = subgroupMax(min(nTh - 1, ohb));']
     : ['let thLo = 0;', 'let thHi = nTh - 1;'];
-  const tapCol = (tw: string) => `min(kw0 + ${tw} * u.sW, u.KW - 1u)`; // a phase's missing last tap reads a valid index
   const row = [
     ...Ds.flatMap((d) => [
       `let c${d} = cw + ${d};`,
       `let ok${d} = okh && c${d} >= 0 && c${d} < i32(u.WS);`,
       `let sb${d} = select(0u, (rb + u32(max(c${d}, 0))) * CSv, ok${d});`,
     ]),
-    ...(c.SG
-      ? range(nq).map((q) => `let fo${q} = ((kh * u.KW + ${tapCol(`ftw${q}`)}) * u.CB + cb0 + fk${q}) * CSv;`)
-      : range(TW).map((tw) => `let fr${tw} = ((kh * u.KW + ${tapCol(`${tw}u`)}) * u.CB + cb0) * CSv;`)),
+    ...(coop ? ['let fkh = kh * u.KW * u.CB * CSv;'] : range(TW).map((tw) => `let fr${tw} = ((kh * u.KW + ${tapCol(`${tw}u`)}) * u.CB + cb0) * CSv;`)),
   ];
   const mac = (a: string, s: string, f: string, gated: boolean) => {
     const term = c.SV === 4 ? `dot(${s}, ${f})` : `${s} * ${f}`;
     return gated ? `${a} += select(0.0, ${term}, hasLast);` : c.SV === 4 ? `${a} += ${term};` : `${a} = fma(${s}, ${f}, ${a});`;
   };
   const body = [
-    ...(c.SG ? range(nq).map((q) => `let fg${q} = F[fo${q} + cs];`) : []),
-    ...range(TW).flatMap((tw) =>
-      Cs.map((k) => {
-        const idx = tw * C + k;
-        return `let f${tw}_${k} = ${c.SG ? `subgroupBroadcast(fg${Math.floor(idx / 8)}, ${idx % 8}u)` : `F[fr${tw}${k ? ` + ${k}u * CSv` : ''} + cs]`};`;
-      }),
-    ),
+    ...(coop ? coop.loads : []),
+    ...range(TW).flatMap((tw) => Cs.map((k) => `let f${tw}_${k} = ${coop ? coop.elem(tw * C + k, 0) : `F[fr${tw}${k ? ` + ${k}u * CSv` : ''} + cs]`};`)),
     ...Ds.flatMap((d) => [
       `let s${d} = select(${ST}(0.0), S[sb${d} + cs], ok${d});`,
       ...range(TW).flatMap((tw) => {

@@ -125,6 +125,12 @@ export function stratifiedBootstrapCI(scores: Scores, stat: Aggregate = iqmOf, o
   return { point: stat(pooled), lo: percentile(out, tail), hi: percentile(out, 100 - tail), reps, size, seed };
 }
 
+function checkPairs(op: string, a: readonly number[], b: readonly number[]): void {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length || a.length === 0) {
+    throw new Error(`${op}: a and b must be non-empty arrays of the same episodes' returns, got lengths ${a?.length} and ${b?.length}`);
+  }
+}
+
 /**
  * The mean paired difference a - b of two policies' returns on the same episodes (the same seeds, so the same
  * initial states and visual domains) and its percentile bootstrap interval: the differences d_i = a_i - b_i
@@ -133,9 +139,7 @@ export function stratifiedBootstrapCI(scores: Scores, stat: Aggregate = iqmOf, o
  * two 30-episode means whose unpaired standard errors are ~25 each can still differ clearly here.
  */
 export function pairedDifference(a: readonly number[], b: readonly number[], opts: BootstrapOptions = {}): IntervalEstimate & { n: number } {
-  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length || a.length === 0) {
-    throw new Error(`pairedDifference: a and b must be non-empty arrays of the same episodes' returns, got lengths ${a?.length} and ${b?.length}`);
-  }
+  checkPairs('pairedDifference', a, b);
   const d = a.map((x, i) => x - b[i]);
   return { ...stratifiedBootstrapCI([d], meanOf, { reps: 10_000, ...opts }), n: d.length };
 }
@@ -143,35 +147,27 @@ export function pairedDifference(a: readonly number[], b: readonly number[], opt
 /**
  * The ratio of two policies' mean returns on the same episodes, mean(a) / mean(b) (e.g. a student's against its
  * teacher's, the issue's "90% of the Oracle"), with a percentile bootstrap interval that resamples the episodes
- * as pairs (the same indices for a and b), so that what the episodes share cancels as in pairedDifference.
- * mean(b) must be positive.
+ * as pairs: stratifiedBootstrapCI over the episode indices (one task), the statistic sum a_i / sum b_i of the
+ * drawn indices, so that what the episodes share cancels as in pairedDifference. mean(b) must be positive.
  */
 export function pairedRatio(a: readonly number[], b: readonly number[], opts: BootstrapOptions = {}): IntervalEstimate & { n: number } {
-  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length || a.length === 0) {
-    throw new Error(`pairedRatio: a and b must be non-empty arrays of the same episodes' returns, got lengths ${a?.length} and ${b?.length}`);
+  checkPairs('pairedRatio', a, b);
+  for (const [name, x] of [['a', a], ['b', b]] as const) {
+    const at = x.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+    if (at >= 0) throw new Error(`pairedRatio: ${name}[${at}] must be a finite number, got ${x[at]}`);
   }
-  const n = a.length;
-  const mean = (x: readonly number[]) => x.reduce((s, v) => s + v, 0) / x.length;
-  if (!(mean(b) > 0)) throw new Error(`pairedRatio: mean(b) must be positive for a ratio, got ${mean(b)}`);
-  const reps = opts.reps ?? 10_000;
-  const size = opts.size ?? 0.95;
-  if (!(Number.isInteger(reps) && reps >= 1)) throw new Error(`pairedRatio: reps must be a positive integer, got ${reps}`);
-  if (!(size > 0 && size < 1)) throw new Error(`pairedRatio: size must be in (0, 1), got ${size}`);
-  const rng = new SplitMix(opts.seed ?? 0);
-  const out = new Float64Array(reps);
-  for (let r = 0; r < reps; r++) {
+  const mb = b.reduce((s, v) => s + v, 0) / b.length;
+  if (!(mb > 0)) throw new Error(`pairedRatio: mean(b) must be positive for a ratio, got ${mb}`);
+  const ratio: Aggregate = (idx) => {
     let sa = 0;
     let sb = 0;
-    for (let j = 0; j < n; j++) {
-      const i = Math.floor(rng.next() * n);
+    for (const i of idx) {
       sa += a[i];
       sb += b[i];
     }
-    out[r] = sa / sb;
-  }
-  out.sort();
-  const tail = (100 * (1 - size)) / 2;
-  return { point: mean(a) / mean(b), lo: percentile(out, tail), hi: percentile(out, 100 - tail), reps, size, seed: opts.seed ?? 0, n };
+    return sa / sb;
+  };
+  return { ...stratifiedBootstrapCI([a.map((_, i) => i)], ratio, { reps: 10_000, ...opts }), n: a.length };
 }
 
 /**

@@ -9,6 +9,9 @@ export const compareOptions: Record<string, OptionSpec> = {
   'any-domain': { type: 'boolean', help: 'allow reports of different visual domains: the same seeds still give the same starts (e.g. a teacher on the state, domain none, against its student on heldout)' },
 };
 
+/** A number with its sign and one decimal (+12.3, -4.0), as the paired differences are printed. */
+export const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+
 interface Report {
   task: string;
   domain: string;
@@ -49,12 +52,10 @@ export async function compareCommand(a: Parsed, _argv: readonly string[], log: (
     );
   }
   const d = pairedDifference(A.returns, B.returns, { seed: Number(a.seed) });
-  const f = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
   const domain = A.domain === B.domain ? `domain ${A.domain}` : `domains ${A.domain} (A) and ${B.domain} (B)`;
   log(`${A.task}, ${domain}, ${d.n} paired episodes: A ${A.mean.toFixed(1)} (${A.run ?? a.a}), B ${B.mean.toFixed(1)} (${B.run ?? a.b})`);
-  log(`  A - B: ${f(d.point)}, 95% bootstrap CI [${f(d.lo)}, ${f(d.hi)}] (${d.reps} resamples)${d.lo > 0 ? ': A is better' : d.hi < 0 ? ': B is better' : ': no clear difference'}`);
-  const mb = B.returns.reduce((s, v) => s + v, 0) / B.returns.length;
-  if (mb > 0) {
+  log(`  A - B: ${signed(d.point)}, 95% bootstrap CI [${signed(d.lo)}, ${signed(d.hi)}] (${d.reps} resamples)${d.lo > 0 ? ': A is better' : d.hi < 0 ? ': B is better' : ': no clear difference'}`);
+  if (B.mean > 0) {
     const q = pairedRatio(A.returns, B.returns, { seed: Number(a.seed) });
     log(`  A / B: ${q.point.toFixed(3)}, 95% bootstrap CI [${q.lo.toFixed(3)}, ${q.hi.toFixed(3)}] (pairs resampled)`);
   }

@@ -7,6 +7,7 @@ import { DeployedAgent, isDistilRun, resolveDeployedDir, type DistilRunConfig } 
 import { readCheckpointInfo, writeFileAtomic } from '@twist/autograd/node';
 import { UsageError, type OptionSpec, type Parsed } from '../args.js';
 import { openDevice } from './device.js';
+import { signed } from './compare.js';
 
 export const evalOptions: Record<string, OptionSpec> = {
   run: { type: 'string', help: "run directory (its last checkpoint is evaluated): a training run, a distillation run (its deployed agent: student encoder + teacher actor, from images), a 'twist twist' pipeline folder, or a deployed agent's own directory (e.g. assets/students/*)" },
@@ -65,8 +66,6 @@ export async function evalCommand(a: Parsed, _argv: readonly string[], log: (s: 
     device.destroy();
   }
 }
-
-const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 
 /** True when dir is a deployed agent's directory: a checkpoint of DEPLOYED_FORMAT and no run.json. */
 function isDeployedDir(dir: string): boolean {
