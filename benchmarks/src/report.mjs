@@ -376,6 +376,8 @@ function modelColumnsDoc() {
     'and prints each kernel\'s dispatches, GPU ms per step and share; `--by-grid` splits a kernel by dispatch grid and',
     'shape (a matmul as rows x K x columns and its plan). A profile, not a measurement: each dispatch then has its own',
     'compute pass. Profiles of the quick cases, with the commit and machine they were taken on: `profiles/`.',
+    '`node benchmarks/eval-profile.mjs [--agent DIR] [--episodes 30] [--steps 40] [--domain heldout]` does the same for',
+    'steps of an evaluation (a deployed student acting from rendered frames: the renderer and the student\'s encoder).',
     '',
   ];
 }
